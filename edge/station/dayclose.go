@@ -1,0 +1,192 @@
+package station
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"cunyou/edge/store"
+	"cunyou/syncproto"
+)
+
+// DayReport is a day's figures by carrier, with the reconciliation
+// opening + in − out − returns = closing. A mismatch is reported, never
+// hidden.
+type DayReport struct {
+	Date           string                         `json:"date"`
+	ByCarrier      map[string]syncproto.DayCounts `json:"by_carrier"`
+	Total          syncproto.DayCounts            `json:"total"`
+	OpeningOnShelf int                            `json:"opening_on_shelf"`
+	// OpeningSource is "recorded" when the previous day was closed and its
+	// figure is used, "computed" otherwise.
+	OpeningSource   string     `json:"opening_source"`
+	ExpectedOnShelf int        `json:"expected_on_shelf"`
+	Mismatch        int        `json:"mismatch"` // closing − expected
+	Closed          bool       `json:"closed"`
+	ClosedAt        *time.Time `json:"closed_at,omitempty"`
+	ClosedBy        string     `json:"closed_by,omitempty"`
+}
+
+// Today returns the station's current local date.
+func (s *Station) Today() string { return s.st.Now().In(s.loc).Format(time.DateOnly) }
+
+func (s *Station) dayBounds(date string) (time.Time, time.Time, error) {
+	start, err := time.ParseInLocation(time.DateOnly, date, s.loc)
+	if err != nil {
+		return start, start, fail(CodeDateInvalid)
+	}
+	end := start.AddDate(0, 0, 1)
+	if start.After(s.st.Now()) {
+		return start, end, fail(CodeDateInvalid)
+	}
+	return start, end, nil
+}
+
+type querier interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// DayReport computes a day's figures; a closed day returns what was
+// recorded when it was closed.
+func (s *Station) DayReport(ctx context.Context, date string) (DayReport, error) {
+	if rep, ok, err := closedReport(ctx, s.st.DB(), date); ok || err != nil {
+		return rep, err
+	}
+	start, end, err := s.dayBounds(date)
+	if err != nil {
+		return DayReport{}, err
+	}
+	return s.computeDay(ctx, s.st.DB(), date, start, end)
+}
+
+func closedReport(ctx context.Context, q querier, date string) (DayReport, bool, error) {
+	var body string
+	err := q.QueryRowContext(ctx, "SELECT report FROM day_closes WHERE date = ?", date).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return DayReport{}, false, nil
+	}
+	if err != nil {
+		return DayReport{}, false, err
+	}
+	var rep DayReport
+	return rep, true, json.Unmarshal([]byte(body), &rep)
+}
+
+func (s *Station) computeDay(ctx context.Context, q querier, date string, start, end time.Time) (DayReport, error) {
+	rep := DayReport{Date: date, ByCarrier: map[string]syncproto.DayCounts{}}
+	asOf := end
+	if now := s.st.Now(); now.Before(end) {
+		asOf = now
+	}
+	s0, s1 := start.UnixMilli(), asOf.UnixMilli()
+	add := func(carrier string, f func(*syncproto.DayCounts)) {
+		c := rep.ByCarrier[carrier]
+		f(&c)
+		rep.ByCarrier[carrier] = c
+		f(&rep.Total)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT p.carrier, e.kind, count(*) FROM events e JOIN parcels p ON p.id = e.parcel_id
+		WHERE e.at >= ? AND e.at < ? AND e.kind IN (?, ?, ?, ?, ?) GROUP BY p.carrier, e.kind`,
+		s0, s1, evInbound, evPickedUp, evAccepted, evProblem, evReturning)
+	if err != nil {
+		return rep, err
+	}
+	for rows.Next() {
+		var carrier, kind string
+		var n int
+		if err := rows.Scan(&carrier, &kind, &n); err != nil {
+			rows.Close()
+			return rep, err
+		}
+		add(carrier, func(c *syncproto.DayCounts) {
+			switch kind {
+			case evInbound:
+				c.In += n
+			case evPickedUp:
+				c.Out += n
+			case evAccepted:
+				c.Sent += n
+			case evProblem:
+				c.Problems += n
+			case evReturning:
+				c.Returns += n
+			}
+		})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return rep, err
+	}
+	onShelfAt := func(at int64, f func(carrier string, n int)) error {
+		rows, err := q.QueryContext(ctx, `SELECT carrier, count(*) FROM parcels WHERE direction = 'in' AND in_at < ?
+			AND (out_at IS NULL OR out_at >= ?) GROUP BY carrier`, at, at)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var carrier string
+			var n int
+			if err := rows.Scan(&carrier, &n); err != nil {
+				return err
+			}
+			f(carrier, n)
+		}
+		return rows.Err()
+	}
+	if err := onShelfAt(s1, func(carrier string, n int) { add(carrier, func(c *syncproto.DayCounts) { c.OnShelf += n }) }); err != nil {
+		return rep, err
+	}
+	prev := start.AddDate(0, 0, -1).Format(time.DateOnly)
+	if prevRep, ok, err := closedReport(ctx, q, prev); err != nil {
+		return rep, err
+	} else if ok {
+		rep.OpeningOnShelf, rep.OpeningSource = prevRep.Total.OnShelf, "recorded"
+	} else {
+		rep.OpeningSource = "computed"
+		if err := onShelfAt(s0, func(_ string, n int) { rep.OpeningOnShelf += n }); err != nil {
+			return rep, err
+		}
+	}
+	rep.ExpectedOnShelf = rep.OpeningOnShelf + rep.Total.In - rep.Total.Out - rep.Total.Returns
+	rep.Mismatch = rep.Total.OnShelf - rep.ExpectedOnShelf
+	return rep, nil
+}
+
+// CloseDay closes a day: its figures are recorded, with an op, and shown
+// as recorded from then on. A day is closed once.
+func (s *Station) CloseDay(ctx context.Context, actor, date string) (DayReport, error) {
+	start, end, err := s.dayBounds(date)
+	if err != nil {
+		return DayReport{}, err
+	}
+	var rep DayReport
+	err = s.st.Write(ctx, actor, func(tx *store.Tx) error {
+		if _, closed, err := closedReport(ctx, tx, date); err != nil || closed {
+			if closed {
+				return fail(CodeDayClosed, "date", date)
+			}
+			return err
+		}
+		if rep, err = s.computeDay(ctx, tx, date, start, end); err != nil {
+			return err
+		}
+		now := tx.Now()
+		rep.Closed, rep.ClosedAt, rep.ClosedBy = true, &now, actor
+		if _, err := tx.Append(syncproto.KindDayClosed, syncproto.DayClosed{Date: date, ByCarrier: rep.ByCarrier,
+			Total: rep.Total, OpeningOnShelf: rep.OpeningOnShelf, Mismatch: rep.Mismatch}); err != nil {
+			return err
+		}
+		body, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO day_closes (date, closed_at, actor, on_shelf, mismatch, report) VALUES (?, ?, ?, ?, ?, ?)",
+			date, now.UnixMilli(), actor, rep.Total.OnShelf, rep.Mismatch, string(body))
+		return err
+	})
+	return rep, err
+}

@@ -1,0 +1,407 @@
+package station
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/crypto/argon2"
+
+	"cunyou/edge/store"
+	"cunyou/syncproto"
+)
+
+// Roles.
+const (
+	RoleOwner = "owner" // runs the station: operators, shelves, settings, plus everything a clerk does
+	RoleClerk = "clerk" // daily work: inbound, pickup, send, problems, returns, stocktake, day close
+)
+
+// Lockout policy (DESIGN §6).
+const (
+	MaxFailures   = 5
+	LockoutPeriod = 15 * time.Minute
+	SessionTTL    = 12 * time.Hour
+)
+
+// argon2id parameters: the OWASP minimum of 19 MiB, 2 passes. A login costs
+// tens of milliseconds, and the memory is returned at once.
+const (
+	kdfTime    = 2
+	kdfMemory  = 19 * 1024
+	kdfThreads = 1
+	kdfKeyLen  = 32
+)
+
+// Operator is a station account.
+type Operator struct {
+	ID          int64      `json:"id"`
+	Username    string     `json:"username"`
+	DisplayName string     `json:"display_name"`
+	Role        string     `json:"role"`
+	SecretKind  string     `json:"secret_kind"` // password | pin
+	Disabled    bool       `json:"disabled"`
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+}
+
+// OperatorInput creates or changes an operator. Secret is a password (at
+// least 8 characters of three classes) or a 6-digit PIN.
+type OperatorInput struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Role        string `json:"role"`
+	SecretKind  string `json:"secret_kind"`
+	Secret      string `json:"secret"`
+}
+
+var usernameRe = regexp.MustCompile(`^[a-z0-9_.-]{2,32}$`)
+
+func checkSecret(kind, secret string) error {
+	switch kind {
+	case "pin":
+		if len(secret) != 6 || strings.Trim(secret, "0123456789") != "" {
+			return fail(CodePINInvalid)
+		}
+	case "password":
+		var classes [4]bool
+		for _, r := range secret {
+			switch {
+			case unicode.IsUpper(r):
+				classes[0] = true
+			case unicode.IsLower(r):
+				classes[1] = true
+			case unicode.IsDigit(r):
+				classes[2] = true
+			default:
+				classes[3] = true
+			}
+		}
+		n := 0
+		for _, c := range classes {
+			if c {
+				n++
+			}
+		}
+		if len([]rune(secret)) < 8 || n < 3 {
+			return fail(CodePasswordWeak)
+		}
+	default:
+		return fail(CodeBadRequest, "field", "secret_kind")
+	}
+	return nil
+}
+
+// HashSecret returns the argon2id PHC string of secret.
+func HashSecret(secret string) string {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		panic(err)
+	}
+	key := argon2.IDKey([]byte(secret), salt, kdfTime, kdfMemory, kdfThreads, kdfKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, kdfMemory, kdfTime, kdfThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+// verifySecret checks secret against a PHC string from HashSecret, using
+// the parameters recorded in it.
+func verifySecret(phc, secret string) bool {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	b64 := base64.RawStdEncoding
+	salt, err1 := b64.DecodeString(parts[4])
+	want, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(secret), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// AddOperator creates an account. The first account of a station must be
+// an owner; after that only an owner may add accounts (checked by the
+// caller's role at the API).
+func (s *Station) AddOperator(ctx context.Context, actor string, in OperatorInput) (Operator, error) {
+	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	if !usernameRe.MatchString(in.Username) {
+		return Operator{}, fail(CodeUsernameInvalid)
+	}
+	if in.Role != RoleOwner && in.Role != RoleClerk {
+		return Operator{}, fail(CodeRoleInvalid)
+	}
+	if in.DisplayName == "" {
+		in.DisplayName = in.Username
+	}
+	if err := checkSecret(in.SecretKind, in.Secret); err != nil {
+		return Operator{}, err
+	}
+	phc := HashSecret(in.Secret)
+	var op Operator
+	err := s.st.Write(ctx, actor, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM operators WHERE username = ?", in.Username).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fail(CodeUsernameTaken, "username", in.Username)
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM operators").Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 && in.Role != RoleOwner {
+			return fail(CodeLastOwner)
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO operators (username, display_name, role, secret_kind, secret, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, in.Username, in.DisplayName, in.Role, in.SecretKind, phc, tx.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		id, _ := r.LastInsertId()
+		op = Operator{ID: id, Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, SecretKind: in.SecretKind}
+		_, err = tx.Append(syncproto.KindOperatorChanged, syncproto.OperatorChanged{Username: in.Username,
+			DisplayName: in.DisplayName, Role: in.Role, Created: true, SecretChanged: true})
+		return err
+	})
+	return op, err
+}
+
+const operatorCols = "id, username, display_name, role, secret_kind, disabled, locked_until"
+
+func scanOperator(r scanner, now time.Time) (Operator, error) {
+	var o Operator
+	var disabled int
+	var locked int64
+	if err := r.Scan(&o.ID, &o.Username, &o.DisplayName, &o.Role, &o.SecretKind, &disabled, &locked); err != nil {
+		return o, err
+	}
+	o.Disabled = disabled != 0
+	if locked > now.UnixMilli() {
+		t := time.UnixMilli(locked)
+		o.LockedUntil = &t
+	}
+	return o, nil
+}
+
+// Operators lists the station's accounts.
+func (s *Station) Operators(ctx context.Context) ([]Operator, error) {
+	rows, err := s.st.DB().QueryContext(ctx, "SELECT "+operatorCols+" FROM operators ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Operator
+	for rows.Next() {
+		o, err := scanOperator(rows, s.st.Now())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// OperatorChange changes an account; nil fields stay as they are.
+type OperatorChange struct {
+	DisplayName *string `json:"display_name,omitempty"`
+	Role        *string `json:"role,omitempty"`
+	Disabled    *bool   `json:"disabled,omitempty"`
+	SecretKind  *string `json:"secret_kind,omitempty"`
+	Secret      *string `json:"secret,omitempty"`
+	Unlock      bool    `json:"unlock,omitempty"`
+}
+
+// ChangeOperator applies a change. The station always keeps one enabled
+// owner.
+func (s *Station) ChangeOperator(ctx context.Context, actor, username string, ch OperatorChange) (Operator, error) {
+	var phc string
+	if ch.Secret != nil {
+		kind := "password"
+		if ch.SecretKind != nil {
+			kind = *ch.SecretKind
+		}
+		if err := checkSecret(kind, *ch.Secret); err != nil {
+			return Operator{}, err
+		}
+		phc = HashSecret(*ch.Secret)
+		ch.SecretKind = &kind
+	}
+	if ch.Role != nil && *ch.Role != RoleOwner && *ch.Role != RoleClerk {
+		return Operator{}, fail(CodeRoleInvalid)
+	}
+	var o Operator
+	err := s.st.Write(ctx, actor, func(tx *store.Tx) error {
+		cur, err := scanOperator(tx.QueryRowContext(ctx, "SELECT "+operatorCols+" FROM operators WHERE username = ?", username), tx.Now())
+		if errors.Is(err, sql.ErrNoRows) {
+			return fail(CodeOperatorNotFound, "username", username)
+		}
+		if err != nil {
+			return err
+		}
+		o = cur
+		if ch.DisplayName != nil && strings.TrimSpace(*ch.DisplayName) != "" {
+			o.DisplayName = strings.TrimSpace(*ch.DisplayName)
+		}
+		if ch.Role != nil {
+			o.Role = *ch.Role
+		}
+		if ch.Disabled != nil {
+			o.Disabled = *ch.Disabled
+		}
+		if cur.Role == RoleOwner && !cur.Disabled && (o.Role != RoleOwner || o.Disabled) {
+			var owners int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM operators WHERE role = 'owner' AND disabled = 0").Scan(&owners); err != nil {
+				return err
+			}
+			if owners <= 1 {
+				return fail(CodeLastOwner)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE operators SET display_name = ?, role = ?, disabled = ? WHERE id = ?",
+			o.DisplayName, o.Role, o.Disabled, o.ID); err != nil {
+			return err
+		}
+		if phc != "" {
+			o.SecretKind = *ch.SecretKind
+			if _, err := tx.ExecContext(ctx, "UPDATE operators SET secret = ?, secret_kind = ? WHERE id = ?", phc, o.SecretKind, o.ID); err != nil {
+				return err
+			}
+		}
+		if ch.Unlock || phc != "" {
+			o.LockedUntil = nil
+			if _, err := tx.ExecContext(ctx, "UPDATE operators SET failed = 0, locked_until = 0 WHERE id = ?", o.ID); err != nil {
+				return err
+			}
+		}
+		if o.Disabled || phc != "" {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE operator_id = ?", o.ID); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Append(syncproto.KindOperatorChanged, syncproto.OperatorChanged{Username: o.Username, DisplayName: o.DisplayName,
+			Role: o.Role, Disabled: o.Disabled, SecretChanged: phc != "", Unlocked: ch.Unlock})
+		return err
+	})
+	return o, err
+}
+
+// Session is a logged-in operator.
+type Session struct {
+	Token    string    `json:"token"`
+	Operator Operator  `json:"operator"`
+	Expires  time.Time `json:"expires"`
+}
+
+func tokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// Login checks a username and secret. After MaxFailures wrong secrets in a
+// row the account is locked for LockoutPeriod; every attempt is logged.
+func (s *Station) Login(ctx context.Context, username, secret string) (Session, error) {
+	username = strings.ToLower(strings.TrimSpace(username))
+	var sess Session
+	var loginErr error
+	err := s.st.Write(ctx, username, func(tx *store.Tx) error {
+		now := tx.Now()
+		logAuth := func(event string) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO auth_log (at, username, event) VALUES (?, ?, ?)", now.UnixMilli(), username, event)
+			return err
+		}
+		var phc string
+		var failed int
+		o, err := scanOperator(tx.QueryRowContext(ctx, "SELECT "+operatorCols+" FROM operators WHERE username = ?", username), now)
+		if err == nil {
+			err = tx.QueryRowContext(ctx, "SELECT secret, failed FROM operators WHERE id = ?", o.ID).Scan(&phc, &failed)
+		}
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			verifySecret(HashSecret("timing"), secret) // same cost as a real check
+			loginErr = fail(CodeLoginFailed, "left", strconv.Itoa(MaxFailures))
+			return logAuth("unknown_user")
+		case err != nil:
+			return err
+		case o.Disabled:
+			loginErr = fail(CodeAccountDisabled)
+			return logAuth("disabled")
+		case o.LockedUntil != nil:
+			loginErr = fail(CodeAccountLocked, "until", o.LockedUntil.In(s.loc).Format("15:04"))
+			return logAuth("locked")
+		}
+		if !verifySecret(phc, secret) {
+			failed++
+			var lockUntil int64
+			if failed >= MaxFailures {
+				until := now.Add(LockoutPeriod)
+				lockUntil, failed = until.UnixMilli(), 0
+				loginErr = fail(CodeAccountLocked, "until", until.In(s.loc).Format("15:04"))
+			} else {
+				loginErr = fail(CodeLoginFailed, "left", strconv.Itoa(MaxFailures-failed))
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE operators SET failed = ?, locked_until = ? WHERE id = ?", failed, lockUntil, o.ID); err != nil {
+				return err
+			}
+			if lockUntil != 0 {
+				return logAuth("lockout")
+			}
+			return logAuth("bad_secret")
+		}
+		var raw [32]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return err
+		}
+		sess = Session{Token: base64.RawURLEncoding.EncodeToString(raw[:]), Operator: o, Expires: now.Add(SessionTTL)}
+		if _, err := tx.ExecContext(ctx, "UPDATE operators SET failed = 0 WHERE id = ?", o.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at < ?", now.UnixMilli()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO sessions (token_hash, operator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+			tokenHash(sess.Token), o.ID, now.UnixMilli(), sess.Expires.UnixMilli()); err != nil {
+			return err
+		}
+		return logAuth("login")
+	})
+	if err != nil {
+		return sess, err
+	}
+	return sess, loginErr
+}
+
+// Authenticate returns the operator of a live session.
+func (s *Station) Authenticate(ctx context.Context, token string) (Operator, error) {
+	o, err := scanOperator(s.st.DB().QueryRowContext(ctx, "SELECT o."+strings.ReplaceAll(operatorCols, ", ", ", o.")+
+		` FROM sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ? AND s.expires_at > ? AND o.disabled = 0`,
+		tokenHash(token), s.st.Now().UnixMilli()), s.st.Now())
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, fail(CodeUnauthorized)
+	}
+	return o, err
+}
+
+// Logout ends a session.
+func (s *Station) Logout(ctx context.Context, token string) error {
+	return s.st.Write(ctx, "", func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", tokenHash(token))
+		return err
+	})
+}

@@ -1,0 +1,243 @@
+package station
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"cunyou/edge/idnum"
+	"cunyou/edge/store"
+	"cunyou/edge/waybill"
+	"cunyou/syncproto"
+)
+
+// Receiver groups one receiver's parcels waiting at the station.
+type Receiver struct {
+	Name    string   `json:"name"`
+	Phone   string   `json:"phone"` // masked
+	Parcels []Parcel `json:"parcels"`
+}
+
+// Search is the answer to a pickup lookup.
+type Search struct {
+	Query     string     `json:"query"`
+	MatchedBy []string   `json:"matched_by"` // code, phone_tail, phone, waybill
+	Receivers []Receiver `json:"receivers"`
+	// Problems are matching parcels held as problem parcels: not handed
+	// out, shown so the operator can tell the villager why.
+	Problems []Parcel `json:"problems,omitempty"`
+}
+
+var (
+	codeRe   = regexp.MustCompile(`^(\d{1,2})-(\d)-(\d{4})$`)
+	digits4  = regexp.MustCompile(`^\d{4}$`)
+	digits11 = regexp.MustCompile(`^1\d{10}$`)
+)
+
+// FindForPickup finds the parcels to hand out for what the villager says or
+// shows: a pickup code (5-2-3001, or just 3001), the last four digits of the
+// phone, the full phone, or a scanned waybill. Every parcel of each matching
+// receiver is listed, so all can be handed out at once.
+func (s *Station) FindForPickup(ctx context.Context, raw string) (Search, error) {
+	q := strings.TrimSpace(raw)
+	res := Search{Query: q}
+	db := s.st.DB()
+	phones := map[string]bool{}
+	addPhones := func(by, where string, args ...any) error {
+		ps, err := queryParcels(ctx, db, where+" AND shelf IS NOT NULL", args...)
+		if err != nil {
+			return err
+		}
+		if len(ps) > 0 {
+			res.MatchedBy = append(res.MatchedBy, by)
+		}
+		for _, p := range ps {
+			phones[p.phone] = true
+		}
+		return nil
+	}
+	var err error
+	switch {
+	case codeRe.MatchString(q):
+		n, _ := strconv.Atoi(codeRe.FindStringSubmatch(q)[3])
+		err = addPhones("code", "code_num = ?", n)
+	case digits4.MatchString(q):
+		n, _ := strconv.Atoi(q)
+		if err = addPhones("code", "code_num = ?", n); err == nil {
+			err = addPhones("phone_tail", "phone_tail = ?", q)
+		}
+	default:
+		if phone, ok := normalizePhone(q); ok && digits11.MatchString(phone) {
+			err = addPhones("phone", "receiver_phone = ?", phone)
+			break
+		}
+		wb, werr := waybill.Normalize(q)
+		if werr != nil {
+			return res, fail(CodeQueryInvalid)
+		}
+		err = addPhones("waybill", "waybill = ? AND direction = 'in'", wb)
+	}
+	if err != nil {
+		return res, err
+	}
+	for phone := range phones {
+		ps, err := queryParcels(ctx, db, "receiver_phone = ? AND shelf IS NOT NULL ORDER BY in_at", phone)
+		if err != nil {
+			return res, err
+		}
+		r := Receiver{Phone: MaskPhone(phone)}
+		for _, p := range ps {
+			if p.Status == StatusProblem {
+				res.Problems = append(res.Problems, p)
+				continue
+			}
+			if r.Name == "" {
+				r.Name = p.Receiver
+			}
+			r.Parcels = append(r.Parcels, p)
+		}
+		if len(r.Parcels) > 0 {
+			res.Receivers = append(res.Receivers, r)
+		}
+	}
+	sort.Slice(res.Receivers, func(i, j int) bool { return res.Receivers[i].Phone < res.Receivers[j].Phone })
+	return res, nil
+}
+
+// CollectorInput says who takes the parcels: the receiver, or a proxy
+// with name and phone. The ID number is optional and kept only hashed.
+type CollectorInput struct {
+	Kind     string `json:"kind"` // receiver | proxy
+	Name     string `json:"name,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	IDNumber string `json:"id_number,omitempty"`
+}
+
+// PickupInput hands out one or several parcels at once.
+type PickupInput struct {
+	Waybills    []string       `json:"waybills"`
+	Collector   CollectorInput `json:"collector"`
+	PhotoSHA256 string         `json:"photo_sha256,omitempty"`
+}
+
+var sha256Re = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Pickup hands parcels out: all or none. A parcel already picked up is
+// refused, naming when and by whom.
+func (s *Station) Pickup(ctx context.Context, actor string, in PickupInput) ([]Parcel, error) {
+	if len(in.Waybills) == 0 {
+		return nil, fail(CodeBadRequest)
+	}
+	c := syncproto.Collector{Kind: in.Collector.Kind, Name: strings.TrimSpace(in.Collector.Name)}
+	switch c.Kind {
+	case "", "receiver":
+		c.Kind = "receiver"
+	case "proxy":
+		if c.Name == "" || in.Collector.Phone == "" {
+			return nil, fail(CodeCollectorRequired)
+		}
+	default:
+		return nil, fail(CodeBadRequest)
+	}
+	if in.Collector.Phone != "" {
+		phone, ok := normalizePhone(in.Collector.Phone)
+		if !ok {
+			return nil, fail(CodePhoneInvalid)
+		}
+		c.Phone = phone
+	}
+	if in.Collector.IDNumber != "" {
+		id, err := idnum.Parse(in.Collector.IDNumber)
+		if err != nil {
+			return nil, &Error{Code: CodeIDInvalid, Err: err}
+		}
+		c.IDHash, c.IDLast4 = s.hashID(id.Full()), id.Last4()
+	}
+	photo := strings.ToLower(in.PhotoSHA256)
+	if photo != "" && !sha256Re.MatchString(photo) {
+		return nil, fail(CodeBadRequest)
+	}
+	var out []Parcel
+	err := s.st.Write(ctx, actor, func(tx *store.Tx) error {
+		var ps []Parcel
+		seen := map[string]bool{}
+		for _, raw := range in.Waybills {
+			wb, err := waybill.Normalize(raw)
+			if err != nil {
+				return &Error{Code: CodeWaybillInvalid, Err: err}
+			}
+			if seen[wb] {
+				continue
+			}
+			seen[wb] = true
+			p, found, err := findParcel(ctx, tx, wb, "in")
+			if err != nil {
+				return err
+			}
+			switch {
+			case !found:
+				return fail(CodeParcelNotFound, "waybill", wb)
+			case p.Status == StatusPickedUp:
+				return fail(CodeParcelPickedUp, "waybill", wb, "when", formatTime(*p.OutAt, s.loc), "by", p.OutBy)
+			case p.Status == StatusReturning:
+				return fail(CodeParcelReturning, "waybill", wb, "when", formatTime(*p.OutAt, s.loc))
+			case p.Status == StatusProblem:
+				return fail(CodeParcelProblem, "waybill", wb, "reason", p.Problem)
+			}
+			ps = append(ps, p)
+		}
+		ev := syncproto.ParcelsPickedUp{Collector: c, PhotoSHA256: photo}
+		for _, p := range ps {
+			ev.Waybills = append(ev.Waybills, p.Waybill)
+		}
+		op, err := tx.Append(syncproto.KindParcelsPickedUp, ev)
+		if err != nil {
+			return err
+		}
+		now := tx.Now().UnixMilli()
+		for _, p := range ps {
+			by := collectorText(c, p.Receiver, p.phone)
+			if _, err := tx.ExecContext(ctx, `UPDATE parcels SET status = ?, shelf = NULL, layer = NULL, out_at = ?, out_by = ?, out_operator = ?
+				WHERE id = ?`, StatusPickedUp, now, by, actor, p.id); err != nil {
+				return err
+			}
+			if err := freeSlot(ctx, tx, p.Shelf, p.Layer); err != nil {
+				return err
+			}
+			if err := addEvent(ctx, tx, p.id, evPickedUp, op.Seq, by); err != nil {
+				return err
+			}
+			p2, _, err := findParcel(ctx, tx, p.Waybill, "in")
+			if err != nil {
+				return err
+			}
+			out = append(out, p2)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// collectorText is how a collector is shown later: masked name and phone,
+// never an ID number.
+func collectorText(c syncproto.Collector, receiverName, receiverPhone string) string {
+	name, phone := c.Name, c.Phone
+	if c.Kind == "receiver" {
+		if name == "" {
+			name = receiverName
+		}
+		if phone == "" {
+			phone = receiverPhone
+		}
+	}
+	var parts []string
+	if name != "" {
+		parts = append(parts, MaskName(name))
+	}
+	if phone != "" {
+		parts = append(parts, MaskPhone(phone))
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,223 @@
+package station
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"cunyou/edge/idnum"
+	"cunyou/edge/store"
+	"cunyou/edge/waybill"
+	"cunyou/syncproto"
+)
+
+// Tariff prices one carrier's parcels to one province (or "*" for any):
+// the first FirstGrams cost FirstFen, each further StepGrams or part of it
+// StepFen.
+type Tariff struct {
+	Carrier    string `json:"carrier"`
+	Province   string `json:"province"`
+	FirstGrams int    `json:"first_g"`
+	FirstFen   int    `json:"first_fen"`
+	StepGrams  int    `json:"step_g"`
+	StepFen    int    `json:"step_fen"`
+}
+
+// Price returns the price in fen of a parcel of weight grams.
+func (t Tariff) Price(grams int) int {
+	if grams <= t.FirstGrams {
+		return t.FirstFen
+	}
+	steps := (grams - t.FirstGrams + t.StepGrams - 1) / t.StepGrams
+	return t.FirstFen + steps*t.StepFen
+}
+
+// WaybillRange is a block of waybill numbers a carrier gave the station:
+// Prefix followed by Next..Last zero-padded to Width digits.
+type WaybillRange struct {
+	Carrier string `json:"carrier"`
+	Prefix  string `json:"prefix"`
+	Next    int64  `json:"next"`
+	Last    int64  `json:"last"`
+	Width   int    `json:"width"`
+}
+
+// ApplyTariffs replaces the tariff table (downstream from the hub; no op).
+func (s *Station) ApplyTariffs(ctx context.Context, ts []Tariff) error {
+	for _, t := range ts {
+		if t.StepGrams <= 0 || t.FirstGrams < 0 || t.FirstFen < 0 || t.StepFen < 0 || t.Carrier == "" || t.Province == "" {
+			return fmt.Errorf("tariff %s/%s: invalid", t.Carrier, t.Province)
+		}
+	}
+	return s.st.Write(ctx, "hub", func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM tariffs"); err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO tariffs (carrier, province, first_g, first_fen, step_g, step_fen) VALUES (?, ?, ?, ?, ?, ?)",
+				t.Carrier, t.Province, t.FirstGrams, t.FirstFen, t.StepGrams, t.StepFen); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ApplyWaybillRange adds or replaces a block of waybill numbers
+// (downstream from the hub; no op).
+func (s *Station) ApplyWaybillRange(ctx context.Context, r WaybillRange) error {
+	if r.Next > r.Last || r.Width < len(strconv.FormatInt(r.Last, 10)) || r.Carrier == "" {
+		return fmt.Errorf("waybill range %s%d-%d: invalid", r.Prefix, r.Next, r.Last)
+	}
+	return s.st.Write(ctx, "hub", func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO waybill_ranges (carrier, prefix, next, last, width) VALUES (?, ?, ?, ?, ?)`,
+			r.Carrier, r.Prefix, r.Next, r.Last, r.Width)
+		return err
+	})
+}
+
+// Quote prices a parcel to send.
+func (s *Station) Quote(ctx context.Context, carrier, province string, grams int) (int, error) {
+	if grams <= 0 || grams > 100_000 {
+		return 0, fail(CodeWeightInvalid)
+	}
+	t, err := findTariff(ctx, s.st.DB(), carrier, province)
+	if err != nil {
+		return 0, err
+	}
+	return t.Price(grams), nil
+}
+
+func findTariff(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, carrier, province string) (Tariff, error) {
+	t := Tariff{Carrier: carrier}
+	err := q.QueryRowContext(ctx, `SELECT province, first_g, first_fen, step_g, step_fen FROM tariffs
+		WHERE carrier = ? AND province IN (?, '*') ORDER BY province = '*' LIMIT 1`, carrier, province).
+		Scan(&t.Province, &t.FirstGrams, &t.FirstFen, &t.StepGrams, &t.StepFen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fail(CodeNoTariff, "carrier", carrier, "province", province)
+	}
+	return t, err
+}
+
+// SendInput is a parcel accepted to send (寄件).
+type SendInput struct {
+	Carrier     string     `json:"carrier"`
+	Waybill     string     `json:"waybill,omitempty"` // empty: take the next from the carrier's range
+	Sender      PartyInput `json:"sender"`
+	Receiver    PartyInput `json:"receiver"`
+	WeightGrams int        `json:"weight_g"`
+}
+
+// PartyInput is a sender or receiver as entered.
+type PartyInput struct {
+	Name     string `json:"name"`
+	Phone    string `json:"phone"`
+	IDNumber string `json:"id_number,omitempty"` // sender only: required by real-name rules
+	Province string `json:"province,omitempty"`
+	Address  string `json:"address,omitempty"`
+}
+
+// Send accepts a parcel to send: the sender's real-name check, the price
+// from the tariff table and a waybill number, committed with its op.
+func (s *Station) Send(ctx context.Context, actor string, in SendInput) (Parcel, error) {
+	var p Parcel
+	if _, ok := waybill.Lookup(in.Carrier); !ok {
+		return p, fail(CodeCarrierUnknown)
+	}
+	if strings.TrimSpace(in.Sender.IDNumber) == "" {
+		return p, fail(CodeSenderIDRequired)
+	}
+	id, err := idnum.Parse(in.Sender.IDNumber)
+	if err != nil {
+		return p, &Error{Code: CodeIDInvalid, Err: err}
+	}
+	ev := syncproto.ParcelAccepted{Carrier: in.Carrier, WeightGrams: in.WeightGrams}
+	for _, pair := range []struct {
+		in  PartyInput
+		out *syncproto.Party
+	}{{in.Sender, &ev.Sender}, {in.Receiver, &ev.Receiver}} {
+		name := strings.TrimSpace(pair.in.Name)
+		if name == "" {
+			return p, fail(CodeNameRequired)
+		}
+		phone, ok := normalizePhone(pair.in.Phone)
+		if !ok {
+			return p, fail(CodePhoneInvalid)
+		}
+		*pair.out = syncproto.Party{Name: name, Phone: phone, Province: strings.TrimSpace(pair.in.Province), Address: strings.TrimSpace(pair.in.Address)}
+	}
+	ev.Sender.IDHash, ev.Sender.IDLast4 = s.hashID(id.Full()), id.Last4()
+	if ev.Receiver.Province == "" || ev.Receiver.Address == "" {
+		return p, fail(CodeBadRequest, "field", "receiver.address")
+	}
+	if in.WeightGrams <= 0 || in.WeightGrams > 100_000 {
+		return p, fail(CodeWeightInvalid)
+	}
+	err = s.st.Write(ctx, actor, func(tx *store.Tx) error {
+		t, err := findTariff(ctx, tx, in.Carrier, ev.Receiver.Province)
+		if err != nil {
+			return err
+		}
+		ev.PriceFen = t.Price(in.WeightGrams)
+		if in.Waybill != "" {
+			wb, err := waybill.Normalize(in.Waybill)
+			if err != nil {
+				return &Error{Code: CodeWaybillInvalid, Err: err}
+			}
+			if !waybill.Valid(in.Carrier, wb) {
+				return fail(CodeCarrierMismatch)
+			}
+			ev.Waybill, ev.WaybillSource = wb, "entered"
+		} else {
+			if ev.Waybill, err = takeWaybill(ctx, tx, in.Carrier); err != nil {
+				return err
+			}
+			ev.WaybillSource = "range"
+		}
+		if _, found, err := findParcel(ctx, tx, ev.Waybill, "out"); err != nil || found {
+			if found {
+				return fail(CodeWaybillExists, "waybill", ev.Waybill)
+			}
+			return err
+		}
+		op, err := tx.Append(syncproto.KindParcelAccepted, ev)
+		if err != nil {
+			return err
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO parcels (waybill, direction, carrier, status, receiver_name, receiver_phone, phone_tail, in_at, weight_g, price_fen)
+			VALUES (?, 'out', ?, ?, ?, ?, ?, ?, ?, ?)`, ev.Waybill, ev.Carrier, StatusAccepted, ev.Receiver.Name, ev.Receiver.Phone,
+			ev.Receiver.Phone[7:], tx.Now().UnixMilli(), ev.WeightGrams, ev.PriceFen)
+		if err != nil {
+			return err
+		}
+		pid, _ := r.LastInsertId()
+		if err := addEvent(ctx, tx, pid, evAccepted, op.Seq, ""); err != nil {
+			return err
+		}
+		p, _, err = findParcel(ctx, tx, ev.Waybill, "out")
+		return err
+	})
+	return p, err
+}
+
+// takeWaybill allocates the next number from the carrier's ranges.
+func takeWaybill(ctx context.Context, tx *store.Tx, carrier string) (string, error) {
+	var prefix string
+	var n int64
+	var width int
+	err := tx.QueryRowContext(ctx, `UPDATE waybill_ranges SET next = next + 1 WHERE (carrier, prefix) =
+		(SELECT carrier, prefix FROM waybill_ranges WHERE carrier = ? AND next <= last ORDER BY prefix LIMIT 1)
+		RETURNING prefix, next - 1, width`, carrier).Scan(&prefix, &n, &width)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fail(CodeNoWaybillRange, "carrier", carrier)
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s%0*d", prefix, width, n), nil
+}
