@@ -8,8 +8,8 @@ import (
 
 // Candidate is a carrier hint for a waybill number.
 type Candidate struct {
-	Code       string // carrier code, e.g. "sf"
-	Confidence int    // 1–100; higher is more likely
+	Code       string `json:"code"`       // carrier code, e.g. "sf"
+	Confidence int    `json:"confidence"` // 1–100; higher is more likely
 }
 
 // A rule is one known number format of a carrier. Patterns are matched

@@ -1,0 +1,70 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDefaultsValid(t *testing.T) {
+	require.NoError(t, Default().Validate())
+}
+
+func TestLoadFileThenEnv(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "edge.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"version":1,"node":"ST-V0101","listen":"127.0.0.1:9000","busy_timeout":"2s"}`), 0o600))
+	t.Setenv("CUNYOU_EDGE_LISTEN", "127.0.0.1:9100")
+	c, err := Load(path)
+	require.NoError(t, err)
+	assert.Equal(t, "ST-V0101", c.Node)
+	assert.Equal(t, "127.0.0.1:9100", c.Listen, "environment wins over the file")
+	assert.Equal(t, "2s", c.BusyTimeout.String())
+	require.NoError(t, c.Validate())
+}
+
+func (d Duration) String() string { b, _ := d.MarshalJSON(); return string(b[1 : len(b)-1]) }
+
+func TestLoadRejects(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"unknown field": `{"lisen":"x"}`,
+		"newer version": `{"version":99}`,
+		"not json":      `listen=1`,
+	} {
+		path := filepath.Join(dir, "c.json")
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+		_, err := Load(path)
+		assert.Error(t, err, name)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"remote listen refused", func(c *Config) { c.Listen = "0.0.0.0:8700" }, "not loopback"},
+		{"remote listen allowed", func(c *Config) { c.Listen = "0.0.0.0:8700"; c.AllowRemote = true }, ""},
+		{"localhost ok", func(c *Config) { c.Listen = "localhost:8700" }, ""},
+		{"bad node", func(c *Config) { c.Node = "站点 1" }, "node"},
+		{"bad kind", func(c *Config) { c.Kind = "depot" }, "kind"},
+		{"bad timezone", func(c *Config) { c.Timezone = "Mars/Base" }, "timezone"},
+		{"bad synchronous", func(c *Config) { c.Synchronous = "OFF" }, "synchronous"},
+		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
+		{"empty data dir", func(c *Config) { c.DataDir = "" }, "data_dir"},
+	}
+	for _, tt := range tests {
+		c := Default()
+		tt.change(&c)
+		err := c.Validate()
+		if tt.want == "" {
+			assert.NoError(t, err, tt.name)
+		} else if assert.Error(t, err, tt.name) {
+			assert.Contains(t, err.Error(), tt.want, tt.name)
+		}
+	}
+}

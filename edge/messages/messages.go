@@ -1,0 +1,165 @@
+// Package messages holds the sentences operators read, keyed by stable
+// code, one table per language. Simplified Chinese is the default; the
+// English table sits beside it. A sentence names what happened and what to
+// do; {name} placeholders take the error's arguments.
+package messages
+
+import (
+	"strings"
+)
+
+// Lang is a language tag of a table.
+type Lang string
+
+const (
+	ZH Lang = "zh-CN"
+	EN Lang = "en"
+)
+
+var tables = map[Lang]map[string]string{ZH: zh, EN: en}
+
+// Text renders code's sentence in lang, falling back to Chinese, then to
+// the generic internal-error sentence.
+func Text(lang Lang, code string, args map[string]string) string {
+	t, ok := tables[lang]
+	if !ok {
+		t = zh
+	}
+	s, ok := t[code]
+	if !ok {
+		if s, ok = zh[code]; !ok {
+			s = t["internal"]
+		}
+	}
+	for k, v := range args {
+		s = strings.ReplaceAll(s, "{"+k+"}", v)
+	}
+	return s
+}
+
+// Has reports whether code has a sentence in every table.
+func Has(code string) bool {
+	for _, t := range tables {
+		if _, ok := t[code]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Pick chooses a table from an Accept-Language header: English only when
+// the client prefers it over Chinese.
+func Pick(acceptLanguage string) Lang {
+	for _, part := range strings.Split(acceptLanguage, ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return ZH
+		case strings.HasPrefix(tag, "en"):
+			return EN
+		}
+	}
+	return ZH
+}
+
+var zh = map[string]string{
+	"bad_request":          "请求内容不完整或格式不对，请检查后重试。",
+	"not_found":            "没有这个功能地址。",
+	"waybill_invalid":      "运单号无法识别，请重新扫描或手工输入。",
+	"carrier_unknown":      "无法判断快递公司，请选择快递公司。",
+	"carrier_mismatch":     "运单号与所选快递公司的格式不符，请核对。",
+	"receiver_required":    "清单中没有这个运单，请输入收件人手机号。",
+	"phone_invalid":        "手机号应为 11 位数字，请核对。",
+	"no_shelves":           "还没有设置货架，请店主先设置货架。",
+	"shelves_full":         "所有货架都满了，请先处理滞留件或增加货架。",
+	"shelf_unknown":        "没有 {shelf} 号货架，请核对货架号。",
+	"shelf_in_use":         "{shelf} 号货架第 {layer} 层还有包裹，不能删除或缩小。",
+	"shelves_invalid":      "货架设置不正确：货架号 1-99，每架 1-9 层，每层 1-500 件，货架号不能重复。",
+	"parcel_not_found":     "没有找到这个包裹，请核对取件码或运单号。",
+	"parcel_picked_up":     "该包裹已于 {when} 由 {by} 取走，不能重复取件。",
+	"parcel_returning":     "该包裹已于 {when} 标记退回，不在货架上。",
+	"parcel_problem":       "该包裹是问题件，请先处理问题再取件。",
+	"parcel_not_on_shelf":  "该包裹不在本站货架上。",
+	"query_invalid":        "请输入取件码、手机尾号 4 位、手机号或扫描运单号。",
+	"collector_required":   "代取时请填写代取人姓名和手机号。",
+	"id_invalid":           "身份证号码有误，请核对后重新输入或重新刷卡。",
+	"sender_id_required":   "寄件必须实名，请刷身份证或输入身份证号。",
+	"name_required":        "请填写寄件人和收件人姓名。",
+	"weight_invalid":       "请填写正确的重量（1 克到 100 公斤）。",
+	"no_tariff":            "没有该快递公司寄往 {province} 的价格，请联系县中心。",
+	"no_waybill_range":     "没有可用的运单号段，请手工输入运单号。",
+	"waybill_exists":       "运单号 {waybill} 已经用过，请核对。",
+	"reason_invalid":       "请选择问题原因。",
+	"reason_text_required": "选择“其他”时请写明原因。",
+	"date_invalid":         "日期不正确，请选择今天或以前的日期。",
+	"day_already_closed":   "{date} 已经日结过了。",
+	"settings_invalid":     "设置不正确：提醒天数至少 1 天，退回天数不少于提醒天数且不超过 90 天。",
+	"login_failed":         "用户名或密码错误，还可以再试 {left} 次。",
+	"account_locked":       "密码错误次数过多，账号已锁定到 {until}，或请店主解锁。",
+	"account_disabled":     "该账号已停用，请联系店主。",
+	"unauthorized":         "请先登录。",
+	"forbidden":            "这项操作需要店主权限。",
+	"password_weak":        "密码至少 8 位，并包含大写字母、小写字母、数字、符号中的三类。",
+	"pin_invalid":          "PIN 码应为 6 位数字。",
+	"username_invalid":     "用户名应为 2-32 位小写字母、数字或 . _ -。",
+	"username_taken":       "用户名 {username} 已存在，请换一个。",
+	"role_invalid":         "角色只能是店主或店员。",
+	"operator_not_found":   "没有这个账号。",
+	"last_owner":           "站点至少要保留一个可用的店主账号。",
+	"disk_full":            "磁盘已满，这次操作没有保存。请清理磁盘或联系技术员。",
+	"db_locked":            "数据库正忙，这次操作没有保存，请稍后再试。",
+	"db_readonly":          "数据无法写入（只读），这次操作没有保存，请联系技术员。",
+	"db_failure":           "存储出错，这次操作没有保存，请联系技术员。",
+	"internal":             "系统出错，这次操作没有保存，请重试或联系技术员。",
+}
+
+var en = map[string]string{
+	"bad_request":          "The request is incomplete or malformed; check it and try again.",
+	"not_found":            "No such address.",
+	"waybill_invalid":      "The waybill number is not recognized; scan again or type it in.",
+	"carrier_unknown":      "Cannot tell the carrier; choose the carrier.",
+	"carrier_mismatch":     "The waybill number does not fit the chosen carrier; check it.",
+	"receiver_required":    "This waybill is not in the manifest; enter the receiver's phone.",
+	"phone_invalid":        "A phone number has 11 digits; check it.",
+	"no_shelves":           "No shelves are set up yet; the owner must set them up first.",
+	"shelves_full":         "All shelves are full; handle overdue parcels or add shelves.",
+	"shelf_unknown":        "There is no shelf {shelf}; check the number.",
+	"shelf_in_use":         "Shelf {shelf} layer {layer} still holds parcels; it cannot be removed or shrunk.",
+	"shelves_invalid":      "Invalid shelves: numbers 1-99, 1-9 layers, 1-500 parcels a layer, no repeats.",
+	"parcel_not_found":     "Parcel not found; check the pickup code or waybill.",
+	"parcel_picked_up":     "This parcel was picked up at {when} by {by}; it cannot be picked up again.",
+	"parcel_returning":     "This parcel was marked for return at {when}; it is not on the shelves.",
+	"parcel_problem":       "This is a problem parcel; resolve the problem before pickup.",
+	"parcel_not_on_shelf":  "This parcel is not on this station's shelves.",
+	"query_invalid":        "Enter a pickup code, the phone's last 4 digits, a phone number, or scan a waybill.",
+	"collector_required":   "For a proxy pickup, enter the proxy's name and phone.",
+	"id_invalid":           "The ID number is wrong; check it or read the card again.",
+	"sender_id_required":   "Sending requires the sender's real name: read the ID card or enter the number.",
+	"name_required":        "Enter the sender's and receiver's names.",
+	"weight_invalid":       "Enter a weight from 1 g to 100 kg.",
+	"no_tariff":            "No price for this carrier to {province}; contact the county centre.",
+	"no_waybill_range":     "No waybill numbers left; enter the waybill number by hand.",
+	"waybill_exists":       "Waybill {waybill} is already used; check it.",
+	"reason_invalid":       "Choose a problem reason.",
+	"reason_text_required": "Describe the reason when choosing \"other\".",
+	"date_invalid":         "Invalid date; choose today or an earlier day.",
+	"day_already_closed":   "{date} is already closed.",
+	"settings_invalid":     "Invalid settings: reminder after at least 1 day, return no sooner than the reminder and within 90 days.",
+	"login_failed":         "Wrong user name or password; {left} tries left.",
+	"account_locked":       "Too many wrong passwords: the account is locked until {until}, or ask the owner to unlock it.",
+	"account_disabled":     "This account is disabled; ask the owner.",
+	"unauthorized":         "Please log in.",
+	"forbidden":            "This needs the owner's rights.",
+	"password_weak":        "A password has at least 8 characters from three of: upper case, lower case, digits, symbols.",
+	"pin_invalid":          "A PIN has 6 digits.",
+	"username_invalid":     "A user name has 2-32 lower-case letters, digits or . _ -.",
+	"username_taken":       "User name {username} exists; choose another.",
+	"role_invalid":         "The role is owner or clerk.",
+	"operator_not_found":   "No such account.",
+	"last_owner":           "The station must keep one enabled owner account.",
+	"disk_full":            "The disk is full; this action was not saved. Free some space or call a technician.",
+	"db_locked":            "The database is busy; this action was not saved. Try again shortly.",
+	"db_readonly":          "The data cannot be written (read-only); this action was not saved. Call a technician.",
+	"db_failure":           "A storage error; this action was not saved. Call a technician.",
+	"internal":             "A system error; this action was not saved. Try again or call a technician.",
+}

@@ -1,0 +1,26 @@
+// Package ui holds the web pages as static assets embedded in the
+// binaries: the station kiosk now, the hub console and the public mobile
+// pages later. No CDN, no external fonts, no build step.
+package ui
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+//go:embed kiosk
+var files embed.FS
+
+// Kiosk returns the kiosk page's files: the embedded copy, or the folder
+// dir when it is set (to edit the page without rebuilding).
+func Kiosk(dir string) (fs.FS, error) {
+	if dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("kiosk ui folder: %w", err)
+		}
+		return os.DirFS(dir), nil
+	}
+	return fs.Sub(files, "kiosk")
+}
