@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -134,17 +135,7 @@ func TestVerifyCodes(t *testing.T) {
 		{"tampered hlc", func(o *syncproto.Op) { o.HLC = 0 }, syncproto.CodeHashMismatch},
 		{"tampered actor", func(o *syncproto.Op) { o.Actor = "mallory" }, syncproto.CodeHashMismatch},
 		{"missing hash", func(o *syncproto.Op) { o.Hash = "" }, syncproto.CodeHashMismatch},
-		{"upper-case hash", func(o *syncproto.Op) {
-			b, _ := hex.DecodeString(o.Hash)
-			o.Hash = hex.EncodeToString(b)
-			o.Hash = string(append([]byte{}, []byte(o.Hash)...))
-			for i := range o.Hash {
-				if o.Hash[i] >= 'a' && o.Hash[i] <= 'f' {
-					o.Hash = o.Hash[:i] + string(o.Hash[i]-'a'+'A') + o.Hash[i+1:]
-					break
-				}
-			}
-		}, syncproto.CodeHashMismatch},
+		{"upper-case hash", func(o *syncproto.Op) { o.Hash = strings.ToUpper(o.Hash) }, syncproto.CodeHashMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,4 +180,34 @@ func TestOpJSONRoundTrip(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &got))
 	assert.Equal(t, op, got)
 	require.NoError(t, got.Verify())
+}
+
+func TestOpJSONRoundTripNonCanonicalPayload(t *testing.T) {
+	// Payload is hashed as raw bytes, but encoding/json re-encodes a
+	// json.RawMessage when marshalling (compacts it, escapes HTML
+	// characters and U+2028/U+2029, writes nil as null). A sealed op whose
+	// payload is valid JSON but not in that form no longer verifies after a
+	// trip through the wire format.
+	tests := []struct {
+		name    string
+		payload string
+	}{
+		{"whitespace", `{ "waybill": "73123456789012" }`},
+		{"html characters", `{"text":"<b>&</b>"}`},
+		{"line separator", "{\"text\":\"\u2028\"}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Skip("BUG: syncproto/op.go hashes Op.Payload's raw bytes, but json.Marshal(Op) rewrites the json.RawMessage " +
+				"(compact + HTML escape), so an op sealed over a non-canonical payload fails Verify with hash_mismatch after a JSON round trip")
+			op := sampleOp(t)
+			op.Payload = json.RawMessage(tt.payload)
+			op.Seal()
+			b, err := json.Marshal(op)
+			require.NoError(t, err)
+			var got syncproto.Op
+			require.NoError(t, json.Unmarshal(b, &got))
+			assert.NoError(t, got.Verify())
+		})
+	}
 }
