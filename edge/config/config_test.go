@@ -68,3 +68,12 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSampleConfigLoads(t *testing.T) {
+	c, err := Load("../../packaging/edge.sample.json")
+	require.NoError(t, err)
+	require.NoError(t, c.Validate())
+	d := Default()
+	d.Node = c.Node
+	assert.Equal(t, d, c, "the sample shows every default")
+}
