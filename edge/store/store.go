@@ -336,15 +336,16 @@ func (tx *Tx) Append(kind syncproto.EventKind, payload any) (*syncproto.Op, erro
 	if err != nil {
 		return nil, fmt.Errorf("encode %s payload: %w", kind, err)
 	}
+	hlc := tx.s.clock.Now()
 	var seq int64
-	if err := tx.QueryRowContext(tx.ctx, "UPDATE node SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1").Scan(&seq); err != nil {
+	if err := tx.QueryRowContext(tx.ctx, "UPDATE node SET next_seq = next_seq + 1, hlc_hwm = ? WHERE id = 1 RETURNING next_seq - 1", int64(hlc)).Scan(&seq); err != nil {
 		return nil, fmt.Errorf("take op seq: %w", classify(err))
 	}
 	op := &syncproto.Op{
 		Node:        tx.s.id.Node,
 		Incarnation: tx.s.id.Incarnation,
 		Seq:         uint64(seq),
-		HLC:         tx.s.clock.Now(),
+		HLC:         hlc,
 		Actor:       tx.actor,
 		Kind:        kind,
 		Payload:     body,
@@ -353,9 +354,6 @@ func (tx *Tx) Append(kind syncproto.EventKind, payload any) (*syncproto.Op, erro
 	if _, err := tx.ExecContext(tx.ctx, `INSERT INTO outbox (incarnation, seq, hlc, actor, kind, payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		op.Incarnation, seq, int64(op.HLC), op.Actor, string(op.Kind), []byte(op.Payload), op.Hash); err != nil {
 		return nil, fmt.Errorf("append op: %w", classify(err))
-	}
-	if _, err := tx.ExecContext(tx.ctx, "UPDATE node SET hlc_hwm = ? WHERE id = 1", int64(op.HLC)); err != nil {
-		return nil, fmt.Errorf("save clock: %w", classify(err))
 	}
 	tx.op = op
 	return op, nil
