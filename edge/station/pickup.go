@@ -161,32 +161,9 @@ func (s *Station) Pickup(ctx context.Context, actor string, in PickupInput) ([]P
 	}
 	var out []Parcel
 	err := s.st.Write(ctx, actor, func(tx *store.Tx) error {
-		var ps []Parcel
-		seen := map[string]bool{}
-		for _, raw := range in.Waybills {
-			wb, err := waybill.Normalize(raw)
-			if err != nil {
-				return &Error{Code: CodeWaybillInvalid, Err: err}
-			}
-			if seen[wb] {
-				continue
-			}
-			seen[wb] = true
-			p, found, err := findParcel(ctx, tx, wb, "in")
-			if err != nil {
-				return err
-			}
-			switch {
-			case !found:
-				return fail(CodeParcelNotFound, "waybill", wb)
-			case p.Status == StatusPickedUp:
-				return fail(CodeParcelPickedUp, "waybill", wb, "when", formatTime(*p.OutAt, s.loc), "by", p.OutBy)
-			case p.Status == StatusReturning:
-				return fail(CodeParcelReturning, "waybill", wb, "when", formatTime(*p.OutAt, s.loc))
-			case p.Status == StatusProblem:
-				return fail(CodeParcelProblem, "waybill", wb, "reason", p.Problem)
-			}
-			ps = append(ps, p)
+		ps, err := s.parcelsFor(ctx, tx, in.Waybills, evPickedUp)
+		if err != nil {
+			return err
 		}
 		ev := syncproto.ParcelsPickedUp{Collector: c, PhotoSHA256: photo}
 		for _, p := range ps {
@@ -196,26 +173,10 @@ func (s *Station) Pickup(ctx context.Context, actor string, in PickupInput) ([]P
 		if err != nil {
 			return err
 		}
-		now := tx.Now().UnixMilli()
-		for _, p := range ps {
-			by := collectorText(c, p.Receiver, p.phone)
-			if _, err := tx.ExecContext(ctx, `UPDATE parcels SET status = ?, shelf = NULL, layer = NULL, out_at = ?, out_by = ?, out_operator = ?
-				WHERE id = ?`, StatusPickedUp, now, by, actor, p.id); err != nil {
-				return err
-			}
-			if err := freeSlot(ctx, tx, p.Shelf, p.Layer); err != nil {
-				return err
-			}
-			if err := addEvent(ctx, tx, p.id, evPickedUp, op.Seq, by); err != nil {
-				return err
-			}
-			p2, _, err := findParcel(ctx, tx, p.Waybill, "in")
-			if err != nil {
-				return err
-			}
-			out = append(out, p2)
-		}
-		return nil
+		out, err = takeOffShelf(ctx, tx, ps, StatusPickedUp, evPickedUp, "", op.Seq, func(p Parcel) string {
+			return collectorText(c, p.Receiver, p.phone)
+		})
+		return err
 	})
 	return out, err
 }

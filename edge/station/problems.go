@@ -71,6 +71,8 @@ func (s *Station) refuseNotHere(p Parcel) error {
 		return fail(CodeParcelPickedUp, "waybill", p.Waybill, "when", formatTime(*p.OutAt, s.loc), "by", p.OutBy)
 	case StatusReturning:
 		return fail(CodeParcelReturning, "waybill", p.Waybill, "when", formatTime(*p.OutAt, s.loc))
+	case StatusProblem:
+		return fail(CodeParcelProblem, "waybill", p.Waybill, "reason", p.Problem)
 	}
 	return fail(CodeParcelNotOnShelf, "waybill", p.Waybill)
 }
@@ -180,28 +182,9 @@ func (s *Station) Return(ctx context.Context, actor string, waybills []string, r
 	}
 	var out []Parcel
 	err := s.st.Write(ctx, actor, func(tx *store.Tx) error {
-		var ps []Parcel
-		seen := map[string]bool{}
-		for _, raw := range waybills {
-			wb, err := waybill.Normalize(raw)
-			if err != nil {
-				return &Error{Code: CodeWaybillInvalid, Err: err}
-			}
-			if seen[wb] {
-				continue
-			}
-			seen[wb] = true
-			p, found, err := findParcel(ctx, tx, wb, "in")
-			if err != nil {
-				return err
-			}
-			if !found {
-				return fail(CodeParcelNotFound, "waybill", wb)
-			}
-			if _, ok := transition(p.Status, evReturning); !ok {
-				return s.refuseNotHere(p)
-			}
-			ps = append(ps, p)
+		ps, err := s.parcelsFor(ctx, tx, waybills, evReturning)
+		if err != nil {
+			return err
 		}
 		ev := syncproto.ParcelsReturned{Reason: reason}
 		for _, p := range ps {
@@ -211,25 +194,69 @@ func (s *Station) Return(ctx context.Context, actor string, waybills []string, r
 		if err != nil {
 			return err
 		}
-		now := tx.Now().UnixMilli()
-		for _, p := range ps {
-			if _, err := tx.ExecContext(ctx, "UPDATE parcels SET status = ?, shelf = NULL, layer = NULL, out_at = ?, out_operator = ? WHERE id = ?",
-				StatusReturning, now, actor, p.id); err != nil {
-				return err
-			}
-			if err := freeSlot(ctx, tx, p.Shelf, p.Layer); err != nil {
-				return err
-			}
-			if err := addEvent(ctx, tx, p.id, evReturning, op.Seq, reason); err != nil {
-				return err
-			}
-			p2, _, err := findParcel(ctx, tx, p.Waybill, "in")
-			if err != nil {
-				return err
-			}
-			out = append(out, p2)
-		}
-		return nil
+		out, err = takeOffShelf(ctx, tx, ps, StatusReturning, evReturning, reason, op.Seq, func(Parcel) string { return "" })
+		return err
 	})
 	return out, err
+}
+
+// parcelsFor loads the inbound parcels named by raw waybill numbers, once
+// each, and checks that every one can take event ev; the first that cannot
+// refuses the whole action.
+func (s *Station) parcelsFor(ctx context.Context, tx *store.Tx, raws []string, ev string) ([]Parcel, error) {
+	var ps []Parcel
+	seen := map[string]bool{}
+	for _, raw := range raws {
+		wb, err := waybill.Normalize(raw)
+		if err != nil {
+			return nil, &Error{Code: CodeWaybillInvalid, Err: err}
+		}
+		if seen[wb] {
+			continue
+		}
+		seen[wb] = true
+		p, found, err := findParcel(ctx, tx, wb, "in")
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, fail(CodeParcelNotFound, "waybill", wb)
+		}
+		if _, ok := transition(p.Status, ev); !ok {
+			return nil, s.refuseNotHere(p)
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// takeOffShelf records event ev for each parcel leaving the shelves, frees
+// its slot and returns the parcels as they now are. by describes who took
+// each one ("" when nobody did: the event then notes reason).
+func takeOffShelf(ctx context.Context, tx *store.Tx, ps []Parcel, status, ev, reason string, seq uint64, by func(Parcel) string) ([]Parcel, error) {
+	now := tx.Now().UnixMilli()
+	out := make([]Parcel, 0, len(ps))
+	for _, p := range ps {
+		who := by(p)
+		if _, err := tx.ExecContext(ctx, `UPDATE parcels SET status = ?, shelf = NULL, layer = NULL, out_at = ?, out_by = nullif(?, ''),
+			out_operator = ? WHERE id = ?`, status, now, who, tx.Actor(), p.id); err != nil {
+			return nil, err
+		}
+		if err := freeSlot(ctx, tx, p.Shelf, p.Layer); err != nil {
+			return nil, err
+		}
+		detail := who
+		if detail == "" {
+			detail = reason
+		}
+		if err := addEvent(ctx, tx, p.id, ev, seq, detail); err != nil {
+			return nil, err
+		}
+		p2, _, err := findParcel(ctx, tx, p.Waybill, "in")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p2)
+	}
+	return out, nil
 }
