@@ -182,7 +182,7 @@ func (s *Station) Pickup(ctx context.Context, actor string, in PickupInput) ([]P
 }
 
 // collectorText is how a collector is shown later: masked name and phone,
-// never an ID number.
+// and of an ID number only its last four characters.
 func collectorText(c syncproto.Collector, receiverName, receiverPhone string) string {
 	name, phone := c.Name, c.Phone
 	if c.Kind == "receiver" {
@@ -199,6 +199,9 @@ func collectorText(c syncproto.Collector, receiverName, receiverPhone string) st
 	}
 	if phone != "" {
 		parts = append(parts, MaskPhone(phone))
+	}
+	if c.IDLast4 != "" {
+		parts = append(parts, "ID …"+c.IDLast4)
 	}
 	return strings.Join(parts, " ")
 }
