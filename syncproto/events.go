@@ -11,7 +11,6 @@ const (
 	KindParcelAccepted  EventKind = "parcel.accepted"  // accepted to send (寄件), real-name checked
 	KindParcelProblem   EventKind = "parcel.problem"   // marked as a problem parcel
 	KindParcelsReturned EventKind = "parcel.returning" // marked to go back; slots freed
-	KindParcelRelocated EventKind = "parcel.relocated" // stocktake correction: found in another slot
 	KindStocktake       EventKind = "stocktake.done"   // a shelf was counted
 	KindDayClosed       EventKind = "day.closed"       // the day's figures were closed
 	KindOperatorChanged EventKind = "operator.changed" // an operator was created or changed
@@ -138,7 +137,9 @@ type DayCounts struct {
 
 // DayClosed is the payload of KindDayClosed.
 type DayClosed struct {
-	Date           string               `json:"date"` // YYYY-MM-DD, station local time
+	Date           string               `json:"date"`    // YYYY-MM-DD, station local time
+	FromMs         int64                `json:"from_ms"` // activity counted from (unix ms)…
+	ToMs           int64                `json:"to_ms"`   // …up to, exclusive
 	ByCarrier      map[string]DayCounts `json:"by_carrier"`
 	Total          DayCounts            `json:"total"`
 	OpeningOnShelf int                  `json:"opening_on_shelf"`

@@ -63,9 +63,14 @@ func (o *Op) ComputeHash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Seal sets the envelope version and the hash. Call it once every other
-// field is final.
+// Seal puts the payload in canonical form, sets the envelope version and
+// the hash. Call it once every other field is final. The canonical form is
+// what encoding/json writes for a json.RawMessage (compact, HTML-escaped),
+// so an op keeps its hash through a JSON round trip.
 func (o *Op) Seal() {
+	if canon, err := json.Marshal(o.Payload); err == nil {
+		o.Payload = canon
+	}
 	o.V = EnvelopeVersion
 	o.Hash = o.ComputeHash()
 }

@@ -99,11 +99,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		next.ServeHTTP(ww, r)
-		route := r.URL.Path
-		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-			route = rc.RoutePattern()
-		}
-		s.log.Info("http", "method", r.Method, "route", route, "status", ww.Status(), "ms", time.Since(start).Milliseconds())
+		s.log.Info("http", "method", r.Method, "route", routeOf(r), "status", ww.Status(), "ms", time.Since(start).Milliseconds())
 	})
 }
 
@@ -189,12 +185,21 @@ type ErrorBody struct {
 	} `json:"error"`
 }
 
+// routeOf is the request's route pattern (/api/v1/parcels/{waybill}), never
+// its path: paths can hold what an operator typed, a phone or ID number.
+func routeOf(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+		return rc.RoutePattern()
+	}
+	return "unmatched"
+}
+
 func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	code := station.CodeOf(err)
 	if statusOf(code) >= 500 {
-		s.log.Error("action failed", "route", r.URL.Path, "code", code, "err", err)
+		s.log.Error("action failed", "route", routeOf(r), "code", code, "err", err)
 	} else {
-		s.log.Info("action refused", "route", r.URL.Path, "code", code)
+		s.log.Info("action refused", "route", routeOf(r), "code", code)
 	}
 	s.writeCode(w, r, statusOf(code), string(code), station.ArgsOf(err))
 }
@@ -222,7 +227,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		s.log.Info("bad request body", "route", r.URL.Path, "err", err)
+		s.log.Info("bad request body", "route", routeOf(r), "err", err)
 		s.writeCode(w, r, http.StatusBadRequest, string(station.CodeBadRequest), nil)
 		return false
 	}
@@ -259,17 +264,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &in) {
 		return
 	}
-	ops, err := s.st.Operators(r.Context())
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	if len(ops) > 0 {
-		s.writeCode(w, r, http.StatusForbidden, string(station.CodeForbidden), nil)
-		return
-	}
-	in.Role = station.RoleOwner
-	o, err := s.st.AddOperator(r.Context(), in.Username, in)
+	o, err := s.st.SetupOwner(r.Context(), in)
 	if err != nil {
 		s.writeErr(w, r, err)
 		return

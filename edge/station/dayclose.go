@@ -21,12 +21,16 @@ type DayReport struct {
 	OpeningOnShelf int                            `json:"opening_on_shelf"`
 	// OpeningSource is "recorded" when the previous day was closed and its
 	// figure is used, "computed" otherwise.
-	OpeningSource   string     `json:"opening_source"`
-	ExpectedOnShelf int        `json:"expected_on_shelf"`
-	Mismatch        int        `json:"mismatch"` // closing − expected
-	Closed          bool       `json:"closed"`
-	ClosedAt        *time.Time `json:"closed_at,omitempty"`
-	ClosedBy        string     `json:"closed_by,omitempty"`
+	OpeningSource   string `json:"opening_source"`
+	ExpectedOnShelf int    `json:"expected_on_shelf"`
+	Mismatch        int    `json:"mismatch"` // closing − expected
+	// From and To bound the activity counted: from the end of the
+	// previous closed day (or midnight) to midnight, or to now for today.
+	From     time.Time  `json:"from"`
+	To       time.Time  `json:"to"`
+	Closed   bool       `json:"closed"`
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	ClosedBy string     `json:"closed_by,omitempty"`
 }
 
 // Today returns the station's current local date.
@@ -76,12 +80,22 @@ func closedReport(ctx context.Context, q querier, date string) (DayReport, bool,
 }
 
 func (s *Station) computeDay(ctx context.Context, q querier, date string, start, end time.Time) (DayReport, error) {
-	rep := DayReport{Date: date, ByCarrier: map[string]syncproto.DayCounts{}}
-	asOf := end
+	// Times are kept in UTC without a monotonic reading, as a closed
+	// report reads back from its JSON.
+	rep := DayReport{Date: date, ByCarrier: map[string]syncproto.DayCounts{}, From: start.UTC(), To: end.UTC()}
 	if now := s.st.Now(); now.Before(end) {
-		asOf = now
+		rep.To = now.UTC().Round(0)
 	}
-	s0, s1 := start.UnixMilli(), asOf.UnixMilli()
+	// A day closed before midnight counted up to its closing time: what
+	// happened after that belongs to the next day.
+	prevRep, prevClosed, err := closedReport(ctx, q, start.AddDate(0, 0, -1).Format(time.DateOnly))
+	if err != nil {
+		return rep, err
+	}
+	if prevClosed && !prevRep.To.IsZero() {
+		rep.From = prevRep.To
+	}
+	s0, s1 := rep.From.UnixMilli(), rep.To.UnixMilli()
 	add := func(carrier string, f func(*syncproto.DayCounts)) {
 		c := rep.ByCarrier[carrier]
 		f(&c)
@@ -140,10 +154,7 @@ func (s *Station) computeDay(ctx context.Context, q querier, date string, start,
 	if err := onShelfAt(s1, func(carrier string, n int) { add(carrier, func(c *syncproto.DayCounts) { c.OnShelf += n }) }); err != nil {
 		return rep, err
 	}
-	prev := start.AddDate(0, 0, -1).Format(time.DateOnly)
-	if prevRep, ok, err := closedReport(ctx, q, prev); err != nil {
-		return rep, err
-	} else if ok {
+	if prevClosed {
 		rep.OpeningOnShelf, rep.OpeningSource = prevRep.Total.OnShelf, "recorded"
 	} else {
 		rep.OpeningSource = "computed"
@@ -176,7 +187,7 @@ func (s *Station) CloseDay(ctx context.Context, actor, date string) (DayReport, 
 		}
 		now := tx.Now()
 		rep.Closed, rep.ClosedAt, rep.ClosedBy = true, &now, actor
-		if _, err := tx.Append(syncproto.KindDayClosed, syncproto.DayClosed{Date: date, ByCarrier: rep.ByCarrier,
+		if _, err := tx.Append(syncproto.KindDayClosed, syncproto.DayClosed{Date: date, FromMs: rep.From.UnixMilli(), ToMs: rep.To.UnixMilli(), ByCarrier: rep.ByCarrier,
 			Total: rep.Total, OpeningOnShelf: rep.OpeningOnShelf, Mismatch: rep.Mismatch}); err != nil {
 			return err
 		}

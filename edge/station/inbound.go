@@ -126,7 +126,7 @@ func (s *Station) Inbound(ctx context.Context, actor string, in InboundInput) (I
 			if !ok {
 				return fail(CodePhoneInvalid)
 			}
-			ev.ReceiverPhone, ev.ReceiverName, res.Prefilled = phone, in.ReceiverName, false
+			ev.ReceiverPhone, ev.ReceiverName, ev.Manifested, res.Prefilled = phone, in.ReceiverName, false, false
 		} else if in.ReceiverName != "" {
 			ev.ReceiverName = in.ReceiverName
 		}

@@ -139,6 +139,18 @@ func verifySecret(phc, secret string) bool {
 // an owner; after that only an owner may add accounts (checked by the
 // caller's role at the API).
 func (s *Station) AddOperator(ctx context.Context, actor string, in OperatorInput) (Operator, error) {
+	return s.addOperator(ctx, actor, in, false)
+}
+
+// SetupOwner creates the first owner of a new station, and is refused with
+// CodeForbidden once any account exists: the check and the insert share one
+// transaction, so two setups at once cannot both succeed.
+func (s *Station) SetupOwner(ctx context.Context, in OperatorInput) (Operator, error) {
+	in.Role = RoleOwner
+	return s.addOperator(ctx, "setup", in, true)
+}
+
+func (s *Station) addOperator(ctx context.Context, actor string, in OperatorInput, firstOnly bool) (Operator, error) {
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	if !usernameRe.MatchString(in.Username) {
@@ -168,6 +180,9 @@ func (s *Station) AddOperator(ctx context.Context, actor string, in OperatorInpu
 		}
 		if n == 0 && in.Role != RoleOwner {
 			return fail(CodeLastOwner)
+		}
+		if n > 0 && firstOnly {
+			return fail(CodeForbidden)
 		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO operators (username, display_name, role, secret_kind, secret, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, in.Username, in.DisplayName, in.Role, in.SecretKind, phc, tx.Now().UnixMilli())

@@ -31,9 +31,8 @@ type Search struct {
 }
 
 var (
-	codeRe   = regexp.MustCompile(`^(\d{1,2})-(\d)-(\d{4})$`)
-	digits4  = regexp.MustCompile(`^\d{4}$`)
-	digits11 = regexp.MustCompile(`^1\d{10}$`)
+	codeRe  = regexp.MustCompile(`^(\d{1,2})-(\d)-(\d{4})$`)
+	digits4 = regexp.MustCompile(`^\d{4}$`)
 )
 
 // FindForPickup finds the parcels to hand out for what the villager says or
@@ -69,15 +68,19 @@ func (s *Station) FindForPickup(ctx context.Context, raw string) (Search, error)
 			err = addPhones("phone_tail", "phone_tail = ?", q)
 		}
 	default:
-		if phone, ok := normalizePhone(q); ok && digits11.MatchString(phone) {
-			err = addPhones("phone", "receiver_phone = ?", phone)
-			break
-		}
+		// A number can be both a phone (8613912345678 with its country
+		// code) and a waybill (EMS 13 digits): look for both.
+		phone, isPhone := normalizePhone(q)
 		wb, werr := waybill.Normalize(q)
-		if werr != nil {
+		if !isPhone && werr != nil {
 			return res, fail(CodeQueryInvalid)
 		}
-		err = addPhones("waybill", "waybill = ? AND direction = 'in'", wb)
+		if isPhone {
+			err = addPhones("phone", "receiver_phone = ?", phone)
+		}
+		if err == nil && werr == nil {
+			err = addPhones("waybill", "waybill = ? AND direction = 'in'", wb)
+		}
 	}
 	if err != nil {
 		return res, err

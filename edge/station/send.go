@@ -173,17 +173,27 @@ func (s *Station) Send(ctx context.Context, actor string, in SendInput) (Parcel,
 				return fail(CodeCarrierMismatch)
 			}
 			ev.Waybill, ev.WaybillSource = wb, "entered"
-		} else {
-			if ev.Waybill, err = takeWaybill(ctx, tx, in.Carrier); err != nil {
+			if _, found, err := findParcel(ctx, tx, wb, "out"); err != nil || found {
+				if found {
+					return fail(CodeWaybillExists, "waybill", wb)
+				}
 				return err
 			}
-			ev.WaybillSource = "range"
-		}
-		if _, found, err := findParcel(ctx, tx, ev.Waybill, "out"); err != nil || found {
-			if found {
-				return fail(CodeWaybillExists, "waybill", ev.Waybill)
+		} else {
+			// Numbers of the range entered by hand earlier are skipped.
+			for {
+				if ev.Waybill, err = takeWaybill(ctx, tx, in.Carrier); err != nil {
+					return err
+				}
+				_, used, err := findParcel(ctx, tx, ev.Waybill, "out")
+				if err != nil {
+					return err
+				}
+				if !used {
+					break
+				}
 			}
-			return err
+			ev.WaybillSource = "range"
 		}
 		op, err := tx.Append(syncproto.KindParcelAccepted, ev)
 		if err != nil {

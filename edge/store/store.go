@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,6 +64,8 @@ type Store struct {
 	// BackupPath is the copy taken before this Open migrated an existing
 	// database, or "" when none was needed.
 	BackupPath string
+	// ReplacedPath is where Restore moved the database it replaced.
+	ReplacedPath string
 
 	mu     sync.Mutex // serializes writers in this process
 	secret []byte
@@ -79,7 +82,17 @@ func dsn(path string, o Options, readOnly bool) string {
 	} else {
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	return "file:" + uriPath(path) + "?" + q.Encode()
+}
+
+// uriPath writes a file path as the path of an SQLite URI: characters that
+// URIs give a meaning are escaped, and a Windows path becomes /C:/dir/f.db.
+func uriPath(path string) string {
+	p := filepath.ToSlash(path)
+	if vol := filepath.VolumeName(path); vol != "" && !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(p)
 }
 
 // Open opens or creates the database at path, migrating it to the current
@@ -368,15 +381,20 @@ func (s *Store) Write(ctx context.Context, actor string, fn func(tx *Tx) error) 
 	if err != nil {
 		return fmt.Errorf("begin: %w", classify(err))
 	}
+	committed := false
+	defer func() {
+		if !committed {
+			sqlTx.Rollback() // also when fn panics: the one writer must not stay in a transaction
+		}
+	}()
 	tx := &Tx{Tx: sqlTx, s: s, ctx: ctx, actor: actor}
 	if err := fn(tx); err != nil {
-		sqlTx.Rollback()
 		return classify(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		sqlTx.Rollback()
 		return fmt.Errorf("commit: %w", classify(err))
 	}
+	committed = true
 	return nil
 }
 
@@ -433,7 +451,7 @@ func (s *Store) Check(ctx context.Context) error {
 	}
 	defer rows.Close()
 	var prevInc string
-	var prevSeq uint64
+	var prevSeq, currentLast uint64
 	for rows.Next() {
 		op := syncproto.Op{V: syncproto.EnvelopeVersion, Node: s.id.Node}
 		var hlc int64
@@ -450,9 +468,22 @@ func (s *Store) Check(ctx context.Context) error {
 			return fmt.Errorf("%w: outbox gap in %s after seq %d", ErrCorrupt, op.Incarnation, prevSeq)
 		}
 		prevSeq = op.Seq
+		if op.Incarnation == s.id.Incarnation {
+			currentLast = op.Seq
+		}
 		if err := op.Verify(); err != nil {
 			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var next uint64
+	if err := s.r.QueryRowContext(ctx, "SELECT next_seq FROM node WHERE id = 1").Scan(&next); err != nil {
+		return fmt.Errorf("read identity: %w", classify(err))
+	}
+	if currentLast != next-1 {
+		return fmt.Errorf("%w: outbox ends at seq %d but %d ops were issued", ErrCorrupt, currentLast, next-1)
+	}
+	return nil
 }

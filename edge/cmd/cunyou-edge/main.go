@@ -438,8 +438,8 @@ func (m *Main) restore(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(m.Stdout, "restored %s from %s; new incarnation %s; the replaced database is kept as %s.replaced\n",
-		st.Identity().Node, fs.Arg(0), st.Identity().Incarnation, c.DBPath())
+	fmt.Fprintf(m.Stdout, "restored %s from %s; new incarnation %s; the replaced database is kept as %s\n",
+		st.Identity().Node, fs.Arg(0), st.Identity().Incarnation, st.ReplacedPath)
 	return nil
 }
 
