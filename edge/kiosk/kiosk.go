@@ -7,6 +7,8 @@ package kiosk
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -75,6 +77,9 @@ func New(st *station.Station, log *slog.Logger, version string, assets fs.FS) *S
 			})
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.writeCode(w, r, http.StatusNotFound, "not_found", nil) })
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			s.writeCode(w, r, http.StatusMethodNotAllowed, "method_not_allowed", nil)
+		})
 	})
 	if assets != nil {
 		r.Handle("/*", http.FileServerFS(assets))
@@ -226,7 +231,14 @@ const maxBody = 1 << 20
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("data after the JSON value")
+	}
+	if errors.Is(err, io.EOF) && r.ContentLength <= 0 {
+		err = nil // an empty body means no fields: every input has defaults or says what is missing
+	}
+	if err != nil {
 		s.log.Info("bad request body", "route", routeOf(r), "err", err)
 		s.writeCode(w, r, http.StatusBadRequest, string(station.CodeBadRequest), nil)
 		return false

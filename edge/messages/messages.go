@@ -65,6 +65,7 @@ func Pick(acceptLanguage string) Lang {
 var zh = map[string]string{
 	"bad_request":          "请求内容不完整或格式不对，请检查后重试。",
 	"not_found":            "没有这个功能地址。",
+	"method_not_allowed":   "这个功能地址不支持这种请求方式。",
 	"waybill_invalid":      "运单号无法识别，请重新扫描或手工输入。",
 	"carrier_unknown":      "无法判断快递公司，请选择快递公司。",
 	"carrier_mismatch":     "运单号与所选快递公司的格式不符，请核对。",
@@ -116,6 +117,7 @@ var zh = map[string]string{
 var en = map[string]string{
 	"bad_request":          "The request is incomplete or malformed; check it and try again.",
 	"not_found":            "No such address.",
+	"method_not_allowed":   "This address does not take this kind of request.",
 	"waybill_invalid":      "The waybill number is not recognized; scan again or type it in.",
 	"carrier_unknown":      "Cannot tell the carrier; choose the carrier.",
 	"carrier_mismatch":     "The waybill number does not fit the chosen carrier; check it.",

@@ -86,7 +86,7 @@ func mountTmpfs(t *testing.T, size string) string {
 	dir := t.TempDir()
 	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput()
 	if err != nil {
-		t.Skipf("disk-full test needs a small filesystem: mount tmpfs (uid %d): %v %s", os.Geteuid(), err, strings.TrimSpace(string(out)))
+		requireOrSkipf(t, "disk-full test needs a small filesystem: mount tmpfs (uid %d): %v %s", os.Geteuid(), err, strings.TrimSpace(string(out)))
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
@@ -227,7 +227,7 @@ func TestFaultReadOnlyDatabase(t *testing.T) {
 
 	// An immutable file is read-only even for root, who ignores modes.
 	if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
-		t.Skipf("cannot make %s immutable: %v %s", path, err, strings.TrimSpace(string(out)))
+		requireOrSkipf(t, "cannot make %s immutable: %v %s", path, err, strings.TrimSpace(string(out)))
 	}
 	t.Cleanup(func() { exec.Command("chattr", "-i", path).Run() })
 

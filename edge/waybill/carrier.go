@@ -19,9 +19,9 @@ const (
 
 // Carrier describes an express carrier.
 type Carrier struct {
-	Code  string // one of the carrier code constants, e.g. "sf"
-	Name  string // full Chinese name, e.g. 顺丰速运
-	Short string // short Chinese name, e.g. 顺丰
+	Code  string `json:"code"`  // one of the carrier code constants, e.g. "sf"
+	Name  string `json:"name"`  // full Chinese name, e.g. 顺丰速运
+	Short string `json:"short"` // short Chinese name, e.g. 顺丰
 }
 
 var carriers = []Carrier{

@@ -9,14 +9,17 @@ import "strings"
 
 // Length limits of a normalized waybill number.
 const (
-	MinLen = 8
-	MaxLen = 32
+	MinLen    = 8
+	MaxLen    = 32
+	MinDigits = 6
 )
 
 // Normalize cleans a scanned or typed waybill number: it trims whitespace
 // (including scanner suffixes CR, LF and Tab), converts full-width ASCII to
 // half-width and uppercases letters. The result contains only A-Z, 0-9 and
-// '-', and is MinLen to MaxLen characters long.
+// '-', is MinLen to MaxLen characters long and has at least MinDigits
+// digits: every carrier's numbers are mostly digits, so a word scanned or
+// typed by mistake is refused.
 func Normalize(raw string) (string, error) {
 	s := strings.TrimFunc(raw, isTrim)
 	if s == "" {
@@ -24,12 +27,15 @@ func Normalize(raw string) (string, error) {
 	}
 	var b strings.Builder
 	b.Grow(min(len(s), MaxLen+1))
+	digits := 0
 	for _, r := range s {
 		r = halfWidth(r)
 		switch {
 		case r >= 'a' && r <= 'z':
 			r -= 'a' - 'A'
-		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-':
+		case r >= '0' && r <= '9':
+			digits++
+		case r >= 'A' && r <= 'Z', r == '-':
 		default:
 			return "", ErrCharset
 		}
@@ -40,6 +46,9 @@ func Normalize(raw string) (string, error) {
 	}
 	if b.Len() < MinLen {
 		return "", ErrLength
+	}
+	if digits < MinDigits {
+		return "", ErrCharset
 	}
 	return b.String(), nil
 }

@@ -35,6 +35,8 @@ var normalizeTests = []struct {
 	{"punctuation", "SF1234567890123!", "", waybill.ErrCharset},
 	{"invalid utf-8", "SF12345\xff67890123", "", waybill.ErrCharset},
 	{"dotless i", "SF1234567890ı23", "", waybill.ErrCharset},
+	{"a word, not a number", "NOTAWAYBILL", "", waybill.ErrCharset},
+	{"too few digits", "ABCDEFG12345", "", waybill.ErrCharset},
 }
 
 func TestNormalize(t *testing.T) {

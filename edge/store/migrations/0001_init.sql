@@ -68,6 +68,7 @@ CREATE TABLE auth_log (
 	username TEXT    NOT NULL,
 	event    TEXT    NOT NULL
 ) STRICT;
+CREATE INDEX auth_log_user ON auth_log(username, at);
 CREATE TRIGGER auth_log_no_update BEFORE UPDATE ON auth_log BEGIN SELECT RAISE(ABORT, 'auth_log is append-only'); END;
 CREATE TRIGGER auth_log_no_delete BEFORE DELETE ON auth_log BEGIN SELECT RAISE(ABORT, 'auth_log is append-only'); END;
 

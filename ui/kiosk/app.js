@@ -1,0 +1,1612 @@
+// The station operator's kiosk page: inbound, pickup, send, problem and
+// overdue parcels, stocktake, day close and the owner's settings, on the
+// station's JSON API (/api/v1). Every visible string comes from the message
+// table in i18n.js; error sentences come translated from the server.
+"use strict";
+(() => {
+  const API = "/api/v1";
+  const TOKEN_KEY = "cunyou.token";
+  const LANG_KEY = "cunyou.lang";
+  const TAB_KEY = "cunyou.tab";
+  const STATUS_EVERY_MS = 30000;
+
+  // ---------------------------------------------------------------- i18n
+
+  let lang = localStorage.getItem(LANG_KEY);
+  if (!MESSAGES[lang]) lang = "zh-CN";
+
+  function t(key, args) {
+    let s = MESSAGES[lang][key];
+    if (s === undefined) s = MESSAGES["zh-CN"][key];
+    if (s === undefined) {
+      console.warn("i18n: no message", key);
+      s = key;
+    }
+    if (args) for (const [k, v] of Object.entries(args)) s = s.split("{" + k + "}").join(String(v));
+    return s;
+  }
+  const hasKey = (key) => MESSAGES[lang][key] !== undefined;
+
+  function applyI18n() {
+    document.documentElement.lang = lang;
+    document.title = t("app.title");
+    for (const el of $$("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    for (const el of $$("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  }
+
+  // ---------------------------------------------------------------- DOM helpers
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.from((root || document).querySelectorAll(sel)); }
+
+  // h builds an element; string children become text nodes, never HTML.
+  function h(tag, props, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") el.className = v;
+      else if (k === "text") el.textContent = v;
+      else if (k === "dataset") Object.assign(el.dataset, v);
+      else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (typeof v !== "string" && k in el) el[k] = v;
+      else el.setAttribute(k, v === true ? "" : v);
+    }
+    for (const kid of kids.flat()) {
+      if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : String(kid));
+    }
+    return el;
+  }
+
+  function showMsg(el, kind, text) {
+    el.className = "msg msg-" + kind;
+    el.textContent = text;
+    el.hidden = false;
+    // On a long tab the message may sit above the part in view.
+    el.scrollIntoView({ block: "nearest" });
+  }
+  function hideMsg(el) {
+    el.hidden = true;
+    el.textContent = "";
+    el.className = "msg";
+  }
+
+  const pad = (n) => String(n).padStart(2, "0");
+  function fmtTime(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+  function fmtDay(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    return `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  }
+  function fmtClock(ms) {
+    const d = new Date(ms);
+    return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
+  const receiverText = (p) => [p.receiver_name, p.receiver_phone].filter(Boolean).join(" ");
+  const money = (fen) => t("money", { yuan: (fen / 100).toFixed(2) });
+  const slotText = (p) => (p && p.shelf ? t("slot", { shelf: p.shelf, layer: p.layer }) : "");
+
+  function isTextEntry(el) {
+    if (!el) return false;
+    if (el.tagName === "SELECT" || el.tagName === "TEXTAREA") return true;
+    return el.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(el.type);
+  }
+
+  // A short beep on each scan: high for done, low for a problem. The
+  // operator often looks at the parcel, not the screen.
+  let audio = null;
+  function beep(ok) {
+    try {
+      audio = audio || new AudioContext();
+      const o = audio.createOscillator();
+      const g = audio.createGain();
+      o.frequency.value = ok ? 1200 : 240;
+      g.gain.value = 0.08;
+      o.connect(g);
+      g.connect(audio.destination);
+      o.start();
+      o.stop(audio.currentTime + (ok ? 0.07 : 0.35));
+    } catch (_) {
+      // No sound device: the screen says it all.
+    }
+  }
+
+  // scanInput calls onScan with the text when a scan gun (a keyboard that
+  // ends each scan with Enter or Tab) or a person finishes an entry.
+  function scanInput(input, onScan) {
+    input.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" && e.key !== "Tab") return;
+      const v = input.value.trim();
+      if (e.key === "Tab" && !v) return;
+      e.preventDefault();
+      if (!v) return;
+      input.value = "";
+      onScan(v);
+    });
+  }
+
+  // confirmDialog asks a yes/no question with big buttons.
+  function confirmDialog(text) {
+    return new Promise((resolve) => {
+      const modal = $("#modal");
+      $("#modal-text").textContent = text;
+      modal.hidden = false;
+      const done = (yes) => {
+        modal.hidden = true;
+        $("#modal-ok").onclick = $("#modal-cancel").onclick = null;
+        document.removeEventListener("keydown", onKey, true);
+        resolve(yes);
+        focusHome();
+      };
+      const onKey = (e) => {
+        if (e.key === "Escape") { e.preventDefault(); done(false); }
+      };
+      $("#modal-ok").onclick = () => done(true);
+      $("#modal-cancel").onclick = () => done(false);
+      document.addEventListener("keydown", onKey, true);
+      $("#modal-cancel").focus();
+    });
+  }
+
+  // ---------------------------------------------------------------- API
+
+  class ApiError extends Error {
+    constructor(status, code, message, args) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.args = args || {};
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json", "Accept-Language": lang === "en" ? "en" : "zh-CN" };
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = "Bearer " + token;
+    const init = { method, headers, credentials: "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(API + path, init);
+    } catch (_) {
+      throw new ApiError(0, "network", t("err.network"));
+    }
+    let data = null;
+    try {
+      data = await res.json();
+    } catch (_) {
+      data = null;
+    }
+    if (res.ok && method !== "GET") statusSoon();
+    if (!res.ok) {
+      const e = data && data.error;
+      const err = new ApiError(res.status, e ? e.code : "http", e && e.message ? e.message : t("err.http", { status: res.status }), e && e.args);
+      if (err.code === "unauthorized" && me) sessionEnded(err);
+      throw err;
+    }
+    return data;
+  }
+
+  // ---------------------------------------------------------------- reference data
+
+  let carriers = []; // [{code, name, short}] in display order
+  let problemReasons = [];
+
+  async function loadCarriers() {
+    if (carriers.length) return;
+    const d = await api("GET", "/carriers");
+    // The carrier objects may come with Go field names (Code, Name, Short).
+    carriers = (d.carriers || []).map((c) => ({ code: c.code || c.Code, name: c.name || c.Name, short: c.short || c.Short }));
+    problemReasons = d.problem_reasons || [];
+    renderCarrierSelects();
+    renderReasonChoices();
+  }
+
+  function carrierName(code) {
+    if (!code) return "";
+    if (hasKey("carrier." + code)) return t("carrier." + code);
+    const c = carriers.find((c) => c.code === code);
+    return c ? c.short : code;
+  }
+
+  function fillCarrierSelect(select, placeholderKey) {
+    const keep = select.value;
+    select.replaceChildren(h("option", { value: "" }, t(placeholderKey)),
+      ...carriers.map((c) => h("option", { value: c.code }, carrierName(c.code))));
+    select.value = keep;
+  }
+  function renderCarrierSelects() {
+    fillCarrierSelect($("#inbound-carrier"), "inbound.carrier_auto");
+    fillCarrierSelect($("#send-carrier"), "send.choose_carrier");
+  }
+
+  // Province codes; the value sent to the server is the Chinese name (the
+  // tariff table's key), which is the zh-CN message of province.<code>.
+  const PROVINCES = ["bj", "tj", "he", "sx", "nm", "ln", "jl", "hl", "sh", "js", "zj", "ah", "fj", "jx", "sd", "ha", "hb",
+    "hn", "gd", "gx", "hi", "cq", "sc", "gz", "yn", "xz", "sn", "gs", "qh", "nx", "xj", "tw", "hk", "mo"];
+  const provinceValue = (code) => MESSAGES["zh-CN"]["province." + code];
+
+  function renderProvinces() {
+    const sel = $("#send-province");
+    const keep = sel.value;
+    sel.replaceChildren(h("option", { value: "" }, t("send.choose_province")),
+      ...PROVINCES.map((c) => h("option", { value: provinceValue(c) }, t("province." + c))));
+    sel.value = keep;
+  }
+
+  // ---------------------------------------------------------------- status bar
+
+  let status = null;
+  let statusOK = null;
+
+  async function refreshStatus() {
+    try {
+      status = await api("GET", "/status");
+      statusOK = true;
+    } catch (_) {
+      statusOK = false;
+    }
+    renderStatus();
+    return status;
+  }
+
+  // statusSoon refreshes the status bar shortly after a change, so the
+  // count of ops waiting to sync follows the work.
+  let statusTimer = null;
+  function statusSoon() {
+    clearTimeout(statusTimer);
+    statusTimer = setTimeout(refreshStatus, 1000);
+  }
+
+  function renderStatus() {
+    $("#sb-node").textContent = status ? t("status.node", { node: status.node }) : "";
+    $("#sb-today").textContent = status ? t("status.today", { date: status.today }) : "";
+    $("#sb-outbox").textContent = status ? t("status.outbox", { n: status.outbox_ops }) : "";
+    $("#sb-version").textContent = status ? t("status.version", { version: status.version }) : "";
+    const conn = $("#sb-conn");
+    conn.textContent = statusOK === null ? "" : statusOK ? t("status.ok") : t("status.offline");
+    conn.className = statusOK ? "good" : "bad";
+  }
+
+  // ---------------------------------------------------------------- sign-in
+
+  let me = null;
+
+  function showScreen(name) {
+    $("#screen-setup").hidden = name !== "setup";
+    $("#screen-login").hidden = name !== "login";
+    $("#app").hidden = name !== "app";
+    $("#who").hidden = name !== "app";
+    $("#logout").hidden = name !== "app";
+  }
+
+  function showLogin(msgText) {
+    me = null;
+    showScreen("login");
+    const msg = $("#login-msg");
+    if (msgText) showMsg(msg, "error", msgText);
+    else hideMsg(msg);
+    $("#login-secret").value = "";
+    const user = $("#login-username");
+    (user.value ? $("#login-secret") : user).focus();
+  }
+
+  function sessionEnded(err) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin(err.message);
+  }
+
+  function renderWho() {
+    if (!me) return;
+    $("#who-name").textContent = me.display_name || me.username;
+    $("#who-role").textContent = t("role." + me.role);
+  }
+
+  async function enterApp(op) {
+    me = op;
+    renderWho();
+    for (const el of $$("[data-owner-only]")) el.hidden = me.role !== "owner";
+    showScreen("app");
+    try {
+      await loadCarriers();
+    } catch (e) {
+      showMsg($("#inbound-msg"), "error", e.message);
+    }
+    let tab = sessionStorage.getItem(TAB_KEY) || "inbound";
+    if (!tabs[tab] || (tab === "settings" && me.role !== "owner")) tab = "inbound";
+    showTab(tab);
+  }
+
+  async function login(username, secret) {
+    const sess = await api("POST", "/login", { username, secret });
+    sessionStorage.setItem(TOKEN_KEY, sess.token);
+    $("#login-secret").value = "";
+    await enterApp(sess.operator);
+  }
+
+  function bindAuth() {
+    $("#login-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const msg = $("#login-msg");
+      hideMsg(msg);
+      const username = $("#login-username").value.trim();
+      const secret = $("#login-secret").value;
+      if (!username || !secret) {
+        showMsg(msg, "warn", t("login.fill_in"));
+        return;
+      }
+      try {
+        await login(username, secret);
+      } catch (err) {
+        showMsg(msg, "error", err.message);
+        $("#login-secret").value = "";
+        $("#login-secret").focus();
+      }
+    });
+
+    $("#setup-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const msg = $("#setup-msg");
+      hideMsg(msg);
+      const username = $("#setup-username").value.trim().toLowerCase();
+      const secret = $("#setup-secret").value;
+      if (secret !== $("#setup-secret2").value) {
+        showMsg(msg, "error", t("setup.mismatch"));
+        return;
+      }
+      try {
+        await api("POST", "/setup", {
+          username, display_name: $("#setup-display").value.trim(), role: "owner",
+          secret_kind: $("#setup-kind").value, secret,
+        });
+        await login(username, secret);
+        refreshStatus();
+      } catch (err) {
+        showMsg(msg, "error", err.message);
+      }
+    });
+
+    $("#logout").addEventListener("click", async () => {
+      try {
+        await api("POST", "/logout", {});
+      } catch (_) {
+        // Logged out either way: the token is dropped below.
+      }
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin();
+    });
+  }
+
+  // ---------------------------------------------------------------- tabs
+
+  const tabs = {}; // name -> {show(), home(), render()}
+  let currentTab = null;
+
+  function showTab(name) {
+    currentTab = name;
+    sessionStorage.setItem(TAB_KEY, name);
+    for (const b of $$("#tabs button")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
+    for (const s of $$("main .tab")) s.hidden = s.id !== "tab-" + name;
+    tabs[name].show();
+    focusHome();
+  }
+
+  // focusHome puts the cursor back where the scan gun types, on the tabs
+  // that have such a place.
+  function focusHome() {
+    if (!me || !$("#modal").hidden || !currentTab) return;
+    const home = tabs[currentTab].home && tabs[currentTab].home();
+    if (home && document.activeElement !== home) home.focus();
+  }
+
+  function bindTabs() {
+    for (const b of $$("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
+    // A click on anything that is not a text field returns the cursor to
+    // the scan field, so the next scan never lands on a button.
+    document.addEventListener("click", () => setTimeout(() => {
+      if (!isTextEntry(document.activeElement)) focusHome();
+    }, 0));
+    window.addEventListener("focus", () => setTimeout(focusHome, 0));
+    document.addEventListener("focusout", () => setTimeout(() => {
+      if (!document.activeElement || document.activeElement === document.body) focusHome();
+    }, 0));
+    // Keys typed while a button has the focus go to the scan field.
+    document.addEventListener("keydown", (e) => {
+      if (e.ctrlKey || e.altKey || e.metaKey || e.key.length !== 1 || e.key === " " || isTextEntry(document.activeElement)) return;
+      if (!$("#modal").hidden) return;
+      const home = currentTab && me && tabs[currentTab].home && tabs[currentTab].home();
+      if (home) home.focus();
+    }, true);
+  }
+
+  // ---------------------------------------------------------------- 入库 inbound
+
+  const inbound = {
+    batch: false,
+    queue: [], // batch items: {waybill, state: queued|ok|repeat|error, result, error}
+    pending: null, // {waybill, item} awaiting the receiver's phone
+    session: [],
+    last: null, // the last result shown
+    chain: Promise.resolve(),
+  };
+
+  function sessionKey() { return "cunyou.inbound." + (status ? status.today : ""); }
+  function loadSession() {
+    try {
+      inbound.session = JSON.parse(sessionStorage.getItem(sessionKey()) || "[]");
+    } catch (_) {
+      inbound.session = [];
+    }
+  }
+  function addSession(entry) {
+    inbound.session.unshift({ at: Date.now(), ...entry });
+    inbound.session.length = Math.min(inbound.session.length, 500);
+    try {
+      sessionStorage.setItem(sessionKey(), JSON.stringify(inbound.session));
+    } catch (_) {
+      // Storage full: the list lives on in memory.
+    }
+    renderSession();
+  }
+  function sessionFromResult(res) {
+    const p = res.parcel;
+    return { waybill: p.waybill, code: p.code, carrier: p.carrier, phone: p.receiver_phone, kind: res.repeat ? "repeat" : "new" };
+  }
+
+  function renderSession() {
+    const body = $("#inbound-session tbody");
+    const rows = inbound.session.map((s) => {
+      const cls = s.kind === "error" ? "row-error" : s.kind === "repeat" ? "row-repeat" : "row-ok";
+      const result = s.kind === "error" ? s.message : s.kind === "repeat" ? t("inbound.repeat") : t("inbound.done_short");
+      return h("tr", { class: cls },
+        h("td", {}, fmtClock(s.at)), h("td", { class: "mono" }, s.waybill), h("td", { class: "code" }, s.code || ""),
+        h("td", {}, carrierName(s.carrier)), h("td", {}, s.phone || ""), h("td", { class: "wrap" }, result));
+    });
+    if (!rows.length) rows.push(h("tr", {}, h("td", { class: "empty", colSpan: 6 }, t("inbound.session_empty"))));
+    body.replaceChildren(...rows);
+    const newCount = inbound.session.filter((s) => s.kind === "new").length;
+    $("#inbound-session-count").textContent = t("inbound.session_count", { n: newCount });
+  }
+
+  function renderInboundResult() {
+    const box = $("#inbound-result");
+    const res = inbound.last;
+    if (!res || inbound.batch) {
+      box.hidden = true;
+      return;
+    }
+    const p = res.parcel;
+    box.hidden = false;
+    box.classList.toggle("repeat", !!res.repeat);
+    let statusText = res.repeat ? t("inbound.repeat") : t("inbound.done");
+    if (p.status === "problem") statusText += " · " + t("inbound.is_problem");
+    $("#inbound-result-status").textContent = statusText;
+    $("#inbound-code").textContent = p.code;
+    const pairs = [
+      ["inbound.slot", slotText(p)],
+      ["inbound.carrier", carrierName(p.carrier)],
+      ["inbound.receiver", receiverText(p)],
+      ["inbound.waybill", p.waybill],
+    ];
+    $("#inbound-result-details").replaceChildren(...pairs.map(([k, v]) => h("div", {}, h("dt", {}, t(k)), h("dd", {}, v))));
+  }
+
+  async function inboundOne(input, item) {
+    const msg = $("#inbound-msg");
+    hideMsg(msg);
+    try {
+      const res = await api("POST", "/inbound", input);
+      inbound.last = res;
+      if (item) {
+        item.state = res.repeat ? "repeat" : "ok";
+        item.result = res;
+        item.error = null;
+        renderBatch();
+      }
+      renderInboundResult();
+      addSession(sessionFromResult(res));
+      beep(true);
+      return true;
+    } catch (e) {
+      beep(false);
+      if (e.code === "receiver_required" && !input.receiver_phone) {
+        openReceiver(input.waybill, e.message, item);
+        return false;
+      }
+      showMsg(msg, "error", e.message);
+      if (!input.receiver_phone) addSession({ waybill: input.waybill, kind: "error", message: e.message });
+      return false;
+    }
+  }
+
+  async function openReceiver(waybill, why, item) {
+    inbound.pending = { waybill, item };
+    inbound.last = null;
+    renderInboundResult();
+    showMsg($("#inbound-msg"), "warn", why);
+    $("#inbound-receiver-waybill").textContent = waybill;
+    $("#inbound-phone").value = "";
+    $("#inbound-name").value = "";
+    const sel = $("#inbound-carrier");
+    sel.value = "";
+    $("#inbound-receiver").hidden = false;
+    $("#inbound-phone").focus();
+    try {
+      const d = await api("GET", "/waybills/" + encodeURIComponent(waybill));
+      const hint = (d.carrier_hints || [])[0];
+      if (hint && inbound.pending && inbound.pending.waybill === waybill && !sel.value) sel.value = hint.code;
+    } catch (_) {
+      // Without hints the operator chooses the carrier.
+    }
+  }
+
+  function closeReceiver() {
+    inbound.pending = null;
+    $("#inbound-receiver").hidden = true;
+    $("#inbound-scan").focus();
+  }
+
+  function onInboundScan(waybill) {
+    if (inbound.batch) {
+      enqueue(waybill);
+      return;
+    }
+    // Scans run one after another, in the order they came.
+    inbound.chain = inbound.chain.then(() => inboundOne({ waybill })).catch((e) => console.error(e));
+  }
+
+  function enqueue(waybill) {
+    const msg = $("#inbound-msg");
+    if (inbound.queue.some((i) => i.waybill === waybill && i.state === "queued")) {
+      showMsg(msg, "warn", t("inbound.batch_dup", { waybill }));
+      beep(false);
+      return;
+    }
+    hideMsg(msg);
+    inbound.queue.push({ waybill, state: "queued" });
+    renderBatch();
+    beep(true);
+  }
+
+  function renderBatch() {
+    $("#inbound-batch").hidden = !inbound.batch;
+    const queued = inbound.queue.filter((i) => i.state === "queued").length;
+    $("#inbound-batch-count").textContent = t("inbound.batch_count", { n: queued, total: inbound.queue.length });
+    const send = $("#inbound-batch-send");
+    send.textContent = t("inbound.batch_send", { n: queued });
+    send.disabled = queued === 0;
+    const rows = inbound.queue.map((it, i) => {
+      let cls = "";
+      let result;
+      let code = "";
+      if (it.state === "queued") result = t("inbound.batch_queued");
+      else if (it.state === "error") {
+        cls = "row-error";
+        result = [it.error.message];
+        if (it.error.code === "receiver_required") {
+          result.push(" ", h("button", { type: "button", class: "btn small", onclick: () => openReceiver(it.waybill, it.error.message, it) }, t("inbound.batch_fill")));
+        }
+      } else {
+        cls = it.state === "repeat" ? "row-repeat" : "row-ok";
+        code = it.result.parcel.code;
+        result = (it.state === "repeat" ? t("inbound.repeat") : t("inbound.done_short")) + " · " + slotText(it.result.parcel);
+      }
+      return h("tr", { class: cls }, h("td", {}, String(i + 1)), h("td", { class: "mono" }, it.waybill), h("td", { class: "code" }, code), h("td", { class: "wrap" }, result));
+    });
+    if (!rows.length) rows.push(h("tr", {}, h("td", { class: "empty", colSpan: 4 }, t("inbound.batch_empty"))));
+    $("#inbound-batch-table tbody").replaceChildren(...rows);
+  }
+
+  async function sendBatch() {
+    const msg = $("#inbound-msg");
+    const items = inbound.queue.filter((i) => i.state === "queued");
+    if (!items.length) return;
+    const send = $("#inbound-batch-send");
+    send.disabled = true;
+    let ok = 0;
+    let failed = 0;
+    try {
+      for (let i = 0; i < items.length; i += 500) {
+        const chunk = items.slice(i, i + 500);
+        const d = await api("POST", "/inbound/batch", { items: chunk.map((it) => ({ waybill: it.waybill })) });
+        d.items.forEach((r, j) => {
+          const it = chunk[j];
+          if (r.result) {
+            it.state = r.result.repeat ? "repeat" : "ok";
+            it.result = r.result;
+            addSession(sessionFromResult(r.result));
+            ok++;
+          } else {
+            it.state = "error";
+            it.error = r.error;
+            addSession({ waybill: it.waybill, kind: "error", message: r.error.message });
+            failed++;
+          }
+        });
+      }
+      showMsg(msg, failed ? "warn" : "ok", t("inbound.batch_summary", { ok, failed }));
+      beep(!failed);
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+      beep(false);
+    }
+    renderBatch();
+  }
+
+  tabs.inbound = {
+    show() {
+      renderSession();
+      renderBatch();
+      renderInboundResult();
+    },
+    home() { return $("#inbound-receiver").hidden ? $("#inbound-scan") : null; },
+    render() {
+      renderSession();
+      renderBatch();
+      renderInboundResult();
+    },
+  };
+
+  function bindInbound() {
+    scanInput($("#inbound-scan"), onInboundScan);
+    $("#inbound-receiver").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const p = inbound.pending;
+      if (!p) return;
+      const phone = $("#inbound-phone").value.trim();
+      if (!phone) {
+        showMsg($("#inbound-msg"), "warn", t("inbound.phone_needed"));
+        $("#inbound-phone").focus();
+        return;
+      }
+      const input = { waybill: p.waybill, receiver_phone: phone };
+      const name = $("#inbound-name").value.trim();
+      if (name) input.receiver_name = name;
+      if ($("#inbound-carrier").value) input.carrier = $("#inbound-carrier").value;
+      const btn = $("#inbound-receiver-submit");
+      btn.disabled = true;
+      const ok = await inboundOne(input, p.item);
+      btn.disabled = false;
+      if (ok) closeReceiver();
+      else $("#inbound-phone").focus();
+    });
+    $("#inbound-receiver-cancel").addEventListener("click", () => {
+      hideMsg($("#inbound-msg"));
+      closeReceiver();
+    });
+    $("#inbound-receiver").addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        hideMsg($("#inbound-msg"));
+        closeReceiver();
+      }
+    });
+    $("#inbound-batch-toggle").addEventListener("click", () => {
+      inbound.batch = !inbound.batch;
+      $("#inbound-batch-toggle").setAttribute("aria-pressed", String(inbound.batch));
+      hideMsg($("#inbound-msg"));
+      if (inbound.batch) showMsg($("#inbound-msg"), "info", t("inbound.batch_on"));
+      renderBatch();
+      renderInboundResult();
+    });
+    $("#inbound-batch-send").addEventListener("click", sendBatch);
+    $("#inbound-batch-clear").addEventListener("click", () => {
+      inbound.queue = inbound.queue.filter((i) => i.state === "queued" || (i.state === "error" && i.error.code === "receiver_required"));
+      renderBatch();
+    });
+  }
+
+  // ---------------------------------------------------------------- 取件 pickup
+
+  const pickup = { data: null, selected: new Set(), kind: "receiver" };
+
+  async function searchPickup(q) {
+    const results = $("#pickup-results");
+    const msg = $("#pickup-msg");
+    results.dataset.state = "loading";
+    hideMsg(msg);
+    pickup.data = null;
+    pickup.selected.clear();
+    try {
+      pickup.data = await api("GET", "/pickup?q=" + encodeURIComponent(q));
+      const rs = pickup.data.receivers || [];
+      // One receiver: everything is theirs, all ticked. Several (a phone
+      // tail shared by neighbours): the operator ticks the right ones.
+      if (rs.length === 1) for (const p of rs[0].parcels) pickup.selected.add(p.waybill);
+      beep(rs.length > 0);
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+      beep(false);
+    }
+    setCollector("receiver");
+    renderPickup();
+    results.dataset.state = "done";
+  }
+
+  function parcelMeta(p) {
+    return h("span", { class: "meta" },
+      h("span", {}, t("pickup.slot"), " ", h("b", {}, slotText(p))),
+      h("span", {}, carrierName(p.carrier)),
+      h("span", { class: "mono" }, p.waybill),
+      h("span", {}, t("pickup.in_at", { when: fmtTime(p.in_at) })));
+  }
+
+  function renderPickup() {
+    const results = $("#pickup-results");
+    const d = pickup.data;
+    const parts = [];
+    const receivers = (d && d.receivers) || [];
+    const problems = (d && d.problems) || [];
+    if (d && receivers.length > 1) parts.push(h("div", { class: "msg msg-warn" }, t("pickup.several", { n: receivers.length })));
+    for (const r of receivers) {
+      const all = r.parcels.every((p) => pickup.selected.has(p.waybill));
+      const head = h("div", { class: "receiver-head" },
+        h("span", {}, r.name || t("pickup.no_name")), h("span", {}, r.phone),
+        h("span", { class: "count" }, t("pickup.count", { n: r.parcels.length })),
+        h("button", {
+          type: "button", class: "btn small",
+          onclick: () => {
+            for (const p of r.parcels) all ? pickup.selected.delete(p.waybill) : pickup.selected.add(p.waybill);
+            renderPickup();
+          },
+        }, all ? t("pickup.select_none") : t("pickup.select_all")));
+      const rows = r.parcels.map((p) => h("label", { class: "parcel-row parcel", dataset: { waybill: p.waybill } },
+        h("input", {
+          type: "checkbox", class: "pick", checked: pickup.selected.has(p.waybill), dataset: { waybill: p.waybill },
+          onchange: (e) => {
+            e.target.checked ? pickup.selected.add(p.waybill) : pickup.selected.delete(p.waybill);
+            renderPickupConfirm();
+          },
+        }),
+        h("span", { class: "code" }, p.code), parcelMeta(p)));
+      parts.push(h("div", { class: "receiver" }, head, ...rows));
+    }
+    if (problems.length) {
+      parts.push(h("div", { class: "problems", id: "pickup-problems" },
+        h("h3", {}, t("pickup.problems_title", { n: problems.length })),
+        ...problems.map((p) => h("div", { class: "parcel-row problem", dataset: { waybill: p.waybill } },
+          h("span", { class: "code" }, p.code), h("b", {}, reasonName(p.problem)), parcelMeta(p)))));
+    }
+    if (d && !receivers.length) {
+      parts.push(h("div", { class: "msg msg-warn", id: "pickup-empty" }, t("pickup.none_found", { q: d.query })));
+    }
+    results.replaceChildren(...parts);
+    $("#pickup-collector").hidden = !receivers.length;
+    renderPickupConfirm();
+  }
+
+  function renderPickupConfirm() {
+    const n = pickup.selected.size;
+    const b = $("#pickup-confirm");
+    b.textContent = t("pickup.confirm", { n });
+    b.disabled = n === 0;
+  }
+
+  function setCollector(kind) {
+    pickup.kind = kind;
+    for (const b of $$("#pickup-kind button")) b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
+    $("#pickup-proxy").hidden = kind !== "proxy";
+    if (kind !== "proxy") for (const id of ["#pickup-proxy-name", "#pickup-proxy-phone", "#pickup-proxy-id"]) $(id).value = "";
+  }
+
+  async function confirmPickup() {
+    const msg = $("#pickup-msg");
+    const waybills = [...pickup.selected];
+    if (!waybills.length) {
+      showMsg(msg, "warn", t("pickup.none_selected"));
+      return;
+    }
+    const collector = { kind: pickup.kind };
+    if (pickup.kind === "proxy") {
+      collector.name = $("#pickup-proxy-name").value.trim();
+      collector.phone = $("#pickup-proxy-phone").value.trim();
+      const id = $("#pickup-proxy-id").value.trim();
+      if (id) collector.id_number = id;
+    }
+    const codes = [];
+    for (const r of (pickup.data && pickup.data.receivers) || []) {
+      for (const p of r.parcels) if (pickup.selected.has(p.waybill)) codes.push(p.code);
+    }
+    const btn = $("#pickup-confirm");
+    btn.disabled = true;
+    try {
+      const d = await api("POST", "/pickup", { waybills, collector });
+      showMsg(msg, "ok", t("pickup.done", { n: d.parcels.length, codes: codes.join(t("list.sep")) }));
+      beep(true);
+      pickup.data = null;
+      pickup.selected.clear();
+      setCollector("receiver");
+      renderPickup();
+      $("#pickup-results").dataset.state = "idle";
+      $("#pickup-q").focus();
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+      beep(false);
+      renderPickupConfirm();
+    }
+  }
+
+  tabs.pickup = {
+    show() { renderPickup(); },
+    home() { return pickup.kind === "proxy" ? null : $("#pickup-q"); },
+    render() { renderPickup(); },
+  };
+
+  function bindPickup() {
+    scanInput($("#pickup-q"), searchPickup);
+    $("#pickup-search").addEventListener("click", () => {
+      const q = $("#pickup-q").value.trim();
+      if (q) {
+        $("#pickup-q").value = "";
+        searchPickup(q);
+      }
+    });
+    for (const b of $$("#pickup-kind button")) {
+      b.addEventListener("click", () => {
+        setCollector(b.dataset.kind);
+        if (b.dataset.kind === "proxy") $("#pickup-proxy-name").focus();
+      });
+    }
+    $("#pickup-collector").addEventListener("submit", (e) => {
+      e.preventDefault();
+      confirmPickup();
+    });
+    $("#pickup-cancel").addEventListener("click", () => {
+      pickup.data = null;
+      pickup.selected.clear();
+      setCollector("receiver");
+      hideMsg($("#pickup-msg"));
+      renderPickup();
+      $("#pickup-results").dataset.state = "idle";
+    });
+  }
+
+  // ---------------------------------------------------------------- 寄件 send
+
+  let quoteTimer = null;
+  let quoteSeq = 0;
+
+  function renderWeightKg() {
+    const g = parseInt($("#send-weight").value, 10);
+    $("#send-weight-kg").textContent = g > 0 ? t("send.weight_kg", { kg: (g / 1000).toFixed(2) }) : "";
+  }
+
+  function scheduleQuote() {
+    renderWeightKg();
+    clearTimeout(quoteTimer);
+    quoteTimer = setTimeout(quote, 250);
+  }
+
+  async function quote() {
+    const el = $("#send-price");
+    const carrier = $("#send-carrier").value;
+    const province = $("#send-province").value;
+    const grams = parseInt($("#send-weight").value, 10);
+    const seq = ++quoteSeq;
+    el.className = "price";
+    if (!carrier || !province || !(grams > 0)) {
+      el.className = "price pending";
+      el.textContent = t("send.price_pending");
+      return;
+    }
+    try {
+      const q = new URLSearchParams({ carrier, province, weight_g: String(grams) });
+      const d = await api("GET", "/quote?" + q);
+      if (seq !== quoteSeq) return;
+      el.textContent = t("send.price", { price: money(d.price_fen) });
+    } catch (e) {
+      if (seq !== quoteSeq) return;
+      el.className = "price error";
+      el.textContent = e.message;
+    }
+  }
+
+  const send = { last: null };
+
+  function renderSendResult() {
+    const p = send.last;
+    $("#send-result").hidden = !p;
+    $("#send-form").hidden = !!p;
+    if (!p) return;
+    $("#send-result-waybill").textContent = p.waybill;
+    const pairs = [
+      ["send.result_price", money(p.price_fen)],
+      ["send.result_carrier", carrierName(p.carrier)],
+      ["send.result_weight", t("send.grams", { g: p.weight_g })],
+      ["send.result_receiver", receiverText(p)],
+    ];
+    $("#send-result-details").replaceChildren(...pairs.map(([k, v]) => h("div", {}, h("dt", {}, t(k)), h("dd", {}, v))));
+  }
+
+  function resetSend() {
+    for (const id of ["#send-weight", "#send-waybill", "#send-sender-name", "#send-sender-phone", "#send-sender-id",
+      "#send-receiver-name", "#send-receiver-phone", "#send-address"]) $(id).value = "";
+    send.last = null;
+    hideMsg($("#send-msg"));
+    renderSendResult();
+    scheduleQuote();
+    $("#send-sender-name").focus();
+  }
+
+  async function submitSend() {
+    const msg = $("#send-msg");
+    hideMsg(msg);
+    const v = (id) => $(id).value.trim();
+    const body = {
+      carrier: v("#send-carrier"),
+      sender: { name: v("#send-sender-name"), phone: v("#send-sender-phone"), id_number: v("#send-sender-id") },
+      receiver: { name: v("#send-receiver-name"), phone: v("#send-receiver-phone"), province: v("#send-province"), address: v("#send-address") },
+      weight_g: parseInt(v("#send-weight"), 10) || 0,
+    };
+    if (v("#send-waybill")) body.waybill = v("#send-waybill");
+    const btn = $("#send-submit");
+    btn.disabled = true;
+    try {
+      send.last = await api("POST", "/send", body);
+      renderSendResult();
+      beep(true);
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+      beep(false);
+    }
+    btn.disabled = false;
+  }
+
+  tabs.send = {
+    show() {
+      renderSendResult();
+      scheduleQuote();
+    },
+    home() { return null; },
+    render() {
+      renderProvinces();
+      renderSendResult();
+      scheduleQuote();
+    },
+  };
+
+  function bindSend() {
+    for (const id of ["#send-carrier", "#send-province", "#send-weight"]) {
+      $(id).addEventListener("input", scheduleQuote);
+      $(id).addEventListener("change", scheduleQuote);
+    }
+    $("#send-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      submitSend();
+    });
+    $("#send-again").addEventListener("click", resetSend);
+  }
+
+  // ---------------------------------------------------------------- 问题件 problems
+
+  const problems = { reason: "", list: null };
+
+  function reasonName(code) {
+    if (!code) return "";
+    return hasKey("reason." + code) ? t("reason." + code) : code;
+  }
+
+  function renderReasonChoices() {
+    const box = $("#problem-reasons");
+    box.replaceChildren(...problemReasons.map((r) => h("button", {
+      type: "button", "aria-pressed": String(r === problems.reason), dataset: { reason: r },
+      onclick: () => {
+        problems.reason = r;
+        renderReasonChoices();
+        if (r === "other") $("#problem-text").focus();
+      },
+    }, reasonName(r))));
+  }
+
+  async function loadProblems() {
+    try {
+      const d = await api("GET", "/problems");
+      problems.list = d.parcels || [];
+    } catch (e) {
+      showMsg($("#problem-msg"), "error", e.message);
+    }
+    renderProblems();
+  }
+
+  function renderProblems() {
+    const list = problems.list || [];
+    $("#problem-count").textContent = problems.list ? t("common.count", { n: list.length }) : "";
+    const rows = list.map((p) => h("tr", {},
+      h("td", { class: "code" }, p.code || ""), h("td", { class: "mono" }, p.waybill), h("td", {}, carrierName(p.carrier)),
+      h("td", {}, receiverText(p)), h("td", {}, reasonName(p.problem)),
+      h("td", {}, fmtTime(p.in_at)),
+      h("td", {}, p.direction === "in" ? h("button", { type: "button", class: "btn small", onclick: () => returnProblem(p) }, t("problems.return")) : "")));
+    if (!rows.length) rows.push(h("tr", {}, h("td", { class: "empty", colSpan: 7 }, t("problems.none"))));
+    $("#problem-list tbody").replaceChildren(...rows);
+  }
+
+  async function returnProblem(p) {
+    if (!(await confirmDialog(t("problems.return_confirm", { waybill: p.waybill, code: p.code || "" })))) return;
+    try {
+      await api("POST", "/returns", { waybills: [p.waybill], reason: p.problem });
+      showMsg($("#problem-msg"), "ok", t("problems.returned", { waybill: p.waybill }));
+    } catch (e) {
+      showMsg($("#problem-msg"), "error", e.message);
+    }
+    loadProblems();
+  }
+
+  async function submitProblem() {
+    const msg = $("#problem-msg");
+    hideMsg(msg);
+    const waybill = $("#problem-waybill").value.trim();
+    if (!waybill) {
+      showMsg(msg, "warn", t("problems.waybill_needed"));
+      $("#problem-waybill").focus();
+      return;
+    }
+    if (!problems.reason) {
+      showMsg(msg, "warn", t("problems.reason_needed"));
+      return;
+    }
+    try {
+      const p = await api("POST", "/problems", { waybill, reason: problems.reason, text: $("#problem-text").value.trim() });
+      showMsg(msg, "ok", t("problems.marked", { waybill: p.waybill, reason: reasonName(p.problem) }));
+      beep(true);
+      $("#problem-waybill").value = "";
+      $("#problem-text").value = "";
+      problems.reason = "";
+      renderReasonChoices();
+      loadProblems();
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+      beep(false);
+    }
+    $("#problem-waybill").focus();
+  }
+
+  tabs.problems = {
+    show() {
+      renderReasonChoices();
+      loadProblems();
+    },
+    home() { return $("#problem-waybill").value ? null : $("#problem-waybill"); },
+    render() {
+      renderReasonChoices();
+      renderProblems();
+    },
+  };
+
+  function bindProblems() {
+    $("#problem-waybill").addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" && !(e.key === "Tab" && $("#problem-waybill").value)) return;
+      e.preventDefault();
+      if (problems.reason) submitProblem();
+      else showMsg($("#problem-msg"), "info", t("problems.reason_needed"));
+    });
+    $("#problem-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      submitProblem();
+    });
+    $("#problem-refresh").addEventListener("click", loadProblems);
+  }
+
+  // ---------------------------------------------------------------- 滞留件 overdue
+
+  const overdue = { list: null, selected: new Set() };
+
+  async function loadOverdue() {
+    try {
+      const d = await api("GET", "/overdue");
+      overdue.list = d.parcels || [];
+      const still = new Set(overdue.list.map((p) => p.waybill));
+      for (const w of [...overdue.selected]) if (!still.has(w)) overdue.selected.delete(w);
+    } catch (e) {
+      showMsg($("#overdue-msg"), "error", e.message);
+    }
+    renderOverdue();
+  }
+
+  function renderOverdue() {
+    const list = overdue.list || [];
+    const rows = list.map((p) => h("tr", { class: p.return_now ? "return-now" : "" },
+      h("td", {}, h("input", {
+        type: "checkbox", checked: overdue.selected.has(p.waybill), dataset: { waybill: p.waybill },
+        onchange: (e) => {
+          e.target.checked ? overdue.selected.add(p.waybill) : overdue.selected.delete(p.waybill);
+          renderOverdueButton();
+        },
+      })),
+      h("td", { class: "code" }, p.code || ""), h("td", { class: "mono" }, p.waybill), h("td", {}, carrierName(p.carrier)),
+      h("td", {}, receiverText(p)),
+      h("td", { class: "num" }, t("overdue.days", { n: p.days })), h("td", {}, fmtDay(p.reminder_due)), h("td", {}, fmtDay(p.return_due)),
+      h("td", { class: "state" }, p.return_now ? t("overdue.return_now") : p.status === "problem" ? reasonName(p.problem) : t("overdue.remind"))));
+    if (!rows.length) rows.push(h("tr", {}, h("td", { class: "empty", colSpan: 9 }, overdue.list ? t("overdue.none") : t("common.loading"))));
+    $("#overdue-list tbody").replaceChildren(...rows);
+    renderOverdueButton();
+  }
+
+  function renderOverdueButton() {
+    const b = $("#overdue-return");
+    b.textContent = t("overdue.return_selected", { n: overdue.selected.size });
+    b.disabled = overdue.selected.size === 0;
+  }
+
+  async function returnOverdue() {
+    const msg = $("#overdue-msg");
+    const waybills = [...overdue.selected];
+    if (!waybills.length) return;
+    if (!(await confirmDialog(t("overdue.confirm", { n: waybills.length })))) return;
+    try {
+      const d = await api("POST", "/returns", { waybills, reason: "overdue" });
+      showMsg(msg, "ok", t("overdue.returned", { n: d.parcels.length }));
+      overdue.selected.clear();
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+    }
+    loadOverdue();
+  }
+
+  tabs.overdue = {
+    show() {
+      hideMsg($("#overdue-msg"));
+      loadOverdue();
+    },
+    home() { return null; },
+    render() { renderOverdue(); },
+  };
+
+  function bindOverdue() {
+    $("#overdue-refresh").addEventListener("click", loadOverdue);
+    $("#overdue-select-due").addEventListener("click", () => {
+      for (const p of overdue.list || []) if (p.return_now) overdue.selected.add(p.waybill);
+      renderOverdue();
+    });
+    $("#overdue-select-none").addEventListener("click", () => {
+      overdue.selected.clear();
+      renderOverdue();
+    });
+    $("#overdue-return").addEventListener("click", returnOverdue);
+  }
+
+  // ---------------------------------------------------------------- 盘点 stocktake
+
+  const stock = { shelves: [], shelf: 0, layer: 0, scans: [], report: null };
+
+  // shelvesFromSlots turns the per-layer slots of GET /shelves into shelves.
+  function shelvesFromSlots(slots) {
+    const by = new Map();
+    for (const s of slots) {
+      const sh = by.get(s.shelf) || { no: s.shelf, layers: 0, capacity: 0, used: 0, layerList: [] };
+      sh.layers = Math.max(sh.layers, s.layer);
+      sh.capacity = Math.max(sh.capacity, s.capacity);
+      sh.used += s.used;
+      sh.layerList.push(s.layer);
+      by.set(s.shelf, sh);
+    }
+    return [...by.values()].sort((a, b) => a.no - b.no);
+  }
+
+  async function loadStockShelves() {
+    try {
+      const d = await api("GET", "/shelves");
+      stock.shelves = shelvesFromSlots(d.slots || []);
+    } catch (e) {
+      showMsg($("#stocktake-msg"), "error", e.message);
+    }
+    renderStocktake();
+  }
+
+  function renderStocktake() {
+    $("#stocktake-shelves").replaceChildren(...stock.shelves.map((s) => h("button", {
+      type: "button", "aria-pressed": String(s.no === stock.shelf),
+      onclick: () => {
+        if (stock.scans.length && s.no !== stock.shelf) {
+          showMsg($("#stocktake-msg"), "warn", t("stocktake.finish_first"));
+          return;
+        }
+        stock.shelf = s.no;
+        stock.layer = 0;
+        stock.report = null;
+        hideMsg($("#stocktake-msg"));
+        renderStocktake();
+      },
+    }, t("stocktake.shelf", { n: s.no }), h("small", {}, t("stocktake.shelf_used", { n: s.used })))));
+    if (!stock.shelves.length) $("#stocktake-shelves").append(h("span", { class: "hint" }, t("stocktake.no_shelves")));
+    const cur = stock.shelves.find((s) => s.no === stock.shelf);
+    const layers = cur ? [0, ...cur.layerList.sort((a, b) => a - b)] : [];
+    $("#stocktake-layers").replaceChildren(...layers.map((l) => h("button", {
+      type: "button", "aria-pressed": String(l === stock.layer),
+      onclick: () => {
+        stock.layer = l;
+        renderStocktake();
+      },
+    }, l === 0 ? t("stocktake.any_layer") : t("stocktake.layer", { n: l }))));
+    const rows = stock.scans.map((s, i) => h("tr", {},
+      h("td", {}, String(i + 1)), h("td", { class: "mono" }, s.waybill), h("td", {}, s.layer ? t("stocktake.layer", { n: s.layer }) : t("stocktake.any_layer")),
+      h("td", {}, h("button", {
+        type: "button", class: "btn small",
+        onclick: () => {
+          stock.scans.splice(i, 1);
+          renderStocktake();
+        },
+      }, t("common.remove")))));
+    if (!rows.length) rows.push(h("tr", {}, h("td", { class: "empty", colSpan: 4 }, cur ? t("stocktake.scan_now", { n: cur.no }) : t("stocktake.choose_shelf"))));
+    $("#stocktake-list tbody").replaceChildren(...rows);
+    const b = $("#stocktake-submit");
+    b.textContent = t("stocktake.submit", { n: stock.scans.length });
+    b.disabled = !cur;
+    renderStockReport();
+  }
+
+  function onStockScan(waybill) {
+    const msg = $("#stocktake-msg");
+    if (!stock.shelf) {
+      showMsg(msg, "warn", t("stocktake.choose_shelf"));
+      beep(false);
+      return;
+    }
+    if (stock.scans.some((s) => s.waybill === waybill)) {
+      showMsg(msg, "warn", t("stocktake.dup", { waybill }));
+      beep(false);
+      return;
+    }
+    hideMsg(msg);
+    stock.report = null;
+    stock.scans.push({ waybill, layer: stock.layer });
+    renderStocktake();
+    beep(true);
+  }
+
+  async function submitStocktake() {
+    const msg = $("#stocktake-msg");
+    if (!stock.shelf) return;
+    if (!stock.scans.length && !(await confirmDialog(t("stocktake.confirm_empty", { n: stock.shelf })))) return;
+    try {
+      const body = { shelf: stock.shelf, scans: stock.scans.map((s) => (s.layer ? { waybill: s.waybill, layer: s.layer } : { waybill: s.waybill })) };
+      stock.report = await api("POST", "/stocktake", body);
+      stock.scans = [];
+      hideMsg(msg);
+      const r = stock.report;
+      const clean = !r.missing.length && !r.unexpected.length && !r.misplaced.length && !r.invalid.length;
+      showMsg(msg, clean ? "ok" : "warn", clean ? t("stocktake.clean", { n: r.shelf }) : t("stocktake.differences", { n: r.shelf }));
+      beep(clean);
+      loadStockShelves();
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+      beep(false);
+    }
+    renderStocktake();
+  }
+
+  function renderStockReport() {
+    const box = $("#stocktake-report");
+    const r = stock.report;
+    box.hidden = !r;
+    if (!r) return;
+    const section = (cls, title, items) => (items.length ? h("div", { class: "report-section " + cls }, h("h3", {}, title), h("ul", {}, ...items.map((x) => h("li", {}, x)))) : null);
+    const parcelLine = (p) => [p.code || "", " ", h("span", { class: "mono" }, p.waybill), " ", receiverText(p)];
+    box.replaceChildren(h("div", { class: "panel" },
+      h("h2", {}, t("stocktake.report_title", { n: r.shelf })),
+      h("div", {}, t("stocktake.summary", { expected: r.expected, scanned: r.scanned })),
+      section("bad", t("stocktake.missing", { n: r.missing.length }), r.missing.map((p) => h("span", {}, ...parcelLine(p), " · ", slotText(p)))),
+      section("warn", t("stocktake.unexpected", { n: r.unexpected.length }), r.unexpected.map((w) => h("span", { class: "mono" }, w))),
+      section("warn", t("stocktake.misplaced", { n: r.misplaced.length }), r.misplaced.map((p) => h("span", {}, ...parcelLine(p), " → ", slotText(p)))),
+      section("bad", t("stocktake.invalid", { n: r.invalid.length }), r.invalid.map((w) => h("span", { class: "mono" }, w)))));
+  }
+
+  tabs.stocktake = {
+    show() { loadStockShelves(); },
+    home() { return stock.shelf ? $("#stocktake-scan") : null; },
+    render() { renderStocktake(); },
+  };
+
+  function bindStocktake() {
+    scanInput($("#stocktake-scan"), onStockScan);
+    $("#stocktake-submit").addEventListener("click", submitStocktake);
+  }
+
+  // ---------------------------------------------------------------- 日结 day close
+
+  const day = { report: null };
+
+  async function loadDay() {
+    const msg = $("#dayclose-msg");
+    hideMsg(msg);
+    const date = $("#dayclose-date").value;
+    try {
+      day.report = await api("GET", "/dayclose" + (date ? "?date=" + encodeURIComponent(date) : ""));
+    } catch (e) {
+      day.report = null;
+      showMsg(msg, "error", e.message);
+    }
+    renderDay();
+  }
+
+  function renderDay() {
+    const r = day.report;
+    const cols = ["in", "out", "sent", "problems", "returns", "on_shelf"];
+    const row = (label, c, cls) => h("tr", { class: cls || "" }, h("td", {}, label), ...cols.map((k) => h("td", {}, String((c && c[k]) || 0))));
+    const codes = r ? Object.keys(r.by_carrier || {}) : [];
+    const order = (code) => {
+      const i = carriers.findIndex((c) => c.code === code);
+      return i < 0 ? 1000 : i;
+    };
+    codes.sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+    const rows = codes.map((c) => row(carrierName(c), r.by_carrier[c]));
+    if (r && !rows.length) rows.push(h("tr", {}, h("td", { class: "empty", colSpan: 7 }, t("dayclose.nothing"))));
+    $("#dayclose-table tbody").replaceChildren(...rows);
+    $("#dayclose-table tfoot").replaceChildren(...(r ? [row(t("dayclose.total"), r.total, "total")] : []));
+    const state = $("#dayclose-state");
+    const close = $("#dayclose-close");
+    $("#dayclose-recon").hidden = !r;
+    if (!r) {
+      state.textContent = "";
+      close.disabled = true;
+      return;
+    }
+    state.textContent = r.closed ? t("dayclose.closed", { when: fmtTime(r.closed_at), by: r.closed_by || "" }) : t("dayclose.open");
+    state.className = "state" + (r.closed ? " closed" : "");
+    close.disabled = r.closed;
+    $("#dayclose-formula").textContent = t("dayclose.formula", {
+      opening: r.opening_on_shelf, in: r.total.in, out: r.total.out, returns: r.total.returns, expected: r.expected_on_shelf,
+    });
+    const mm = $("#dayclose-mismatch");
+    mm.textContent = r.mismatch === 0 ? t("dayclose.balanced", { n: r.total.on_shelf }) : t("dayclose.mismatch", { n: r.total.on_shelf, diff: (r.mismatch > 0 ? "+" : "") + r.mismatch });
+    mm.className = "mismatch " + (r.mismatch === 0 ? "ok" : "bad");
+    $("#dayclose-source").textContent = r.opening_source === "recorded" ? t("dayclose.opening_recorded") : t("dayclose.opening_computed");
+  }
+
+  async function closeDay() {
+    const msg = $("#dayclose-msg");
+    const r = day.report;
+    if (!r || r.closed) return;
+    let q = t("dayclose.confirm", { date: r.date });
+    if (r.mismatch !== 0) q += "\n" + t("dayclose.confirm_mismatch", { diff: r.mismatch });
+    if (!(await confirmDialog(q))) return;
+    try {
+      day.report = await api("POST", "/dayclose", { date: r.date });
+      showMsg(msg, "ok", t("dayclose.done", { date: r.date }));
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+    }
+    renderDay();
+  }
+
+  tabs.dayclose = {
+    show() {
+      const input = $("#dayclose-date");
+      if (!input.value && status) input.value = status.today;
+      if (status) input.max = status.today;
+      loadDay();
+    },
+    home() { return null; },
+    render() { renderDay(); },
+  };
+
+  function bindDay() {
+    $("#dayclose-load").addEventListener("click", loadDay);
+    $("#dayclose-date").addEventListener("change", loadDay);
+    $("#dayclose-close").addEventListener("click", closeDay);
+  }
+
+  // ---------------------------------------------------------------- 设置 settings (owner)
+
+  const settings = { shelves: [], operators: [], resetting: null };
+
+  async function loadSettings() {
+    const msg = $("#settings-msg");
+    try {
+      const [sh, st, ops] = await Promise.all([api("GET", "/shelves"), api("GET", "/settings"), api("GET", "/operators")]);
+      settings.shelves = shelvesFromSlots(sh.slots || []);
+      $("#settings-overdue").value = st.overdue_days;
+      $("#settings-return").value = st.return_days;
+      settings.operators = ops.operators || [];
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+    }
+    renderShelves();
+    renderOperators();
+  }
+
+  function numInput(value, onChange, max) {
+    return h("input", { type: "number", min: "1", max: String(max), inputmode: "numeric", value: String(value), oninput: (e) => onChange(parseInt(e.target.value, 10) || 0) });
+  }
+
+  function renderShelves() {
+    const rows = settings.shelves.map((s, i) => h("tr", {},
+      h("td", {}, numInput(s.no, (v) => { s.no = v; }, 99)),
+      h("td", {}, numInput(s.layers, (v) => { s.layers = v; }, 9)),
+      h("td", {}, numInput(s.capacity, (v) => { s.capacity = v; }, 500)),
+      h("td", { class: "num" }, String(s.used || 0)),
+      h("td", {}, h("button", {
+        type: "button", class: "btn small", disabled: s.used > 0,
+        onclick: () => {
+          settings.shelves.splice(i, 1);
+          renderShelves();
+        },
+      }, t("common.remove")))));
+    if (!rows.length) rows.push(h("tr", {}, h("td", { class: "empty", colSpan: 5 }, t("settings.no_shelves"))));
+    $("#shelves-table tbody").replaceChildren(...rows);
+  }
+
+  async function saveShelves() {
+    const msg = $("#settings-msg");
+    try {
+      const d = await api("PUT", "/shelves", { shelves: settings.shelves.map((s) => ({ no: s.no, layers: s.layers, capacity: s.capacity })) });
+      settings.shelves = shelvesFromSlots(d.slots || []);
+      showMsg(msg, "ok", t("settings.saved"));
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+    }
+    renderShelves();
+  }
+
+  function operatorState(o) {
+    if (o.disabled) return t("op.disabled");
+    if (o.locked_until) return t("op.locked", { until: fmtTime(o.locked_until) });
+    return t("op.active");
+  }
+
+  function renderOperators() {
+    const rows = [];
+    for (const o of settings.operators) {
+      const patch = async (change, done) => {
+        try {
+          await api("PATCH", "/operators/" + encodeURIComponent(o.username), change);
+          showMsg($("#settings-msg"), "ok", done());
+          settings.resetting = null;
+          const d = await api("GET", "/operators");
+          settings.operators = d.operators || [];
+        } catch (e) {
+          showMsg($("#settings-msg"), "error", e.message);
+        }
+        renderOperators();
+      };
+      const actions = [
+        h("button", { type: "button", class: "btn small", onclick: () => patch({ disabled: !o.disabled }, () => (o.disabled ? t("op.enabled_done", { username: o.username }) : t("op.disabled_done", { username: o.username }))) },
+          o.disabled ? t("op.enable") : t("op.disable")),
+        o.locked_until ? h("button", { type: "button", class: "btn small", onclick: () => patch({ unlock: true }, () => t("op.unlocked_done", { username: o.username })) }, t("op.unlock")) : null,
+        h("button", {
+          type: "button", class: "btn small",
+          onclick: () => {
+            settings.resetting = settings.resetting === o.username ? null : o.username;
+            renderOperators();
+          },
+        }, t("op.reset")),
+      ];
+      rows.push(h("tr", { class: o.disabled ? "row-error" : "" },
+        h("td", { class: "mono" }, o.username), h("td", {}, o.display_name), h("td", {}, t("role." + o.role)),
+        h("td", {}, t("kind." + o.secret_kind)), h("td", {}, operatorState(o)), h("td", {}, ...actions)));
+      if (settings.resetting === o.username) {
+        const kind = h("select", {}, h("option", { value: "pin" }, t("kind.pin")), h("option", { value: "password" }, t("kind.password")));
+        kind.value = o.secret_kind;
+        const secret = h("input", { type: "password", autocomplete: "new-password", placeholder: t("op.new_secret") });
+        rows.push(h("tr", {}, h("td", { colSpan: 6 }, h("div", { class: "toolbar" },
+          h("span", {}, t("op.reset_for", { username: o.username })), kind, secret,
+          h("button", { type: "button", class: "btn primary", onclick: () => patch({ secret_kind: kind.value, secret: secret.value }, () => t("op.reset_done", { username: o.username })) }, t("common.save")),
+          h("button", {
+            type: "button", class: "btn",
+            onclick: () => {
+              settings.resetting = null;
+              renderOperators();
+            },
+          }, t("common.cancel"))))));
+        setTimeout(() => secret.focus(), 0);
+      }
+    }
+    $("#operators-table tbody").replaceChildren(...rows);
+  }
+
+  tabs.settings = {
+    show() {
+      hideMsg($("#settings-msg"));
+      loadSettings();
+    },
+    home() { return null; },
+    render() {
+      renderShelves();
+      renderOperators();
+    },
+  };
+
+  function bindSettings() {
+    $("#shelves-add").addEventListener("click", () => {
+      const next = settings.shelves.reduce((m, s) => Math.max(m, s.no), 0) + 1;
+      const last = settings.shelves[settings.shelves.length - 1];
+      settings.shelves.push({ no: next, layers: last ? last.layers : 4, capacity: last ? last.capacity : 30, used: 0 });
+      renderShelves();
+    });
+    $("#shelves-save").addEventListener("click", saveShelves);
+    $("#settings-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const msg = $("#settings-msg");
+      try {
+        const st = await api("PUT", "/settings", {
+          overdue_days: parseInt($("#settings-overdue").value, 10) || 0,
+          return_days: parseInt($("#settings-return").value, 10) || 0,
+        });
+        $("#settings-overdue").value = st.overdue_days;
+        $("#settings-return").value = st.return_days;
+        showMsg(msg, "ok", t("settings.saved"));
+      } catch (err) {
+        showMsg(msg, "error", err.message);
+      }
+    });
+    $("#operator-add").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const msg = $("#settings-msg");
+      try {
+        const o = await api("POST", "/operators", {
+          username: $("#op-username").value.trim().toLowerCase(), display_name: $("#op-display").value.trim(),
+          role: $("#op-role").value, secret_kind: $("#op-kind").value, secret: $("#op-secret").value,
+        });
+        showMsg(msg, "ok", t("op.added", { username: o.username }));
+        for (const id of ["#op-username", "#op-display", "#op-secret"]) $(id).value = "";
+        const d = await api("GET", "/operators");
+        settings.operators = d.operators || [];
+        renderOperators();
+      } catch (err) {
+        showMsg(msg, "error", err.message);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- language, start
+
+  function switchLanguage() {
+    lang = lang === "en" ? "zh-CN" : "en";
+    localStorage.setItem(LANG_KEY, lang);
+    applyI18n();
+    renderStatus();
+    renderWho();
+    renderProvinces();
+    if (carriers.length) {
+      renderCarrierSelects();
+      renderReasonChoices();
+    }
+    if (me && currentTab) {
+      for (const tab of Object.values(tabs)) tab.render();
+      focusHome();
+    }
+  }
+
+  async function start() {
+    applyI18n();
+    renderProvinces();
+    bindTabs();
+    bindAuth();
+    bindInbound();
+    bindPickup();
+    bindSend();
+    bindProblems();
+    bindOverdue();
+    bindStocktake();
+    bindDay();
+    bindSettings();
+    $("#lang-toggle").addEventListener("click", switchLanguage);
+    setInterval(refreshStatus, STATUS_EVERY_MS);
+
+    let st = await refreshStatus();
+    while (!st) {
+      showScreen("login");
+      showMsg($("#login-msg"), "error", t("status.offline"));
+      await new Promise((r) => setTimeout(r, 5000));
+      st = await refreshStatus();
+    }
+    loadSession();
+    if (st.needs_setup) {
+      showScreen("setup");
+      $("#setup-username").focus();
+      return;
+    }
+    try {
+      await enterApp(await api("GET", "/me"));
+    } catch (_) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin();
+    }
+  }
+
+  start();
+})();
