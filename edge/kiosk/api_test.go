@@ -1422,7 +1422,7 @@ var apiRefusals = []apiRefusal{
 	{"day_already_closed", "clerk", "POST", "/api/v1/dayclose", `{}`, http.StatusConflict},
 	{"settings_invalid", "owner", "PUT", "/api/v1/settings", station.Settings{}, http.StatusUnprocessableEntity},
 	{"login_failed", "", "POST", "/api/v1/login", map[string]string{"username": "nobody", "secret": "000000"}, http.StatusUnauthorized},
-	{"account_disabled", "", "POST", "/api/v1/login", map[string]string{"username": "gone", "secret": "000000"}, http.StatusForbidden},
+	{"account_disabled", "", "POST", "/api/v1/login", map[string]string{"username": "gone", "secret": "246802"}, http.StatusForbidden},
 	{"unauthorized", "", "GET", "/api/v1/me", nil, http.StatusUnauthorized},
 	{"forbidden", "clerk", "PUT", "/api/v1/settings", station.DefaultSettings, http.StatusForbidden},
 	{"password_weak", "owner", "POST", "/api/v1/operators",

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -284,7 +285,7 @@ func (e *env) snapshot(t *testing.T, skip ...string) string {
 	t.Helper()
 	var b strings.Builder
 	for _, table := range e.tables(t) {
-		if contains(skip, table) {
+		if slices.Contains(skip, table) {
 			continue
 		}
 		rows := map[int][]string{}
@@ -299,15 +300,6 @@ func (e *env) snapshot(t *testing.T, skip ...string) string {
 		fmt.Fprintf(&b, "== %s\n%s\n", table, strings.Join(lines, "\n"))
 	}
 	return b.String()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // whereStored returns table.column for every cell holding s, and the names

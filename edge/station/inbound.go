@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"cunyou/edge/store"
 	"cunyou/edge/waybill"
@@ -126,9 +127,9 @@ func (s *Station) Inbound(ctx context.Context, actor string, in InboundInput) (I
 			if !ok {
 				return fail(CodePhoneInvalid)
 			}
-			ev.ReceiverPhone, ev.ReceiverName, ev.Manifested, res.Prefilled = phone, in.ReceiverName, false, false
-		} else if in.ReceiverName != "" {
-			ev.ReceiverName = in.ReceiverName
+			ev.ReceiverPhone, ev.ReceiverName, ev.Manifested, res.Prefilled = phone, strings.TrimSpace(in.ReceiverName), false, false
+		} else if name := strings.TrimSpace(in.ReceiverName); name != "" {
+			ev.ReceiverName = name
 		}
 		if ev.ReceiverPhone == "" {
 			return fail(CodeReceiverRequired)
@@ -139,9 +140,11 @@ func (s *Station) Inbound(ctx context.Context, actor string, in InboundInput) (I
 		if ev.Carrier == "" && len(res.Hints) > 0 {
 			ev.Carrier = res.Hints[0].Code
 		}
-		if _, ok := waybill.Lookup(ev.Carrier); !ok {
+		c, ok := waybill.Lookup(ev.Carrier)
+		if !ok {
 			return fail(CodeCarrierUnknown)
 		}
+		ev.Carrier = c.Code
 		if ev.Shelf, ev.Layer, err = takeSlot(ctx, tx); err != nil {
 			return err
 		}

@@ -71,12 +71,9 @@ func TestInboundManifest(t *testing.T) {
 	}
 }
 
-// When the operator types another receiver over the manifest's, the result
-// says Prefilled=false but the op still says the receiver came from the
-// manifest (syncproto.ParcelInbound.Manifested: "receiver came from the
-// hub's manifest").
+// When the operator types another receiver over the manifest's, the op
+// does not say the receiver came from the manifest.
 func TestInboundManifestedFlag(t *testing.T) {
-	t.Skip("BUG: inbound.go Inbound sets ParcelInbound.Manifested=true when ReceiverPhone overrides the manifest's receiver (res.Prefilled is false)")
 	e := newEnv(t)
 	e.layout(t, syncproto.Shelf{No: 1, Layers: 1, Capacity: 5})
 	require.NoError(t, e.s.ApplyManifest(e.ctx, []ManifestEntry{{Waybill: sf(1), Carrier: "sf", ReceiverName: "张三", ReceiverPhone: phone(1)}}))
@@ -133,7 +130,8 @@ func TestInboundRefused(t *testing.T) {
 		{"phone letters", InboundInput{Waybill: sf(1), ReceiverPhone: "1380013800a"}, CodePhoneInvalid},
 		{"phone too long", InboundInput{Waybill: sf(1), ReceiverPhone: "138001380001"}, CodePhoneInvalid},
 		{"bad phone over manifest", InboundInput{Waybill: sf(9), ReceiverPhone: "555"}, CodePhoneInvalid},
-		{"no carrier hint", InboundInput{Waybill: "ABCDEFGHIJ", ReceiverPhone: phone(1)}, CodeCarrierUnknown},
+		{"no carrier hint", InboundInput{Waybill: "1234567890123456", ReceiverPhone: phone(1)}, CodeCarrierUnknown},
+		{"a word, not a number", InboundInput{Waybill: "ABCDEFGHIJ", ReceiverPhone: phone(1), Carrier: "sf"}, CodeWaybillInvalid},
 		{"unknown carrier typed", InboundInput{Waybill: sf(1), Carrier: "zjs", ReceiverPhone: phone(1)}, CodeCarrierUnknown},
 		{"unknown carrier over manifest", InboundInput{Waybill: sf(9), Carrier: "ups"}, CodeCarrierUnknown},
 		{"empty waybill", InboundInput{Waybill: "", ReceiverPhone: phone(1)}, CodeWaybillInvalid},
@@ -167,7 +165,7 @@ func TestInboundCarrier(t *testing.T) {
 		{"most confident hint", "JT3002232682242", "", "jt", []waybill.Candidate{{Code: "jt", Confidence: 80}, {Code: "best", Confidence: 50}}},
 		{"second hint chosen", "JT3002232682242", "best", "best", []waybill.Candidate{{Code: "jt", Confidence: 80}, {Code: "best", Confidence: 50}}},
 		{"hint overridden", sf(1), "ems", "ems", []waybill.Candidate{{Code: "sf", Confidence: 90}}},
-		{"no hint, typed", "ABCDEFGHIJ", "deppon", "deppon", nil},
+		{"no hint, typed", "1234567890123456", "deppon", "deppon", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,7 +186,6 @@ func TestInboundCarrier(t *testing.T) {
 // but stored as typed, so the day's figures split one carrier in two and
 // its tariffs and ranges are not found.
 func TestInboundCarrierCase(t *testing.T) {
-	t.Skip(`BUG: inbound.go Inbound stores InboundInput.Carrier as typed ("SF") instead of the canonical code ("sf"); send.go Send likewise (tariff/range lookups then miss)`)
 	e := newEnv(t)
 	e.layout(t, syncproto.Shelf{No: 1, Layers: 1, Capacity: 5})
 	res, err := e.s.Inbound(e.ctx, clerk, InboundInput{Waybill: sf(1), Carrier: "SF", ReceiverPhone: phone(1)})
@@ -287,18 +284,15 @@ func TestInboundCodesUnique(t *testing.T) {
 // When random draws keep colliding, newCode walks to the one free number;
 // when none is left it refuses.
 func TestNewCodeExhaustion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("walks all 9000 code numbers")
+	}
 	e := newEnv(t)
 	fill := func(tx *store.Tx, skip int) error {
-		for n := codeMin; n <= codeMax; n++ {
-			if n == skip {
-				continue
-			}
-			if _, err := tx.ExecContext(e.ctx, `INSERT INTO parcels (waybill, direction, carrier, status, shelf, layer, code, code_num, in_at)
-				VALUES (?, 'in', 'sf', 'at_station', 1, 1, ?, ?, 0)`, sf(n), fmt.Sprintf("1-1-%04d", n), n); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := tx.ExecContext(e.ctx, `WITH RECURSIVE n(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM n WHERE x < ?)
+			INSERT INTO parcels (waybill, direction, carrier, status, shelf, layer, code, code_num, in_at)
+			SELECT 'SF' || x, 'in', 'sf', 'at_station', 1, 1, '1-1-' || x, x, 0 FROM n WHERE x != ?`, codeMin, codeMax, skip)
+		return err
 	}
 	e.rollback(t, func(tx *store.Tx) error {
 		if err := fill(tx, 4321); err != nil {
@@ -407,14 +401,14 @@ func TestInboundBatch(t *testing.T) {
 	before := e.lastSeq(t)
 
 	items := []InboundInput{
-		{Waybill: sf(1)},                          // manifest
-		{Waybill: "bad!"},                         // malformed
+		{Waybill: sf(1)},  // manifest
+		{Waybill: "bad!"}, // malformed
 		{Waybill: yto(4), ReceiverPhone: phone(4)}, // typed
-		{Waybill: sf(1) + "\r\n"},                 // scanned twice in the bag
-		{Waybill: sf(5)},                          // unknown, no phone
-		{Waybill: sf(3)},                          // already picked up
-		{Waybill: yto(6), ReceiverPhone: "12"},    // bad phone
-		{Waybill: zto(2)},                         // manifest
+		{Waybill: sf(1) + "\r\n"},                  // scanned twice in the bag
+		{Waybill: sf(5)},                           // unknown, no phone
+		{Waybill: sf(3)},                           // already picked up
+		{Waybill: yto(6), ReceiverPhone: "12"},     // bad phone
+		{Waybill: zto(2)},                          // manifest
 	}
 	out := e.s.InboundBatch(e.ctx, clerk, items)
 	require.Len(t, out, len(items))

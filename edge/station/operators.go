@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -101,6 +102,10 @@ func checkSecret(kind, secret string) error {
 	}
 	return nil
 }
+
+// dummyHash is checked against when a name is unknown, so that a login
+// costs the same whether or not the name exists.
+var dummyHash = sync.OnceValue(func() string { return HashSecret("cunyou: no such operator") })
 
 // HashSecret returns the argon2id PHC string of secret.
 func HashSecret(secret string) string {
@@ -248,15 +253,21 @@ type OperatorChange struct {
 func (s *Station) ChangeOperator(ctx context.Context, actor, username string, ch OperatorChange) (Operator, error) {
 	var phc string
 	if ch.Secret != nil {
-		kind := "password"
-		if ch.SecretKind != nil {
-			kind = *ch.SecretKind
+		if ch.SecretKind == nil {
+			var kind string
+			err := s.st.DB().QueryRowContext(ctx, "SELECT secret_kind FROM operators WHERE username = ?", username).Scan(&kind)
+			if errors.Is(err, sql.ErrNoRows) {
+				return Operator{}, fail(CodeOperatorNotFound, "username", username)
+			}
+			if err != nil {
+				return Operator{}, err
+			}
+			ch.SecretKind = &kind // a new PIN for a PIN account, a password for a password account
 		}
-		if err := checkSecret(kind, *ch.Secret); err != nil {
+		if err := checkSecret(*ch.SecretKind, *ch.Secret); err != nil {
 			return Operator{}, err
 		}
 		phc = HashSecret(*ch.Secret)
-		ch.SecretKind = &kind
 	}
 	if ch.Role != nil && *ch.Role != RoleOwner && *ch.Role != RoleClerk {
 		return Operator{}, fail(CodeRoleInvalid)
@@ -341,43 +352,62 @@ func (s *Station) Login(ctx context.Context, username, secret string) (Session, 
 			_, err := tx.ExecContext(ctx, "INSERT INTO auth_log (at, username, event) VALUES (?, ?, ?)", now.UnixMilli(), username, event)
 			return err
 		}
-		var phc string
-		var failed int
+		// Known and unknown names take the same path: same count-down, same
+		// lockout, one argon2 check each, the disabled state told only to
+		// whoever knows the secret. Answers never reveal which names exist.
+		var (
+			phc         string
+			failed      int
+			lockedUntil int64
+		)
 		o, err := scanOperator(tx.QueryRowContext(ctx, "SELECT "+operatorCols+" FROM operators WHERE username = ?", username), now)
-		if err == nil {
-			err = tx.QueryRowContext(ctx, "SELECT secret, failed FROM operators WHERE id = ?", o.ID).Scan(&phc, &failed)
-		}
+		known := err == nil
 		switch {
+		case known:
+			err = tx.QueryRowContext(ctx, "SELECT secret, failed, locked_until FROM operators WHERE id = ?", o.ID).Scan(&phc, &failed, &lockedUntil)
 		case errors.Is(err, sql.ErrNoRows):
-			verifySecret(HashSecret("timing"), secret) // same cost as a real check
-			loginErr = fail(CodeLoginFailed, "left", strconv.Itoa(MaxFailures))
-			return logAuth("unknown_user")
-		case err != nil:
+			phc = dummyHash()
+			err = tx.QueryRowContext(ctx, "SELECT failed, locked_until FROM login_failures WHERE username = ?", username).Scan(&failed, &lockedUntil)
+			if errors.Is(err, sql.ErrNoRows) {
+				err = nil
+			}
+		}
+		if err != nil {
 			return err
-		case o.Disabled:
-			loginErr = fail(CodeAccountDisabled)
-			return logAuth("disabled")
-		case o.LockedUntil != nil:
-			loginErr = fail(CodeAccountLocked, "until", o.LockedUntil.In(s.loc).Format("15:04"))
+		}
+		if lockedUntil > now.UnixMilli() {
+			loginErr = fail(CodeAccountLocked, "until", time.UnixMilli(lockedUntil).In(s.loc).Format("15:04"))
 			return logAuth("locked")
 		}
-		if !verifySecret(phc, secret) {
+		if !verifySecret(phc, secret) || !known {
 			failed++
-			var lockUntil int64
+			lockedUntil = 0
 			if failed >= MaxFailures {
 				until := now.Add(LockoutPeriod)
-				lockUntil, failed = until.UnixMilli(), 0
+				lockedUntil, failed = until.UnixMilli(), 0
 				loginErr = fail(CodeAccountLocked, "until", until.In(s.loc).Format("15:04"))
 			} else {
 				loginErr = fail(CodeLoginFailed, "left", strconv.Itoa(MaxFailures-failed))
 			}
-			if _, err := tx.ExecContext(ctx, "UPDATE operators SET failed = ?, locked_until = ? WHERE id = ?", failed, lockUntil, o.ID); err != nil {
+			q := "UPDATE operators SET failed = ?, locked_until = ? WHERE username = ?"
+			if !known {
+				q = `INSERT INTO login_failures (failed, locked_until, username) VALUES (?, ?, ?)
+					ON CONFLICT (username) DO UPDATE SET failed = excluded.failed, locked_until = excluded.locked_until`
+			}
+			if _, err := tx.ExecContext(ctx, q, failed, lockedUntil, username); err != nil {
 				return err
 			}
-			if lockUntil != 0 {
+			switch {
+			case lockedUntil != 0:
 				return logAuth("lockout")
+			case !known:
+				return logAuth("unknown_user")
 			}
 			return logAuth("bad_secret")
+		}
+		if o.Disabled {
+			loginErr = fail(CodeAccountDisabled)
+			return logAuth("disabled")
 		}
 		var raw [32]byte
 		if _, err := rand.Read(raw[:]); err != nil {

@@ -41,7 +41,7 @@ var (
 // receiver is listed, so all can be handed out at once.
 func (s *Station) FindForPickup(ctx context.Context, raw string) (Search, error) {
 	q := strings.TrimSpace(raw)
-	res := Search{Query: q}
+	res := Search{Query: q, MatchedBy: []string{}, Receivers: []Receiver{}}
 	db := s.st.DB()
 	phones := map[string]bool{}
 	addPhones := func(by, where string, args ...any) error {

@@ -126,9 +126,11 @@ type PartyInput struct {
 // from the tariff table and a waybill number, committed with its op.
 func (s *Station) Send(ctx context.Context, actor string, in SendInput) (Parcel, error) {
 	var p Parcel
-	if _, ok := waybill.Lookup(in.Carrier); !ok {
+	c, ok := waybill.Lookup(in.Carrier)
+	if !ok {
 		return p, fail(CodeCarrierUnknown)
 	}
+	in.Carrier = c.Code
 	if strings.TrimSpace(in.Sender.IDNumber) == "" {
 		return p, fail(CodeSenderIDRequired)
 	}

@@ -123,7 +123,7 @@ func queryParcels(ctx context.Context, q interface {
 
 // MaskPhone shows a phone number as 138****5678.
 func MaskPhone(phone string) string {
-	if len(phone) < 7 {
+	if len(phone) <= 7 { // too short to show both ends safely
 		return strings.Repeat("*", len(phone))
 	}
 	return phone[:3] + strings.Repeat("*", len(phone)-7) + phone[len(phone)-4:]

@@ -61,6 +61,14 @@ CREATE TABLE sessions (
 	expires_at  INTEGER NOT NULL
 ) STRICT;
 
+-- Failed logins under names that are no account, counted exactly as an
+-- account's are, so that answers do not reveal which names exist.
+CREATE TABLE login_failures (
+	username     TEXT    PRIMARY KEY,
+	failed       INTEGER NOT NULL,
+	locked_until INTEGER NOT NULL
+) STRICT;
+
 -- Local security audit (logins, lockouts). Changes are audited as ops.
 CREATE TABLE auth_log (
 	id       INTEGER PRIMARY KEY,
@@ -68,7 +76,6 @@ CREATE TABLE auth_log (
 	username TEXT    NOT NULL,
 	event    TEXT    NOT NULL
 ) STRICT;
-CREATE INDEX auth_log_user ON auth_log(username, at);
 CREATE TRIGGER auth_log_no_update BEFORE UPDATE ON auth_log BEGIN SELECT RAISE(ABORT, 'auth_log is append-only'); END;
 CREATE TRIGGER auth_log_no_delete BEFORE DELETE ON auth_log BEGIN SELECT RAISE(ABORT, 'auth_log is append-only'); END;
 
