@@ -104,14 +104,17 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-// flags returns a flag set with the common --config and --data flags; load
-// completes the configuration after parsing.
-func (m *Main) flags(name string) (*flag.FlagSet, func() (config.Config, error)) {
+// flags returns a flag set with the common --config and --data flags, and
+// parse, which parses the arguments and loads the configuration.
+func (m *Main) flags(name string) (*flag.FlagSet, func(args []string) (config.Config, error)) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	cfgPath := fs.String("config", "", "config file (JSON)")
 	dataDir := fs.String("data", "", "data folder (overrides the config)")
-	return fs, func() (config.Config, error) {
+	return fs, func(args []string) (config.Config, error) {
+		if err := fs.Parse(args); err != nil {
+			return config.Config{}, err
+		}
 		c, err := config.Load(*cfgPath)
 		if err != nil {
 			return c, err
@@ -149,13 +152,10 @@ func (m *Main) open(ctx context.Context, c config.Config, create bool) (*store.S
 }
 
 func (m *Main) init(ctx context.Context, args []string) error {
-	fs, load := m.flags("init")
+	fs, parse := m.flags("init")
 	node := fs.String("node", "", "node id, e.g. ST-V0101")
 	kind := fs.String("kind", "", "station or centre")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	c, err := load()
+	c, err := parse(args)
 	if err != nil {
 		return err
 	}
@@ -189,12 +189,9 @@ func (m *Main) logger(c config.Config) *slog.Logger {
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
-	fs, load := m.flags("serve")
+	fs, parse := m.flags("serve")
 	listen := fs.String("listen", "", "kiosk address (overrides the config)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	c, err := load()
+	c, err := parse(args)
 	if err != nil {
 		return err
 	}
@@ -256,17 +253,14 @@ func (m *Main) user(ctx context.Context, args []string) error {
 		return errors.New("user: add, list or unlock")
 	}
 	sub, args := args[0], args[1:]
-	fs, load := m.flags("user " + sub)
+	fs, parse := m.flags("user " + sub)
 	username := fs.String("username", "", "login name")
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", station.RoleClerk, "owner or clerk")
 	pin := fs.String("pin", "", "6-digit PIN (visible in the shell history; prefer --secret-stdin)")
 	stdin := fs.Bool("secret-stdin", false, "read a password (or PIN with --kind pin) from standard input")
 	kind := fs.String("kind", "password", "secret kind for --secret-stdin: password or pin")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	c, err := load()
+	c, err := parse(args)
 	if err != nil {
 		return err
 	}
@@ -327,14 +321,11 @@ func (m *Main) shelves(ctx context.Context, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
 	}
-	fs, load := m.flags("shelves")
+	fs, parse := m.flags("shelves")
 	n := fs.Int("shelves", 0, "number of shelves")
 	layers := fs.Int("layers", 4, "layers per shelf")
 	capacity := fs.Int("capacity", 30, "parcels per layer")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	c, err := load()
+	c, err := parse(args)
 	if err != nil {
 		return err
 	}
@@ -366,13 +357,10 @@ func (m *Main) shelves(ctx context.Context, args []string) error {
 }
 
 func (m *Main) demo(ctx context.Context, args []string) error {
-	fs, load := m.flags("demo")
+	fs, parse := m.flags("demo")
 	node := fs.String("node", "ST-V0101", "demo station id")
 	seed := fs.Uint64("seed", 1, "random seed of the demo data")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	c, err := load()
+	c, err := parse(args)
 	if err != nil {
 		return err
 	}
@@ -395,16 +383,13 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 }
 
 func (m *Main) backup(ctx context.Context, args []string) error {
-	fs, load := m.flags("backup")
-	if err := fs.Parse(args); err != nil {
+	fs, parse := m.flags("backup")
+	c, err := parse(args)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return errors.New("backup: give the backup file name")
-	}
-	c, err := load()
-	if err != nil {
-		return err
 	}
 	st, err := m.open(ctx, c, false)
 	if err != nil {
@@ -419,16 +404,13 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 }
 
 func (m *Main) restore(ctx context.Context, args []string) error {
-	fs, load := m.flags("restore")
-	if err := fs.Parse(args); err != nil {
+	fs, parse := m.flags("restore")
+	c, err := parse(args)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return errors.New("restore: give the backup file name")
-	}
-	c, err := load()
-	if err != nil {
-		return err
 	}
 	if err := c.Validate(); err != nil {
 		return err
@@ -444,11 +426,8 @@ func (m *Main) restore(ctx context.Context, args []string) error {
 }
 
 func (m *Main) check(ctx context.Context, args []string) error {
-	fs, load := m.flags("check")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	c, err := load()
+	_, parse := m.flags("check")
+	c, err := parse(args)
 	if err != nil {
 		return err
 	}
