@@ -23,6 +23,16 @@ func TestCodeNumbersAndNamesAreStable(t *testing.T) {
 		{syncproto.CodeHashMismatch, 4, "hash_mismatch"},
 		{syncproto.CodeBadPayload, 5, "bad_payload"},
 		{syncproto.CodeClockSkew, 6, "clock_skew"},
+		{syncproto.CodeBadBatch, 7, "bad_batch"},
+		{syncproto.CodeGap, 8, "gap"},
+		{syncproto.CodeUnauthorized, 9, "unauthorized"},
+		{syncproto.CodeWrongNode, 10, "wrong_node"},
+		{syncproto.CodeBusy, 11, "busy"},
+		{syncproto.CodeEnrollCode, 12, "enroll_code"},
+		{syncproto.CodeBlobMismatch, 13, "blob_mismatch"},
+		{syncproto.CodeTooLarge, 14, "too_large"},
+		{syncproto.CodeNotFound, 15, "not_found"},
+		{syncproto.CodeInternal, 16, "internal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,7 +43,7 @@ func TestCodeNumbersAndNamesAreStable(t *testing.T) {
 }
 
 func TestCodeStringUnknown(t *testing.T) {
-	assert.Equal(t, "code_7", syncproto.Code(7).String())
+	assert.Equal(t, "code_999", syncproto.Code(999).String())
 	assert.Equal(t, "code_65535", syncproto.Code(65535).String())
 }
 
