@@ -113,4 +113,6 @@ func NewErrorBody(err error) ErrorBody {
 func (b ErrorBody) Err() *Error { return &Error{Code: b.Code, Msg: b.Message} }
 
 // RetryAfter is how long the hub asked to wait, if it did.
-func (b ErrorBody) RetryAfter() time.Duration { return time.Duration(b.RetryAfterMs) * time.Millisecond }
+func (b ErrorBody) RetryAfter() time.Duration {
+	return time.Duration(b.RetryAfterMs) * time.Millisecond
+}

@@ -44,7 +44,7 @@ func stationOps(n int, seed uint64) []syncproto.Op {
 			kind, payload = syncproto.KindParcelProblem, syncproto.ParcelProblem{Waybill: onShelf[rng.IntN(len(onShelf))], Reason: syncproto.ReasonDamaged}
 		case r < 98:
 			kind, payload = syncproto.KindParcelAccepted, syncproto.ParcelAccepted{Waybill: fmt.Sprintf("78%012d", seq), Carrier: "zto", WaybillSource: "range",
-				Sender: syncproto.Party{Name: names[0], Phone: "13900000000", IDHash: fmt.Sprintf("%064x", rng.Uint64()), IDLast4: "002X"},
+				Sender:   syncproto.Party{Name: names[0], Phone: "13900000000", IDHash: fmt.Sprintf("%064x", rng.Uint64()), IDLast4: "002X"},
 				Receiver: syncproto.Party{Name: names[1], Phone: "13800000000", Province: "广东省", Address: "广州市天河区"}, WeightGrams: 1200, PriceFen: 1500}
 		default:
 			kind, payload = syncproto.KindParcelsReturned, syncproto.ParcelsReturned{Waybills: []string{onShelf[0]}, Reason: "overdue"}
