@@ -82,6 +82,7 @@ var Rules = []Rule{
 	{"cunyou/edge/station", "BenchmarkInbound500k", "p50-ms", "edge.inbound.p50", "ms", Target{}},
 	{"cunyou/edge/station", "BenchmarkLookupPhoneTail500k", "p99-ms", "edge.lookup.phone_tail.p99", "ms", atMost(1, "ms")},
 	{"cunyou/edge/station", "BenchmarkLookupCode500k", "p99-ms", "edge.lookup.code.p99", "ms", atMost(1, "ms")},
+	{"cunyou/syncproto", "BenchmarkBytesPerOp", "B/op-wire", "sync.bytes_per_op", "B", atMost(40, "B")},
 }
 
 // Targets of the figures benchreport measures itself.
