@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,19 @@ type Config struct {
 	// UIDir serves the kiosk page from disk instead of the embedded copy
 	// (for developing the page).
 	UIDir string `json:"ui_dir"`
+	// HubURL, when set, overrides the hub address stored at enrollment
+	// (the hub moved). CAFile likewise names a PEM file of the county's
+	// certificate authority, trusted beside the system's.
+	HubURL string `json:"hub_url"`
+	CAFile string `json:"ca_file"`
+	// SyncInterval is the pause between sync cycles once all is sent.
+	SyncInterval Duration `json:"sync_interval"`
+	// SafetyWindow is how long ops the hub acknowledged are kept, so a hub
+	// restored from an older backup can be refilled.
+	SafetyWindow Duration `json:"safety_window"`
+	// Watchdog restarts the sync loop when nothing was acknowledged for
+	// this long while ops wait.
+	Watchdog Duration `json:"watchdog"`
 }
 
 // Duration is a time.Duration written as "5s" in JSON.
@@ -62,14 +76,17 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		Version:     Version,
-		Kind:        syncproto.NodeStation,
-		DataDir:     defaultDataDir(),
-		Listen:      "127.0.0.1:8700",
-		Timezone:    "Asia/Shanghai",
-		Synchronous: "FULL",
-		BusyTimeout: Duration(5 * time.Second),
-		LogLevel:    "info",
+		Version:      Version,
+		Kind:         syncproto.NodeStation,
+		DataDir:      defaultDataDir(),
+		Listen:       "127.0.0.1:8700",
+		Timezone:     "Asia/Shanghai",
+		Synchronous:  "FULL",
+		BusyTimeout:  Duration(5 * time.Second),
+		LogLevel:     "info",
+		SyncInterval: Duration(10 * time.Second),
+		SafetyWindow: Duration(store.DefaultSafetyWindow),
+		Watchdog:     Duration(10 * time.Minute),
 	}
 }
 
@@ -98,23 +115,30 @@ func Load(path string) (Config, error) {
 		}
 		c.Version = Version // version 1 is the first: nothing to migrate yet
 	}
-	c.applyEnv(os.Getenv)
+	if err := c.applyEnv(os.Getenv); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
 // Env lists the environment variables Load reads, for the README and help.
 var Env = map[string]string{
-	"CUNYOU_EDGE_NODE":        "node id for init",
-	"CUNYOU_EDGE_KIND":        "station or centre",
-	"CUNYOU_EDGE_DATA_DIR":    "data folder",
-	"CUNYOU_EDGE_LISTEN":      "kiosk listen address",
-	"CUNYOU_EDGE_TIMEZONE":    "time zone of the station's days",
-	"CUNYOU_EDGE_SYNCHRONOUS": "FULL or NORMAL",
-	"CUNYOU_EDGE_LOG_LEVEL":   "debug, info, warn, error",
-	"CUNYOU_EDGE_UI_DIR":      "serve the kiosk page from this folder",
+	"CUNYOU_EDGE_NODE":          "node id for init",
+	"CUNYOU_EDGE_KIND":          "station or centre",
+	"CUNYOU_EDGE_DATA_DIR":      "data folder",
+	"CUNYOU_EDGE_LISTEN":        "kiosk listen address",
+	"CUNYOU_EDGE_TIMEZONE":      "time zone of the station's days",
+	"CUNYOU_EDGE_SYNCHRONOUS":   "FULL or NORMAL",
+	"CUNYOU_EDGE_LOG_LEVEL":     "debug, info, warn, error",
+	"CUNYOU_EDGE_UI_DIR":        "serve the kiosk page from this folder",
+	"CUNYOU_EDGE_HUB_URL":       "hub address, overriding the one from enrollment",
+	"CUNYOU_EDGE_CA_FILE":       "PEM file of the county's certificate authority",
+	"CUNYOU_EDGE_SYNC_INTERVAL": "pause between sync cycles, e.g. 10s",
+	"CUNYOU_EDGE_SAFETY_WINDOW": "how long acknowledged ops are kept, e.g. 168h",
+	"CUNYOU_EDGE_WATCHDOG":      "restart a sync loop silent this long, e.g. 10m",
 }
 
-func (c *Config) applyEnv(getenv func(string) string) {
+func (c *Config) applyEnv(getenv func(string) string) error {
 	set := func(name string, dst *string) {
 		if v := getenv(name); v != "" {
 			*dst = v
@@ -129,7 +153,23 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set("CUNYOU_EDGE_SYNCHRONOUS", &c.Synchronous)
 	set("CUNYOU_EDGE_LOG_LEVEL", &c.LogLevel)
 	set("CUNYOU_EDGE_UI_DIR", &c.UIDir)
+	set("CUNYOU_EDGE_HUB_URL", &c.HubURL)
+	set("CUNYOU_EDGE_CA_FILE", &c.CAFile)
 	c.Kind = syncproto.NodeKind(kind)
+	for name, dst := range map[string]*Duration{
+		"CUNYOU_EDGE_SYNC_INTERVAL": &c.SyncInterval,
+		"CUNYOU_EDGE_SAFETY_WINDOW": &c.SafetyWindow,
+		"CUNYOU_EDGE_WATCHDOG":      &c.Watchdog,
+	} {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("config: %s %q: %w", name, v, err)
+			}
+			*dst = Duration(d)
+		}
+	}
+	return nil
 }
 
 // Validate checks every field and names the first bad one.
@@ -165,6 +205,22 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("config: log_level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	if c.HubURL != "" {
+		u, err := url.Parse(c.HubURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("config: hub_url %q: use https://host[:port]", c.HubURL)
+		}
+	}
+	if c.SyncInterval < Duration(time.Second) || c.SyncInterval > Duration(24*time.Hour) {
+		return errors.New("config: sync_interval must be between 1s and 24h")
+	}
+	if c.SafetyWindow < Duration(time.Hour) {
+		return errors.New("config: safety_window must be at least 1h (168h is the default)")
+	}
+	if c.Watchdog < 2*c.SyncInterval {
+		return fmt.Errorf("config: watchdog %s must be at least twice sync_interval %s",
+			time.Duration(c.Watchdog), time.Duration(c.SyncInterval))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,6 +24,24 @@ func TestLoadFileThenEnv(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:9100", c.Listen, "environment wins over the file")
 	assert.Equal(t, "2s", c.BusyTimeout.String())
 	require.NoError(t, c.Validate())
+}
+
+func TestLoadSyncSettingsFromEnv(t *testing.T) {
+	t.Setenv("CUNYOU_EDGE_HUB_URL", "https://hub.example")
+	t.Setenv("CUNYOU_EDGE_SYNC_INTERVAL", "30s")
+	t.Setenv("CUNYOU_EDGE_SAFETY_WINDOW", "336h")
+	t.Setenv("CUNYOU_EDGE_WATCHDOG", "20m")
+	c, err := Load("")
+	require.NoError(t, err)
+	assert.Equal(t, "https://hub.example", c.HubURL)
+	assert.Equal(t, Duration(30*time.Second), c.SyncInterval)
+	assert.Equal(t, Duration(336*time.Hour), c.SafetyWindow)
+	assert.Equal(t, Duration(20*time.Minute), c.Watchdog)
+	require.NoError(t, c.Validate())
+
+	t.Setenv("CUNYOU_EDGE_WATCHDOG", "ten minutes")
+	_, err = Load("")
+	require.ErrorContains(t, err, "CUNYOU_EDGE_WATCHDOG")
 }
 
 func (d Duration) String() string { b, _ := d.MarshalJSON(); return string(b[1 : len(b)-1]) }
@@ -56,6 +75,12 @@ func TestValidate(t *testing.T) {
 		{"bad synchronous", func(c *Config) { c.Synchronous = "OFF" }, "synchronous"},
 		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
 		{"empty data dir", func(c *Config) { c.DataDir = "" }, "data_dir"},
+		{"hub url", func(c *Config) { c.HubURL = "https://hub.wangkui.example:8443" }, ""},
+		{"hub url without scheme", func(c *Config) { c.HubURL = "hub.wangkui.example" }, "hub_url"},
+		{"hub url not http", func(c *Config) { c.HubURL = "ftp://hub" }, "hub_url"},
+		{"sync interval zero", func(c *Config) { c.SyncInterval = 0 }, "sync_interval"},
+		{"safety window short", func(c *Config) { c.SafetyWindow = Duration(time.Minute) }, "safety_window"},
+		{"watchdog below interval", func(c *Config) { c.Watchdog = Duration(15 * time.Second) }, "watchdog"},
 	}
 	for _, tt := range tests {
 		c := Default()

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -21,6 +22,7 @@ import (
 
 	"cunyou/edge/messages"
 	"cunyou/edge/station"
+	"cunyou/edge/syncer"
 	"cunyou/edge/waybill"
 	"cunyou/syncproto"
 )
@@ -31,6 +33,7 @@ type Server struct {
 	log     *slog.Logger
 	version string
 	router  chi.Router
+	sync    atomic.Pointer[syncer.Syncer] // the running sync loop, if any
 }
 
 // New builds the kiosk server. assets, when not nil, is served at / (the
@@ -40,6 +43,7 @@ func New(st *station.Station, log *slog.Logger, version string, assets fs.FS) *S
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, s.logRequests)
 	r.Get("/healthz", s.health)
+	r.Get("/metrics", s.metrics)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(noStore)
 		r.Get("/status", s.status)
@@ -56,6 +60,7 @@ func New(st *station.Station, log *slog.Logger, version string, assets fs.FS) *S
 			r.Post("/inbound/batch", s.inboundBatch)
 			r.Get("/pickup", s.findPickup)
 			r.Post("/pickup", s.pickup)
+			r.Post("/photos", s.uploadPhoto)
 			r.Get("/quote", s.quote)
 			r.Post("/send", s.send)
 			r.Get("/problems", s.problems)
@@ -263,9 +268,15 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
+	sy, err := s.syncJSON(r.Context())
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"node": id.Node, "kind": id.Kind, "incarnation": id.Incarnation, "version": s.version,
 		"needs_setup": len(ops) == 0, "today": s.st.Today(), "outbox_ops": ob.Ops, "last_seq": ob.LastSeq,
+		"sync": sy,
 	})
 }
 

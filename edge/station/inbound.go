@@ -31,36 +31,48 @@ type InboundResult struct {
 }
 
 // ManifestEntry is a parcel the hub announced for this station.
-type ManifestEntry struct {
-	Waybill       string `json:"waybill"`
-	Carrier       string `json:"carrier"`
-	ReceiverName  string `json:"receiver_name"`
-	ReceiverPhone string `json:"receiver_phone"`
-	Address       string `json:"address,omitempty"`
-	WeightGrams   int    `json:"weight_g,omitempty"`
-}
+type ManifestEntry = syncproto.ManifestEntry
 
 // ApplyManifest stores parcels announced by the hub, replacing earlier
-// announcements of the same waybills. It records no op: the facts are the
-// hub's, arriving by downstream sync.
+// announcements of the same waybills: all or none. It records no op: the
+// facts are the hub's, arriving by downstream sync.
 func (s *Station) ApplyManifest(ctx context.Context, entries []ManifestEntry) error {
+	clean := make([]ManifestEntry, len(entries))
+	for i, e := range entries {
+		var err error
+		if clean[i], err = checkManifest(e); err != nil {
+			return err
+		}
+	}
 	return s.st.Write(ctx, "hub", func(tx *store.Tx) error {
-		for _, e := range entries {
-			wb, err := waybill.Normalize(e.Waybill)
-			if err != nil {
-				return fmt.Errorf("manifest waybill %q: %w", e.Waybill, err)
-			}
-			phone, ok := normalizePhone(e.ReceiverPhone)
-			if !ok {
-				return fmt.Errorf("manifest %s: bad receiver phone", wb)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO manifest (waybill, carrier, receiver_name, receiver_phone, address, weight_g, received_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, wb, e.Carrier, e.ReceiverName, phone, e.Address, e.WeightGrams, tx.Now().UnixMilli()); err != nil {
+		for _, e := range clean {
+			if err := upsertManifest(ctx, tx, e); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// checkManifest normalizes an announced parcel's waybill and phone.
+func checkManifest(e ManifestEntry) (ManifestEntry, error) {
+	wb, err := waybill.Normalize(e.Waybill)
+	if err != nil {
+		return e, fmt.Errorf("manifest waybill %q: %w", e.Waybill, err)
+	}
+	phone, ok := normalizePhone(e.ReceiverPhone)
+	if !ok {
+		return e, fmt.Errorf("manifest %s: bad receiver phone", wb)
+	}
+	e.Waybill, e.ReceiverPhone = wb, phone
+	return e, nil
+}
+
+// upsertManifest stores a checked entry inside tx.
+func upsertManifest(ctx context.Context, tx *store.Tx, e ManifestEntry) error {
+	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO manifest (waybill, carrier, receiver_name, receiver_phone, address, weight_g, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.Waybill, e.Carrier, e.ReceiverName, e.ReceiverPhone, e.Address, e.WeightGrams, tx.Now().UnixMilli())
+	return err
 }
 
 // DetectCarrier returns carrier hints for a scanned number, with whether

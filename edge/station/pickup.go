@@ -2,6 +2,8 @@ package station
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"regexp"
 	"sort"
 	"strconv"
@@ -164,6 +166,18 @@ func (s *Station) Pickup(ctx context.Context, actor string, in PickupInput) ([]P
 	}
 	var out []Parcel
 	err := s.st.Write(ctx, actor, func(tx *store.Tx) error {
+		if photo != "" {
+			// The op refers to the photo by hash: it must be a stored blob,
+			// or the hub would wait for a photo that never comes.
+			var one int
+			err := tx.QueryRowContext(ctx, "SELECT 1 FROM blobs WHERE sha256 = ?", photo).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fail(CodeBadRequest, "field", "photo_sha256")
+			}
+			if err != nil {
+				return err
+			}
+		}
 		ps, err := s.parcelsFor(ctx, tx, in.Waybills, evPickedUp)
 		if err != nil {
 			return err

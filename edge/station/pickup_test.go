@@ -213,6 +213,7 @@ func TestPickupCollector(t *testing.T) {
 		{"ID birth date", PickupInput{Waybills: []string{sf(1)}, Collector: CollectorInput{IDNumber: "110105299901011236"}}, CodeIDInvalid},
 		{"photo not a hash", PickupInput{Waybills: []string{sf(1)}, PhotoSHA256: "photo.jpg"}, CodeBadRequest},
 		{"photo hash short", PickupInput{Waybills: []string{sf(1)}, PhotoSHA256: strings.Repeat("a", 63)}, CodeBadRequest},
+		{"photo not stored", PickupInput{Waybills: []string{sf(1)}, PhotoSHA256: strings.Repeat("ab", 32)}, CodeBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,7 +227,9 @@ func TestPickupCollector(t *testing.T) {
 
 func TestPickupProxyWithID(t *testing.T) {
 	f := newPickupFixture(t)
-	photo := strings.Repeat("AB", 32)
+	stored, _, err := f.st.PutBlob(f.ctx, strings.NewReader("\xff\xd8\xff a pickup photo"))
+	require.NoError(t, err)
+	photo := strings.ToUpper(stored)
 	var out []Parcel
 	op := f.oneOp(t, syncproto.KindParcelsPickedUp, func() {
 		var err error

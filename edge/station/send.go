@@ -17,17 +17,10 @@ import (
 // Tariff prices one carrier's parcels to one province (or "*" for any):
 // the first FirstGrams cost FirstFen, each further StepGrams or part of it
 // StepFen.
-type Tariff struct {
-	Carrier    string `json:"carrier"`
-	Province   string `json:"province"`
-	FirstGrams int    `json:"first_g"`
-	FirstFen   int    `json:"first_fen"`
-	StepGrams  int    `json:"step_g"`
-	StepFen    int    `json:"step_fen"`
-}
+type Tariff = syncproto.Tariff
 
-// Price returns the price in fen of a parcel of weight grams.
-func (t Tariff) Price(grams int) int {
+// Price returns the price in fen of a parcel of weight grams under t.
+func Price(t Tariff, grams int) int {
 	if grams <= t.FirstGrams {
 		return t.FirstFen
 	}
@@ -37,46 +30,70 @@ func (t Tariff) Price(grams int) int {
 
 // WaybillRange is a block of waybill numbers a carrier gave the station:
 // Prefix followed by Next..Last zero-padded to Width digits.
-type WaybillRange struct {
-	Carrier string `json:"carrier"`
-	Prefix  string `json:"prefix"`
-	Next    int64  `json:"next"`
-	Last    int64  `json:"last"`
-	Width   int    `json:"width"`
-}
+type WaybillRange = syncproto.WaybillRange
 
 // ApplyTariffs replaces the tariff table (downstream from the hub; no op).
 func (s *Station) ApplyTariffs(ctx context.Context, ts []Tariff) error {
+	if err := checkTariffs(ts); err != nil {
+		return err
+	}
+	return s.st.Write(ctx, "hub", func(tx *store.Tx) error { return replaceTariffs(ctx, tx, ts) })
+}
+
+func checkTariffs(ts []Tariff) error {
+	seen := map[[2]string]bool{}
 	for _, t := range ts {
 		if t.StepGrams <= 0 || t.FirstGrams < 0 || t.FirstFen < 0 || t.StepFen < 0 || t.Carrier == "" || t.Province == "" {
 			return fmt.Errorf("tariff %s/%s: invalid", t.Carrier, t.Province)
 		}
+		k := [2]string{t.Carrier, t.Province}
+		if seen[k] {
+			return fmt.Errorf("tariff %s/%s: given twice", t.Carrier, t.Province)
+		}
+		seen[k] = true
 	}
-	return s.st.Write(ctx, "hub", func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM tariffs"); err != nil {
-			return err
-		}
-		for _, t := range ts {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO tariffs (carrier, province, first_g, first_fen, step_g, step_fen) VALUES (?, ?, ?, ?, ?, ?)",
-				t.Carrier, t.Province, t.FirstGrams, t.FirstFen, t.StepGrams, t.StepFen); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return nil
 }
 
-// ApplyWaybillRange adds or replaces a block of waybill numbers
-// (downstream from the hub; no op).
+// replaceTariffs replaces the tariff table with checked tariffs inside tx.
+func replaceTariffs(ctx context.Context, tx *store.Tx, ts []Tariff) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM tariffs"); err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO tariffs (carrier, province, first_g, first_fen, step_g, step_fen) VALUES (?, ?, ?, ?, ?, ?)",
+			t.Carrier, t.Province, t.FirstGrams, t.FirstFen, t.StepGrams, t.StepFen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ApplyWaybillRange adds a block of waybill numbers or updates its end
+// (downstream from the hub; no op). Numbers already taken from the block
+// are never handed out again.
 func (s *Station) ApplyWaybillRange(ctx context.Context, r WaybillRange) error {
+	if err := checkWaybillRange(r); err != nil {
+		return err
+	}
+	return s.st.Write(ctx, "hub", func(tx *store.Tx) error { return upsertWaybillRange(ctx, tx, r) })
+}
+
+func checkWaybillRange(r WaybillRange) error {
 	if r.Next > r.Last || r.Width < len(strconv.FormatInt(r.Last, 10)) || r.Carrier == "" {
 		return fmt.Errorf("waybill range %s%d-%d: invalid", r.Prefix, r.Next, r.Last)
 	}
-	return s.st.Write(ctx, "hub", func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO waybill_ranges (carrier, prefix, next, last, width) VALUES (?, ?, ?, ?, ?)`,
-			r.Carrier, r.Prefix, r.Next, r.Last, r.Width)
-		return err
-	})
+	return nil
+}
+
+// upsertWaybillRange stores a checked block inside tx. A block sent again
+// keeps the numbers already taken from it: its next number never goes
+// back, so applying the same block twice hands out no number twice.
+func upsertWaybillRange(ctx context.Context, tx *store.Tx, r WaybillRange) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO waybill_ranges (carrier, prefix, next, last, width) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (carrier, prefix) DO UPDATE SET next = max(next, excluded.next), last = excluded.last, width = excluded.width`,
+		r.Carrier, r.Prefix, r.Next, r.Last, r.Width)
+	return err
 }
 
 // Quote prices a parcel to send.
@@ -88,7 +105,7 @@ func (s *Station) Quote(ctx context.Context, carrier, province string, grams int
 	if err != nil {
 		return 0, err
 	}
-	return t.Price(grams), nil
+	return Price(t, grams), nil
 }
 
 func findTariff(ctx context.Context, q interface {
@@ -165,7 +182,7 @@ func (s *Station) Send(ctx context.Context, actor string, in SendInput) (Parcel,
 		if err != nil {
 			return err
 		}
-		ev.PriceFen = t.Price(in.WeightGrams)
+		ev.PriceFen = Price(t, in.WeightGrams)
 		if in.Waybill != "" {
 			wb, err := waybill.Normalize(in.Waybill)
 			if err != nil {

@@ -43,7 +43,7 @@ func TestTariffPrice(t *testing.T) {
 		{1, 1200}, {999, 1200}, {1000, 1200}, {1001, 1500}, {1500, 1500}, {1501, 1800}, {2000, 1800}, {10_000, 1200 + 18*300},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, tr.Price(tt.grams), "%d g", tt.grams)
+		assert.Equal(t, tt.want, Price(tr, tt.grams), "%d g", tt.grams)
 	}
 }
 

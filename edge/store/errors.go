@@ -21,6 +21,10 @@ var (
 	ErrIO = errors.New("store: disk i/o error")
 	// ErrCorrupt: the database file is damaged.
 	ErrCorrupt = errors.New("store: database corrupt")
+	// ErrBlobTooLarge: a blob is larger than MaxBlobBytes.
+	ErrBlobTooLarge = errors.New("store: blob too large")
+	// ErrNoBlob: no blob is stored under that name.
+	ErrNoBlob = errors.New("store: no such blob")
 )
 
 // SQLite primary result codes (sqlite3.h).

@@ -496,6 +496,8 @@ func (s *Store) Outbox(ctx context.Context) (OutboxStats, error) {
 
 // Check runs SQLite's integrity check and verifies the outbox: seq is
 // gap-free in every incarnation and every op's hash matches its content.
+// Acknowledged ops pruned after the safety window (see Prune) are no gap:
+// an incarnation's ops run on from the last pruned seq.
 func (s *Store) Check(ctx context.Context) error {
 	var res string
 	if err := s.r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
@@ -503,6 +505,10 @@ func (s *Store) Check(ctx context.Context) error {
 	}
 	if res != "ok" {
 		return fmt.Errorf("%w: %s", ErrCorrupt, res)
+	}
+	pruned, err := s.prunedSeqs(ctx)
+	if err != nil {
+		return err
 	}
 	rows, err := s.r.QueryContext(ctx, "SELECT incarnation, seq, hlc, actor, kind, payload, hash FROM outbox ORDER BY incarnation, seq")
 	if err != nil {
@@ -521,7 +527,7 @@ func (s *Store) Check(ctx context.Context) error {
 		}
 		op.HLC, op.Kind, op.Payload = syncproto.Timestamp(hlc), syncproto.EventKind(kind), payload
 		if op.Incarnation != prevInc {
-			prevInc, prevSeq = op.Incarnation, 0
+			prevInc, prevSeq = op.Incarnation, pruned[op.Incarnation]
 		}
 		if op.Seq != prevSeq+1 {
 			return fmt.Errorf("%w: outbox gap in %s after seq %d", ErrCorrupt, op.Incarnation, prevSeq)

@@ -264,10 +264,56 @@
     statusTimer = setTimeout(refreshStatus, 1000);
   }
 
+  // The sync line: ops waiting for the county hub, and when the last sync
+  // was or why it fails.
+  const SYNC_ERRORS = {
+    network: "status.sync_err_network",
+    timeout: "status.sync_err_timeout",
+    unauthorized: "status.sync_err_unauthorized",
+    busy: "status.sync_err_busy",
+    local: "status.sync_err_local",
+    pruned: "status.sync_err_pruned",
+    watchdog: "status.sync_err_watchdog",
+    diverged: "status.sync_err_diverged",
+    clock_skew: "status.sync_err_clock_skew",
+    unsupported_version: "status.sync_err_unsupported_version",
+  };
+
+  function shortTime(iso) {
+    const d = new Date(iso);
+    const pad = (n) => String(n).padStart(2, "0");
+    const hm = pad(d.getHours()) + ":" + pad(d.getMinutes());
+    return d.toDateString() === new Date().toDateString() ? hm : pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + hm;
+  }
+
+  function syncLine(st) {
+    const s = st.sync;
+    if (!s) return t("status.outbox", { n: st.outbox_ops });
+    const n = s.backlog;
+    let line;
+    if (!s.enrolled) {
+      line = t("status.sync_off", { n });
+    } else if (s.last_error_code) {
+      const key = SYNC_ERRORS[s.last_error_code];
+      const reason = key ? t(key) : t("status.sync_err_other", { code: s.last_error_code });
+      line = t("status.sync_failing", { n, reason });
+    } else if (s.last_success) {
+      line = t("status.sync_ok", { n, time: shortTime(s.last_success) });
+    } else {
+      line = t("status.sync_never", { n });
+    }
+    if (s.enrolled && Math.abs(s.skew_ms || 0) > 120000) {
+      line += " · " + t("status.sync_skew", { min: Math.round(Math.abs(s.skew_ms) / 60000) });
+    }
+    return line;
+  }
+
   function renderStatus() {
     $("#sb-node").textContent = status ? t("status.node", { node: status.node }) : "";
     $("#sb-today").textContent = status ? t("status.today", { date: status.today }) : "";
-    $("#sb-outbox").textContent = status ? t("status.outbox", { n: status.outbox_ops }) : "";
+    const sync = $("#sb-outbox");
+    sync.textContent = status ? syncLine(status) : "";
+    sync.className = status && status.sync && status.sync.last_error_code ? "bad" : "";
     $("#sb-version").textContent = status ? t("status.version", { version: status.version }) : "";
     const conn = $("#sb-conn");
     conn.textContent = statusOK === null ? "" : statusOK ? t("status.ok") : t("status.offline");

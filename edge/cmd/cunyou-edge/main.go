@@ -26,6 +26,7 @@ import (
 	"cunyou/edge/messages"
 	"cunyou/edge/station"
 	"cunyou/edge/store"
+	"cunyou/edge/syncer"
 	"cunyou/syncproto"
 	"cunyou/ui"
 )
@@ -57,7 +58,11 @@ Usage: cunyou-edge COMMAND [flags]
 
 Commands:
   init      create the node's database (--node ID --kind station|centre)
-  serve     run the kiosk API and page on loopback
+  enroll    enroll with the county hub: enroll --hub URL --code CODE [--ca FILE]
+            (creates the database from the hub's answer when there is none)
+  serve     run the kiosk API and page on loopback, and sync with the hub when enrolled
+  sync      sync status | sync now | sync export FILE (bundle of ops for a USB stick)
+            | sync import FILE (bundle of changes from cunyou-hub sync export)
   user      manage operator accounts: user add | user list | user unlock
   shelves   show or set the shelf layout: shelves set --shelves N --layers N --capacity N
   demo      create or fill a demo station (used by make run)
@@ -79,8 +84,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch cmd {
 	case "init":
 		return m.init(ctx, args)
+	case "enroll":
+		return m.enroll(ctx, args)
 	case "serve":
 		return m.serve(ctx, args)
+	case "sync":
+		return m.sync(ctx, args)
 	case "user":
 		return m.user(ctx, args)
 	case "shelves":
@@ -208,9 +217,23 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	stn := station.New(st, c.Location())
+	k := kiosk.New(stn, log, version, assets)
 	srv := &http.Server{
-		Handler:           kiosk.New(station.New(st, c.Location()), log, version, assets),
+		Handler:           k,
 		ReadHeaderTimeout: 10 * time.Second,
+	}
+	sy, err := newSyncer(ctx, c, stn, log)
+	switch {
+	case errors.Is(err, syncer.ErrNotEnrolled):
+		log.Info("not enrolled with a hub: sync is off (cunyou-edge enroll --hub URL --code CODE)")
+	case err != nil:
+		// The station works without the hub: a broken sync setting (a
+		// missing CA file, say) must not keep the kiosk down.
+		log.Error("sync is off: cannot set it up", "err", err)
+		sy = nil
+	default:
+		k.SetSyncer(sy)
 	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
@@ -224,6 +247,18 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	syncCtx, stopSync := context.WithCancel(ctx)
+	syncDone := make(chan struct{})
+	go func() {
+		defer close(syncDone)
+		if sy != nil {
+			sy.Run(syncCtx)
+		}
+	}()
+	defer func() {
+		stopSync()
+		<-syncDone // the store closes after the loop has stopped
+	}()
 	select {
 	case err := <-errc:
 		return err
