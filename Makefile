@@ -33,16 +33,9 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./... | tee $(BIN)/bench.out
 	$(GO) run ./tools/benchreport -in $(BIN)/bench.out -edge $(BIN)/cunyou-edge -json bench-results.json
 
-# The demo county: at this stage one station with demo data, its kiosk on loopback.
+# The demo county: a hub and two stations with demo data on loopback, syncing.
 run: build
-	@$(BIN)/cunyou-edge demo --data $(DEMO)/ST-V0101
-	@echo
-	@echo "  村邮 demo — station ST-V0101 (南岗村驿站)"
-	@echo "  kiosk:    http://127.0.0.1:8700/"
-	@echo "  accounts: owner / PIN 246810 (店主)   clerk / PIN 135790 (店员)"
-	@echo "  data:     $(DEMO)/ST-V0101/edge.db    stop with Ctrl-C"
-	@echo
-	@$(BIN)/cunyou-edge serve --data $(DEMO)/ST-V0101 --listen 127.0.0.1:8700
+	@$(GO) run ./tools/demo -bin $(BIN) -data $(DEMO)
 
 clean:
 	rm -rf $(BIN) dist bench-results.json
