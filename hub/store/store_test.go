@@ -1,0 +1,209 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"cunyou/syncproto"
+)
+
+var t0 = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+
+func open(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dir, Options{Now: func() time.Time { return t0 }})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestOpenPragmas(t *testing.T) {
+	s := open(t, t.TempDir())
+	var mode string
+	var sync, version int
+	require.NoError(t, s.w.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	require.NoError(t, s.w.QueryRow("PRAGMA synchronous").Scan(&sync))
+	require.NoError(t, s.w.QueryRow("PRAGMA user_version").Scan(&version))
+	assert.Equal(t, "wal", mode)
+	assert.Equal(t, 2, sync, "FULL")
+	assert.Equal(t, SchemaVersion(), version)
+	_, err := s.DB().Exec("DELETE FROM nodes")
+	assert.Error(t, err, "the read pool is read-only")
+	_, err = Open(context.Background(), t.TempDir(), Options{Synchronous: "OFF"})
+	assert.ErrorContains(t, err, "FULL or NORMAL")
+	assert.NoError(t, s.Close())
+	assert.NoError(t, s.Close(), "closing twice is harmless")
+}
+
+func TestMigrationBackup(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	_, err := s.AddNode(ctx, "ST-A", syncproto.NodeStation, "甲")
+	require.NoError(t, err)
+	assert.Empty(t, s.BackupPath, "a new database needs no copy")
+
+	// A newer build adds a migration: the existing database is copied
+	// aside first, then migrated in one transaction.
+	ms, err := migrations()
+	require.NoError(t, err)
+	next := append(ms, migration{version: len(ms) + 1, name: "9999_test.sql", sql: "ALTER TABLE nodes ADD COLUMN phone TEXT;"})
+	require.NoError(t, s.migrateTo(ctx, next))
+	require.NotEmpty(t, s.BackupPath)
+	assert.True(t, strings.HasPrefix(filepath.Base(s.BackupPath), "hub.db.v1-"))
+	b, err := sql.Open("sqlite", "file:"+s.BackupPath+"?mode=ro")
+	require.NoError(t, err)
+	defer b.Close()
+	var n, v int
+	require.NoError(t, b.QueryRow("SELECT count(*) FROM nodes").Scan(&n))
+	require.NoError(t, b.QueryRow("PRAGMA user_version").Scan(&v))
+	assert.Equal(t, 1, n)
+	assert.Equal(t, 1, v)
+
+	// A broken migration leaves the database as it was.
+	broken := append(next, migration{version: len(next) + 1, name: "10000_bad.sql", sql: "CREATE TABLE x (a); SELECT nonsense FROM nowhere;"})
+	require.Error(t, s.migrateTo(ctx, broken))
+	var cur int
+	require.NoError(t, s.w.QueryRow("PRAGMA user_version").Scan(&cur))
+	assert.Equal(t, len(next), cur)
+	require.NoError(t, s.Close())
+
+	// This build refuses the database a newer build migrated.
+	_, err = Open(ctx, dir, Options{})
+	assert.ErrorIs(t, err, ErrNewerSchema)
+}
+
+func TestNodes(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	code, err := s.AddNode(ctx, "ST-A", syncproto.NodeStation, "  甲站  ")
+	require.NoError(t, err)
+	for _, bad := range []struct{ id, kind, name string }{{"", "station", "x"}, {"ST A", "station", "x"}, {"ST-B", "bus", "x"}, {"ST-B", "station", " "}} {
+		_, err := s.AddNode(ctx, bad.id, syncproto.NodeKind(bad.kind), bad.name)
+		assert.ErrorIs(t, err, ErrInvalid, bad)
+	}
+	n, err := s.Node(ctx, "ST-A")
+	require.NoError(t, err)
+	assert.Equal(t, "甲站", n.Name)
+	assert.True(t, n.CodePending)
+	assert.False(t, n.Enrolled)
+
+	_, _, err = s.Enroll(ctx, "short", "")
+	assert.ErrorIs(t, err, ErrEnrollCode)
+	n, tok, err := s.Enroll(ctx, strings.ToLower(code), "edge 1.0")
+	require.NoError(t, err)
+	assert.True(t, n.Enrolled)
+	assert.False(t, n.CodePending)
+	assert.Equal(t, "edge 1.0", n.Software)
+	got, err := s.Authenticate(ctx, tok)
+	require.NoError(t, err)
+	assert.Equal(t, "ST-A", got.ID)
+	_, err = s.Authenticate(ctx, "")
+	assert.ErrorIs(t, err, ErrUnauthorized)
+
+	require.NoError(t, s.SetDisabled(ctx, "ST-A", true))
+	_, err = s.Authenticate(ctx, tok)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.ErrorIs(t, s.SetDisabled(ctx, "ST-NONE", true), ErrNotFound)
+	_, err = s.NewEnrollCode(ctx, "ST-NONE")
+	assert.ErrorIs(t, err, ErrNotFound)
+
+	require.NoError(t, s.RecordHello(ctx, "ST-A", "edge 1.1", -3*time.Second))
+	n, err = s.Node(ctx, "ST-A")
+	require.NoError(t, err)
+	assert.Equal(t, -3*time.Second, n.LastSkew)
+	assert.True(t, t0.Equal(n.LastContact))
+}
+
+func TestChangesStore(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	_, err := s.AddNode(ctx, "ST-A", syncproto.NodeStation, "甲")
+	require.NoError(t, err)
+	_, err = s.AddChanges(ctx, []Outgoing{{Node: "ST-A", Type: syncproto.ChangeManifest, Payload: 1}, {Node: "ST-NONE", Type: syncproto.ChangeManifest, Payload: 1}})
+	assert.ErrorIs(t, err, ErrNotFound)
+	seq, err := s.ChangesSeq(ctx, "ST-A")
+	require.NoError(t, err)
+	assert.Zero(t, seq, "all or none")
+	_, err = s.AddChanges(ctx, []Outgoing{{Node: "ST-A", Type: "weather", Payload: 1}})
+	assert.ErrorIs(t, err, ErrInvalid)
+	_, err = s.AddChanges(ctx, []Outgoing{{Node: "ST-A", Type: syncproto.ChangeTemplate, Payload: strings.Repeat("x", syncproto.MaxRecordBytes)}})
+	assert.ErrorIs(t, err, ErrTooLarge)
+
+	require.NoError(t, s.RecordChangesAfter(ctx, "ST-A", 5, 0))
+	require.NoError(t, s.RecordChangesAfter(ctx, "ST-A", 3, 0), "never backwards")
+	n, err := s.Node(ctx, "ST-A")
+	require.NoError(t, err)
+	assert.EqualValues(t, 5, n.ChangesAfter)
+}
+
+func TestBlobStore(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	data := bytes.Repeat([]byte("村邮"), 1000)
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	n := int64(len(data))
+
+	st, err := s.AppendBlob(ctx, "ST-A", sha, 0, n, 1<<20, bytes.NewReader(data[:1000]))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1000, st.Offset)
+	_, err = s.AppendBlob(ctx, "ST-A", sha, 1000, n+1, 1<<20, bytes.NewReader(data[1000:]))
+	assert.ErrorIs(t, err, ErrInvalid, "the length may not change")
+	_, err = s.AppendBlob(ctx, "ST-A", sha, 1000, n, 1<<20, bytes.NewReader(append(data[1000:], 'x')))
+	assert.ErrorIs(t, err, ErrInvalid, "a chunk past the length is refused")
+	st, _, err = s.BlobStatus(ctx, sha)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1000, st.Offset, "and dropped")
+
+	// A chunk cut short keeps what arrived.
+	cut := cutReader{r: bytes.NewReader(data[1000:3000])}
+	_, err = s.AppendBlob(ctx, "ST-A", sha, 1000, n, 1<<20, &cut)
+	require.Error(t, err)
+	st, _, err = s.BlobStatus(ctx, sha)
+	require.NoError(t, err)
+	assert.EqualValues(t, 3000, st.Offset)
+
+	st, err = s.AppendBlob(ctx, "ST-A", sha, 3000, n, 1<<20, bytes.NewReader(data[3000:]))
+	require.NoError(t, err)
+	assert.True(t, st.Complete)
+	// A complete blob answers complete, whatever is sent again.
+	st, err = s.AppendBlob(ctx, "ST-B", sha, 0, n, 1<<20, bytes.NewReader(data))
+	require.NoError(t, err)
+	assert.Equal(t, syncproto.BlobStatus{SHA256: sha, Offset: n, Complete: true}, st)
+	var complete bool
+	var node string
+	require.NoError(t, s.DB().QueryRow("SELECT complete, node FROM blobs WHERE sha256 = ?", sha).Scan(&complete, &node))
+	assert.True(t, complete)
+	assert.Equal(t, "ST-A", node)
+	_, err = os.Stat(s.BlobPath(sha) + ".part")
+	assert.True(t, os.IsNotExist(err))
+
+	_, err = s.AppendBlob(ctx, "ST-A", strings.Repeat("0", 64), 0, 2<<20, 1<<20, bytes.NewReader(nil))
+	assert.ErrorIs(t, err, ErrTooLarge)
+	_, _, err = s.BlobStatus(ctx, "../../etc/passwd")
+	assert.ErrorIs(t, err, ErrInvalid)
+}
+
+// cutReader returns its bytes, then a network error.
+type cutReader struct{ r *bytes.Reader }
+
+func (e *cutReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil {
+		return n, errors.New("connection reset")
+	}
+	return n, nil
+}
