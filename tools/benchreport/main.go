@@ -83,6 +83,8 @@ var Rules = []Rule{
 	{"cunyou/edge/station", "BenchmarkLookupPhoneTail500k", "p99-ms", "edge.lookup.phone_tail.p99", "ms", atMost(1, "ms")},
 	{"cunyou/edge/station", "BenchmarkLookupCode500k", "p99-ms", "edge.lookup.code.p99", "ms", atMost(1, "ms")},
 	{"cunyou/syncproto", "BenchmarkBytesPerOp", "B/op-wire", "sync.bytes_per_op", "B", atMost(40, "B")},
+	{"cunyou/hub/merge", "BenchmarkMerge1000Stations/60ops-batch200", "ops/s", "hub.merge.ops_per_s", "ops/s", atLeast(50000, "ops/s")},
+	{"cunyou/hub/merge", "BenchmarkRawSQLiteInsert", "ops/s", "hub.sqlite_insert_ceiling.ops_per_s", "ops/s", Target{}},
 }
 
 // Targets of the figures benchreport measures itself.

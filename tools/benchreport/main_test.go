@@ -29,6 +29,10 @@ BenchmarkSeal-2                  	  500000	      2600 ns/op	     512 B/op	      
 BenchmarkBytesPerOp-2            	       1	 212376991 ns/op	        25.60 B/op-wire
 PASS
 ok  	cunyou/syncproto	3.1s
+pkg: cunyou/hub/merge
+BenchmarkMerge1000Stations/60ops-batch200-2 	       1	  1200000000 ns/op	     51234 ops/s
+BenchmarkRawSQLiteInsert-2       	       1	   400000000 ns/op	    150000 ops/s
+ok  	cunyou/syncproto	3.1s
 `
 
 func TestParse(t *testing.T) {
@@ -39,7 +43,7 @@ func TestParse(t *testing.T) {
 	if len(out.Failures) != 0 {
 		t.Errorf("failures: %v", out.Failures)
 	}
-	if got, want := len(out.Results), 7; got != want {
+	if got, want := len(out.Results), 9; got != want {
 		t.Fatalf("got %d results, want %d", got, want)
 	}
 	got := out.Results[0]
@@ -111,6 +115,7 @@ func TestBenchFigures(t *testing.T) {
 		{"syncproto.Seal.ns_per_op", 2500, "ns/op", "—", true}, // median of two lines
 		{"syncproto.Seal.allocs_per_op", 3, "allocs/op", "—", true},
 		{"sync.bytes_per_op", 25.6, "B", "≤ 40 B", true},
+		{"hub.merge.ops_per_s", 51234, "ops/s", "≥ 50000 ops/s", true},
 	}
 	for _, tt := range tests {
 		f, ok := byName[tt.name]
