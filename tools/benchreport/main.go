@@ -85,6 +85,10 @@ var Rules = []Rule{
 	{"cunyou/syncproto", "BenchmarkBytesPerOp", "B/op-wire", "sync.bytes_per_op", "B", atMost(40, "B")},
 	{"cunyou/hub/merge", "BenchmarkMerge1000Stations/60ops-batch200", "ops/s", "hub.merge.ops_per_s", "ops/s", atLeast(50000, "ops/s")},
 	{"cunyou/hub/merge", "BenchmarkRawSQLiteInsert", "ops/s", "hub.sqlite_insert_ceiling.ops_per_s", "ops/s", Target{}},
+	{"cunyou/systest", "BenchmarkDrain30DaysOffline", "s-to-drain", "sync.drain_30d.seconds", "s", atMost(60, "s")},
+	{"cunyou/systest", "BenchmarkDrain30DaysOffline", "B/op-wire-measured", "sync.drain_30d.bytes_per_op", "B", Target{}},
+	{"cunyou/systest", "BenchmarkSyncBytesPerOpRealMix", "B/op-wire", "sync.bytes_per_op.station_mix", "B", atMost(40, "B")},
+	{"cunyou/systest", "BenchmarkSyncBytesPerOpRealMix", "B/op-wire-maxbatch", "sync.bytes_per_op.station_mix_maxbatch", "B", Target{}},
 }
 
 // Targets of the figures benchreport measures itself.

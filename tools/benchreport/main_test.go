@@ -33,6 +33,10 @@ pkg: cunyou/hub/merge
 BenchmarkMerge1000Stations/60ops-batch200-2 	       1	  1200000000 ns/op	     51234 ops/s
 BenchmarkRawSQLiteInsert-2       	       1	   400000000 ns/op	    150000 ops/s
 ok  	cunyou/syncproto	3.1s
+pkg: cunyou/systest
+BenchmarkDrain30DaysOffline-2    	       1	26942000000 ns/op	        28.49 B/op-wire-measured	         7.000 cuts	        26.94 s-to-drain
+BenchmarkSyncBytesPerOpRealMix-2 	       1	 557682394 ns/op	        28.91 B/op-wire	        24.08 B/op-wire-maxbatch
+ok  	cunyou/systest	52.2s
 `
 
 func TestParse(t *testing.T) {
@@ -43,7 +47,7 @@ func TestParse(t *testing.T) {
 	if len(out.Failures) != 0 {
 		t.Errorf("failures: %v", out.Failures)
 	}
-	if got, want := len(out.Results), 9; got != want {
+	if got, want := len(out.Results), 11; got != want {
 		t.Fatalf("got %d results, want %d", got, want)
 	}
 	got := out.Results[0]
@@ -116,6 +120,11 @@ func TestBenchFigures(t *testing.T) {
 		{"syncproto.Seal.allocs_per_op", 3, "allocs/op", "—", true},
 		{"sync.bytes_per_op", 25.6, "B", "≤ 40 B", true},
 		{"hub.merge.ops_per_s", 51234, "ops/s", "≥ 50000 ops/s", true},
+		{"sync.drain_30d.seconds", 26.94, "s", "≤ 60 s", true},
+		{"sync.drain_30d.bytes_per_op", 28.49, "B", "—", true},
+		{"sync.bytes_per_op.station_mix", 28.91, "B", "≤ 40 B", true},
+		{"sync.bytes_per_op.station_mix_maxbatch", 24.08, "B", "—", true},
+		{"systest.Drain30DaysOffline.cuts", 7, "cuts", "—", true},
 	}
 	for _, tt := range tests {
 		f, ok := byName[tt.name]
