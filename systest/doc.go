@@ -8,8 +8,12 @@
 // place where edge and hub packages meet in one program; neither imports
 // the other.
 //
-//	go test -race ./systest/                          # the quick set
-//	CUNYOU_SEED=0x2a go test -run Faults -v ./systest/ # replay one seed, with the link's log
-//	CUNYOU_SOAK=500 go test -run Faults -timeout 2h ./systest/   # or: go test ./systest/ -args -soak 500
-//	go test -run '^$' -bench Drain -benchtime 1x ./systest/
+//	go test -race ./systest/                            # the quick set
+//	CUNYOU_SEED=0x2a go test -run Faults -v ./systest/   # replay one seed, with the link's and the loops' logs
+//	CUNYOU_SOAK=1000 go test -run Faults -timeout 2h ./systest/  # N seeds from CUNYOU_SOAK_BASE (1000); or -args -soak 1000
+//	CUNYOU_KILL_SEED=3 go test -run RealBinaries -v ./systest/   # other kill moments for the programs
+//	go test -run '^$' -bench . -benchtime 1x ./systest/  # the drain and bytes-per-op figures (CUNYOU_DRAIN_LOG=1: the loop's warnings)
+//
+// The benchmarks build a station of 30 days (60,000 ops) once and keep it
+// in the system's temporary folder (cunyou-systest-30days-*.db).
 package systest

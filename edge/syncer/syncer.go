@@ -276,12 +276,25 @@ func (s *Syncer) loop(ctx context.Context) {
 				return
 			}
 		}
+		s.mu.Lock()
+		before := s.lastProgress
+		s.mu.Unlock()
 		more, err := s.syncOnce(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
 			code := CodeOf(err)
+			s.mu.Lock()
+			advanced := s.lastProgress.After(before)
+			s.mu.Unlock()
+			if advanced {
+				// The hub acknowledged something before the failure: the link
+				// works between cuts, so retry soon instead of backing off
+				// further (a long upload on a link cut every few seconds
+				// would otherwise wait minutes).
+				s.bo.reset()
+			}
 			wait := s.bo.next(retryAfter(err))
 			s.mu.Lock()
 			s.notBefore = time.Now().Add(wait)
