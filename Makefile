@@ -7,7 +7,7 @@ DEMO     ?= demo-data
 # The race detector needs cgo and a C compiler; without them tests run without it.
 RACE     := $(shell CGO_ENABLED=1 $(GO) env CGO_ENABLED 2>/dev/null | grep -q 1 && command -v gcc >/dev/null && echo -race)
 
-.PHONY: all build cross test vet bench run clean
+.PHONY: all build cross test vet bench soak run clean
 
 all: build
 
@@ -32,6 +32,11 @@ test: vet
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./... | tee $(BIN)/bench.out
 	$(GO) run ./tools/benchreport -in $(BIN)/bench.out -edge $(BIN)/cunyou-edge -json bench-results.json
+
+# The long property run of sync under injected faults: SOAK seeds (default 300).
+SOAK ?= 300
+soak:
+	CUNYOU_SOAK=$(SOAK) $(GO) test -count=1 -timeout 120m -run TestSyncConvergesUnderFaults ./systest/
 
 # The demo county: a hub and two stations with demo data on loopback, syncing.
 run: build
