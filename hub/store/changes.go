@@ -41,6 +41,15 @@ func (s *Store) AddChanges(ctx context.Context, changes []Outgoing) ([]uint64, e
 	now := s.now().UnixMilli()
 	err := s.Write(ctx, func(tx *sql.Tx) error {
 		seqs = seqs[:0]
+		// Seqs come from the clock (milliseconds << 16), and at least one
+		// past the newest: a hub restored from an older backup must never
+		// reissue a seq a node has already applied, and its AUTOINCREMENT
+		// counter comes back with the backup.
+		var last uint64
+		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM changes").Scan(&last); err != nil {
+			return err
+		}
+		next := max(uint64(now)<<16, last+1)
 		known := map[string]bool{}
 		for _, c := range encoded {
 			if !known[c.node] {
@@ -53,12 +62,12 @@ func (s *Store) AddChanges(ctx context.Context, changes []Outgoing) ([]uint64, e
 				}
 				known[c.node] = true
 			}
-			var seq uint64
-			if err := tx.QueryRowContext(ctx, "INSERT INTO changes (node, type, payload, created_ms) VALUES (?, ?, ?, ?) RETURNING seq",
-				c.node, c.typ, c.body, now).Scan(&seq); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO changes (seq, node, type, payload, created_ms) VALUES (?, ?, ?, ?, ?)",
+				next, c.node, c.typ, c.body, now); err != nil {
 				return err
 			}
-			seqs = append(seqs, seq)
+			seqs = append(seqs, next)
+			next++
 		}
 		return nil
 	})

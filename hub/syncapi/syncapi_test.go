@@ -121,7 +121,7 @@ func TestHello(t *testing.T) {
 	token := e.enroll("ST-A")
 	opsRes := opsResult(t, e.postOps(token, e.opsBody("ST-A", "inc-1", 1, 7)))
 	require.EqualValues(t, 7, opsRes.AckedSeq)
-	_, err := e.st.AddChanges(ctx, []store.Outgoing{{Node: "ST-A", Type: syncproto.ChangeTemplate, Payload: syncproto.Template{Key: "k", Text: "t"}}})
+	seqs, err := e.st.AddChanges(ctx, []store.Outgoing{{Node: "ST-A", Type: syncproto.ChangeTemplate, Payload: syncproto.Template{Key: "k", Text: "t"}}})
 	require.NoError(t, err)
 
 	hello := syncproto.Hello{Proto: syncproto.ProtoVersion, MinProto: syncproto.MinProtoVersion, Node: "ST-A", Software: "cunyou-edge 1.2",
@@ -130,7 +130,7 @@ func TestHello(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	var wel syncproto.Welcome
 	require.NoError(t, json.Unmarshal([]byte(r.body), &wel))
-	assert.Equal(t, syncproto.Welcome{Proto: 1, HubTimeMs: e.stamp(0), Cursors: map[string]uint64{"inc-1": 7, "inc-2": 0}, ChangesSeq: 1}, wel)
+	assert.Equal(t, syncproto.Welcome{Proto: 1, HubTimeMs: e.stamp(0), Cursors: map[string]uint64{"inc-1": 7, "inc-2": 0}, ChangesSeq: seqs[0]}, wel)
 	n, err := e.st.Node(ctx, "ST-A")
 	require.NoError(t, err)
 	assert.Equal(t, 90*time.Second, n.LastSkew)
