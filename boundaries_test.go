@@ -1,6 +1,7 @@
 // The import boundaries of DESIGN §3: edge and hub never import each
-// other, syncproto imports neither (nor drivers), ui imports nothing of
-// ours, and production code never imports testing.
+// other, syncproto imports neither (nor drivers), sqlitedb and confkit
+// (shared by both) import nothing of ours, ui imports nothing of ours, and
+// production code never imports testing.
 package cunyou_test
 
 import (
@@ -51,6 +52,8 @@ func violations(pkgs []pkg) []string {
 		{"cunyou/hub", []string{"cunyou/edge", "cunyou/drivers"}},
 		{"cunyou/syncproto", []string{"cunyou/edge", "cunyou/hub", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/drivers", []string{"cunyou/edge", "cunyou/hub"}},
+		{"cunyou/sqlitedb", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
+		{"cunyou/confkit", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/ui", []string{"cunyou"}},
 	}
 	var out []string

@@ -3,16 +3,14 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"cunyou/confkit"
 	"cunyou/edge/store"
 	"cunyou/syncproto"
 )
@@ -25,53 +23,41 @@ type Config struct {
 	Version int `json:"version"`
 	// Node and Kind name a new node at `init`; an existing database keeps
 	// the identity it was created with.
-	Node string             `json:"node"`
-	Kind syncproto.NodeKind `json:"kind"`
+	Node string             `json:"node" env:"CUNYOU_EDGE_NODE" help:"node id for init"`
+	Kind syncproto.NodeKind `json:"kind" env:"CUNYOU_EDGE_KIND" help:"station or centre"`
 	// DataDir holds the database (edge.db), its backups and logs.
-	DataDir string `json:"data_dir"`
+	DataDir string `json:"data_dir" env:"CUNYOU_EDGE_DATA_DIR" help:"data folder"`
 	// Listen is the kiosk's address. Loopback unless AllowRemote is set.
-	Listen      string `json:"listen"`
+	Listen      string `json:"listen" env:"CUNYOU_EDGE_LISTEN" help:"kiosk listen address"`
 	AllowRemote bool   `json:"allow_remote"`
 	// Timezone counts the station's days (day close, overdue).
-	Timezone string `json:"timezone"`
+	Timezone string `json:"timezone" env:"CUNYOU_EDGE_TIMEZONE" help:"time zone of the station's days"`
 	// Synchronous is SQLite's commit durability: FULL (default) or NORMAL.
-	Synchronous string `json:"synchronous"`
+	Synchronous string `json:"synchronous" env:"CUNYOU_EDGE_SYNCHRONOUS" help:"FULL or NORMAL"`
 	// BusyTimeout is how long a write waits for another process.
 	BusyTimeout Duration `json:"busy_timeout"`
 	// LogLevel is debug, info, warn or error.
-	LogLevel string `json:"log_level"`
+	LogLevel string `json:"log_level" env:"CUNYOU_EDGE_LOG_LEVEL" help:"debug, info, warn, error"`
 	// UIDir serves the kiosk page from disk instead of the embedded copy
 	// (for developing the page).
-	UIDir string `json:"ui_dir"`
+	UIDir string `json:"ui_dir" env:"CUNYOU_EDGE_UI_DIR" help:"serve the kiosk page from this folder"`
 	// HubURL, when set, overrides the hub address stored at enrollment
 	// (the hub moved). CAFile likewise names a PEM file of the county's
 	// certificate authority, trusted beside the system's.
-	HubURL string `json:"hub_url"`
-	CAFile string `json:"ca_file"`
+	HubURL string `json:"hub_url" env:"CUNYOU_EDGE_HUB_URL" help:"hub address, overriding the one from enrollment"`
+	CAFile string `json:"ca_file" env:"CUNYOU_EDGE_CA_FILE" help:"PEM file of the county's certificate authority"`
 	// SyncInterval is the pause between sync cycles once all is sent.
-	SyncInterval Duration `json:"sync_interval"`
+	SyncInterval Duration `json:"sync_interval" env:"CUNYOU_EDGE_SYNC_INTERVAL" help:"pause between sync cycles, e.g. 10s"`
 	// SafetyWindow is how long ops the hub acknowledged are kept, so a hub
 	// restored from an older backup can be refilled.
-	SafetyWindow Duration `json:"safety_window"`
+	SafetyWindow Duration `json:"safety_window" env:"CUNYOU_EDGE_SAFETY_WINDOW" help:"how long acknowledged ops are kept, e.g. 168h"`
 	// Watchdog restarts the sync loop when nothing was acknowledged for
 	// this long while ops wait.
-	Watchdog Duration `json:"watchdog"`
+	Watchdog Duration `json:"watchdog" env:"CUNYOU_EDGE_WATCHDOG" help:"restart a sync loop silent this long, e.g. 10m"`
 }
 
 // Duration is a time.Duration written as "5s" in JSON.
-type Duration time.Duration
-
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	*d = Duration(v)
-	return err
-}
+type Duration = confkit.Duration
 
 // Default returns the defaults.
 func Default() Config {
@@ -101,76 +87,15 @@ func defaultDataDir() string {
 func Load(path string) (Config, error) {
 	c := Default()
 	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return c, fmt.Errorf("read config: %w", err)
+		if err := confkit.ReadFile(path, &c, &c.Version, Version); err != nil {
+			return c, err
 		}
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return c, fmt.Errorf("config %s: %w", path, err)
-		}
-		if c.Version > Version {
-			return c, fmt.Errorf("config %s: version %d is newer than this program (%d)", path, c.Version, Version)
-		}
-		c.Version = Version // version 1 is the first: nothing to migrate yet
 	}
-	if err := c.applyEnv(os.Getenv); err != nil {
-		return c, err
-	}
-	return c, nil
+	return c, confkit.ApplyEnv(&c, os.Getenv)
 }
 
 // Env lists the environment variables Load reads, for the README and help.
-var Env = map[string]string{
-	"CUNYOU_EDGE_NODE":          "node id for init",
-	"CUNYOU_EDGE_KIND":          "station or centre",
-	"CUNYOU_EDGE_DATA_DIR":      "data folder",
-	"CUNYOU_EDGE_LISTEN":        "kiosk listen address",
-	"CUNYOU_EDGE_TIMEZONE":      "time zone of the station's days",
-	"CUNYOU_EDGE_SYNCHRONOUS":   "FULL or NORMAL",
-	"CUNYOU_EDGE_LOG_LEVEL":     "debug, info, warn, error",
-	"CUNYOU_EDGE_UI_DIR":        "serve the kiosk page from this folder",
-	"CUNYOU_EDGE_HUB_URL":       "hub address, overriding the one from enrollment",
-	"CUNYOU_EDGE_CA_FILE":       "PEM file of the county's certificate authority",
-	"CUNYOU_EDGE_SYNC_INTERVAL": "pause between sync cycles, e.g. 10s",
-	"CUNYOU_EDGE_SAFETY_WINDOW": "how long acknowledged ops are kept, e.g. 168h",
-	"CUNYOU_EDGE_WATCHDOG":      "restart a sync loop silent this long, e.g. 10m",
-}
-
-func (c *Config) applyEnv(getenv func(string) string) error {
-	set := func(name string, dst *string) {
-		if v := getenv(name); v != "" {
-			*dst = v
-		}
-	}
-	kind := string(c.Kind)
-	set("CUNYOU_EDGE_NODE", &c.Node)
-	set("CUNYOU_EDGE_KIND", &kind)
-	set("CUNYOU_EDGE_DATA_DIR", &c.DataDir)
-	set("CUNYOU_EDGE_LISTEN", &c.Listen)
-	set("CUNYOU_EDGE_TIMEZONE", &c.Timezone)
-	set("CUNYOU_EDGE_SYNCHRONOUS", &c.Synchronous)
-	set("CUNYOU_EDGE_LOG_LEVEL", &c.LogLevel)
-	set("CUNYOU_EDGE_UI_DIR", &c.UIDir)
-	set("CUNYOU_EDGE_HUB_URL", &c.HubURL)
-	set("CUNYOU_EDGE_CA_FILE", &c.CAFile)
-	c.Kind = syncproto.NodeKind(kind)
-	for name, dst := range map[string]*Duration{
-		"CUNYOU_EDGE_SYNC_INTERVAL": &c.SyncInterval,
-		"CUNYOU_EDGE_SAFETY_WINDOW": &c.SafetyWindow,
-		"CUNYOU_EDGE_WATCHDOG":      &c.Watchdog,
-	} {
-		if v := getenv(name); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return fmt.Errorf("config: %s %q: %w", name, v, err)
-			}
-			*dst = Duration(d)
-		}
-	}
-	return nil
-}
+var Env = confkit.EnvHelp(Config{})
 
 // Validate checks every field and names the first bad one.
 func (c Config) Validate() error {
@@ -180,31 +105,14 @@ func (c Config) Validate() error {
 	if !c.Kind.Valid() {
 		return fmt.Errorf("config: kind %q: use station or centre", c.Kind)
 	}
-	if c.DataDir == "" {
-		return errors.New("config: data_dir is empty")
+	if err := confkit.CheckStorage(c.DataDir, c.Synchronous, c.BusyTimeout, c.LogLevel); err != nil {
+		return err
 	}
-	host, _, err := net.SplitHostPort(c.Listen)
-	if err != nil {
-		return fmt.Errorf("config: listen %q: %w", c.Listen, err)
-	}
-	if !c.AllowRemote && !isLoopback(host) {
-		return fmt.Errorf("config: listen %q is not loopback; the kiosk serves the local browser only (set allow_remote to override)", c.Listen)
+	if err := confkit.CheckListen(c.Listen, c.AllowRemote, "the kiosk serves the local browser only (set allow_remote to override)"); err != nil {
+		return err
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return fmt.Errorf("config: timezone %q: %w", c.Timezone, err)
-	}
-	switch strings.ToUpper(c.Synchronous) {
-	case "FULL", "NORMAL":
-	default:
-		return fmt.Errorf("config: synchronous %q: use FULL or NORMAL", c.Synchronous)
-	}
-	if c.BusyTimeout <= 0 {
-		return errors.New("config: busy_timeout must be positive")
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("config: log_level %q: use debug, info, warn or error", c.LogLevel)
 	}
 	if c.HubURL != "" {
 		u, err := url.Parse(c.HubURL)
@@ -223,14 +131,6 @@ func (c Config) Validate() error {
 			time.Duration(c.Watchdog), time.Duration(c.SyncInterval))
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // DBPath is the database file in DataDir.

@@ -44,8 +44,6 @@ func TestLoadSyncSettingsFromEnv(t *testing.T) {
 	require.ErrorContains(t, err, "CUNYOU_EDGE_WATCHDOG")
 }
 
-func (d Duration) String() string { b, _ := d.MarshalJSON(); return string(b[1 : len(b)-1]) }
-
 func TestLoadRejects(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{

@@ -63,7 +63,7 @@ func TestClassifiedErrorKeepsCause(t *testing.T) {
 	err = classify(cause)
 	requireKind(t, err, ErrReadOnly)
 	assert.True(t, errors.Is(err, cause), "the driver's error stays reachable")
-	assert.True(t, strings.HasPrefix(err.Error(), "store: database read-only: "), err.Error())
+	assert.True(t, strings.HasPrefix(err.Error(), "database read-only: "), err.Error())
 	assert.Contains(t, err.Error(), cause.Error())
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"cunyou/sqlitedb"
 	"cunyou/syncproto"
 )
 
@@ -104,7 +105,7 @@ func readHWM(ctx context.Context, path string) (syncproto.Timestamp, error) {
 	if _, err := os.Stat(path); os.IsNotExist(err) {
 		return 0, nil
 	}
-	db, err := sql.Open("sqlite", dsn(path, Options{BusyTimeout: time.Second, Synchronous: "FULL"}, true))
+	db, err := sql.Open("sqlite", sqlitedb.DSN(path, sqlitedb.Options{BusyTimeout: time.Second, Synchronous: "FULL"}, true))
 	if err != nil {
 		return 0, err
 	}

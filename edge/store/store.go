@@ -13,17 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"path"
-	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the one SQLite driver: pure Go
-
+	"cunyou/sqlitedb"
 	"cunyou/syncproto"
 )
 
@@ -56,15 +49,13 @@ type Identity struct {
 // Store is an open edge database.
 type Store struct {
 	path string
+	db   *sqlitedb.DB
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // read-only connections
-	ck   *sql.DB // the background checkpointer's connection
 
-	stopCk context.CancelFunc
-	ckDone chan struct{}
-	now    func() time.Time
-	clock  *syncproto.Clock
-	id     Identity
+	now   func() time.Time
+	clock *syncproto.Clock
+	id    Identity
 	// BackupPath is the copy taken before this Open migrated an existing
 	// database, or "" when none was needed.
 	BackupPath string
@@ -75,122 +66,31 @@ type Store struct {
 	secret []byte
 }
 
-func dsn(path string, o Options, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10)+")")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous("+o.Synchronous+")")
-	if readOnly {
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Set("_txlock", "immediate")
-		// No checkpoint inside an operator's commit: the background
-		// checkpointer does it (see checkpointLoop).
-		q.Add("_pragma", "wal_autocheckpoint(0)")
-	}
-	return "file:" + uriPath(path) + "?" + q.Encode()
-}
-
-// uriPath writes a file path as the path of an SQLite URI: characters that
-// URIs give a meaning are escaped, and a Windows path becomes /C:/dir/f.db.
-func uriPath(path string) string {
-	p := filepath.ToSlash(path)
-	if vol := filepath.VolumeName(path); vol != "" && !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	return strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(p)
+func (o Options) db() sqlitedb.Options {
+	return sqlitedb.Options{BusyTimeout: o.BusyTimeout, Synchronous: o.Synchronous, Readers: 4, Now: o.Now}
 }
 
 // Open opens or creates the database at path, migrating it to the current
 // schema; an existing database is copied aside before it is migrated.
 func Open(ctx context.Context, path string, o Options) (*Store, error) {
-	if o.BusyTimeout <= 0 {
-		o.BusyTimeout = 5 * time.Second
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	o.Synchronous = strings.ToUpper(o.Synchronous)
-	if o.Synchronous == "" {
-		o.Synchronous = "FULL"
-	}
-	if o.Synchronous != "FULL" && o.Synchronous != "NORMAL" {
-		return nil, fmt.Errorf("store: synchronous must be FULL or NORMAL, not %q", o.Synchronous)
-	}
-	w, err := sql.Open("sqlite", dsn(path, o, false))
+	db, err := sqlitedb.Open(ctx, path, migrationsFS(), o.db())
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetConnMaxIdleTime(0)
-	s := &Store{path: path, w: w, now: o.Now}
-	if err := s.migrate(ctx); err != nil {
-		w.Close()
-		return nil, err
-	}
+	s := &Store{path: path, db: db, w: db.W, r: db.R, now: o.Now, BackupPath: db.BackupPath}
 	if err := s.loadIdentity(ctx, o); err != nil {
-		w.Close()
+		db.Close()
 		return nil, err
 	}
-	s.r, err = sql.Open("sqlite", dsn(path, o, true))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	s.r.SetMaxOpenConns(4)
-	if s.ck, err = sql.Open("sqlite", dsn(path, o, false)); err != nil {
-		s.r.Close()
-		w.Close()
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	s.ck.SetMaxOpenConns(1)
-	ckCtx, stop := context.WithCancel(context.Background())
-	s.stopCk = stop
-	s.ckDone = make(chan struct{})
-	go s.checkpointLoop(ckCtx)
 	return s, nil
 }
 
 // Close stops the checkpointer, folds the WAL into the database and closes
 // it.
-func (s *Store) Close() error {
-	s.stopCk()
-	<-s.ckDone
-	_, ckErr := s.ck.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	return errors.Join(classify(ckErr), s.ck.Close(), s.r.Close(), s.w.Close())
-}
-
-// Checkpointing: SQLite's automatic checkpoint runs inside the commit that
-// crosses its threshold, so every ~70th scan would pay several
-// milliseconds of copying and fsync. Instead a connection of its own copies
-// the WAL into the database in the background between scans; a WAL that
-// still grows past walLimit (scans without a pause) is reset with a
-// RESTART checkpoint, which waits for the writer only briefly.
-const (
-	checkpointEvery = 250 * time.Millisecond
-	walLimitFrames  = 16384 // about 64 MB of 4 KiB pages
-)
-
-func (s *Store) checkpointLoop(ctx context.Context) {
-	defer close(s.ckDone)
-	t := time.NewTicker(checkpointEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		var busy, frames, done int
-		if err := s.ck.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done); err != nil {
-			continue // busy or shutting down: the next tick tries again
-		}
-		if frames > walLimitFrames {
-			s.ck.ExecContext(ctx, "PRAGMA wal_checkpoint(RESTART)")
-		}
-	}
-}
+func (s *Store) Close() error { return s.db.Close() }
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
@@ -204,88 +104,16 @@ func (s *Store) Now() time.Time { return s.now() }
 // DB returns the read-only connection pool for queries.
 func (s *Store) DB() *sql.DB { return s.r }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+func migrationsFS() fs.FS {
+	sub, err := fs.Sub(migrationFS, "migrations")
 	if err != nil {
-		return nil, err
+		panic(err) // embedded at build time
 	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("store: migration %q has no number", e.Name())
-		}
-		body, err := migrationFS.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("store: migrations must be numbered 1..n, found %s", m.name)
-		}
-	}
-	return ms, nil
+	return sub
 }
 
 // SchemaVersion is the schema this build migrates to.
-func SchemaVersion() int {
-	ms, err := migrations()
-	if err != nil {
-		panic(err) // embedded at build time: a broken set is a build bug
-	}
-	return len(ms)
-}
-
-func (s *Store) migrate(ctx context.Context) error {
-	ms, err := migrations()
-	if err != nil {
-		return err
-	}
-	var cur int
-	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
-		return fmt.Errorf("read schema version: %w", classify(err))
-	}
-	if cur > len(ms) {
-		return fmt.Errorf("%w: database at %d, program knows %d", ErrNewerSchema, cur, len(ms))
-	}
-	if cur == len(ms) {
-		return nil
-	}
-	if cur > 0 {
-		backup := fmt.Sprintf("%s.v%d-%s.bak", s.path, cur, s.now().UTC().Format("20060102T150405"))
-		if _, err := s.w.ExecContext(ctx, "VACUUM INTO ?", backup); err != nil {
-			return fmt.Errorf("back up before migrating: %w", classify(err))
-		}
-		s.BackupPath = backup
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin migration: %w", classify(err))
-	}
-	defer tx.Rollback()
-	for _, m := range ms[cur:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply migration %s: %w", m.name, classify(err))
-		}
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(ms))); err != nil {
-		return fmt.Errorf("record schema version: %w", classify(err))
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit migration: %w", classify(err))
-	}
-	return nil
-}
+func SchemaVersion() int { return sqlitedb.SchemaVersion(migrationsFS()) }
 
 func newIncarnation() string {
 	var b [8]byte

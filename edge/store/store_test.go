@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"cunyou/sqlitedb"
 	"cunyou/syncproto"
 )
 
@@ -661,13 +662,13 @@ func TestOpenCurrentSchemaTakesNoBackup(t *testing.T) {
 }
 
 func TestMigrationsNumbered(t *testing.T) {
-	ms, err := migrations()
+	ms, err := sqlitedb.Migrations(migrationsFS())
 	require.NoError(t, err)
 	require.NotEmpty(t, ms)
 	for i, m := range ms {
-		assert.Equal(t, i+1, m.version, m.name)
-		assert.Regexp(t, `^\d{4}_[a-z0-9_]+\.sql$`, m.name)
-		assert.NotEmpty(t, strings.TrimSpace(m.sql))
+		assert.Equal(t, i+1, m.Version, m.Name)
+		assert.Regexp(t, `^\d{4}_[a-z0-9_]+\.sql$`, m.Name)
+		assert.NotEmpty(t, strings.TrimSpace(m.SQL))
 	}
 }
 

@@ -3,16 +3,13 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
+	"cunyou/confkit"
 	"cunyou/hub/merge"
 	"cunyou/hub/store"
 	"cunyou/syncproto"
@@ -25,53 +22,41 @@ const Version = 1
 type Config struct {
 	Version int `json:"version"`
 	// DataDir holds the database (hub.db), its backups and blobs/.
-	DataDir string `json:"data_dir"`
+	DataDir string `json:"data_dir" env:"CUNYOU_HUB_DATA_DIR" help:"data folder"`
 	// Listen is the sync API's address. Loopback unless AllowRemote is
 	// set (behind a TLS-terminating proxy, keep it loopback).
-	Listen      string `json:"listen"`
-	AllowRemote bool   `json:"allow_remote"`
+	Listen      string `json:"listen" env:"CUNYOU_HUB_LISTEN" help:"sync API listen address"`
+	AllowRemote bool   `json:"allow_remote" env:"CUNYOU_HUB_ALLOW_REMOTE" help:"true to listen beyond loopback"`
 	// TLSCert and TLSKey serve HTTPS when both are set.
-	TLSCert string `json:"tls_cert"`
-	TLSKey  string `json:"tls_key"`
+	TLSCert string `json:"tls_cert" env:"CUNYOU_HUB_TLS_CERT" help:"TLS certificate file (PEM)"`
+	TLSKey  string `json:"tls_key" env:"CUNYOU_HUB_TLS_KEY" help:"TLS key file (PEM)"`
 	// MaxMerges bounds concurrent ops merges; past it, uploads wait
 	// MergeWait and are then told to come back (503 busy).
-	MaxMerges int      `json:"max_merges"`
-	MergeWait Duration `json:"merge_wait"`
+	MaxMerges int      `json:"max_merges" env:"CUNYOU_HUB_MAX_MERGES" help:"concurrent ops merges"`
+	MergeWait Duration `json:"merge_wait" env:"CUNYOU_HUB_MERGE_WAIT" help:"how long an upload waits for a merge slot"`
 	// MaxUploads bounds ops uploads in progress (reading their bodies or
 	// merging); past it, 503 busy at once.
-	MaxUploads int `json:"max_uploads"`
+	MaxUploads int `json:"max_uploads" env:"CUNYOU_HUB_MAX_UPLOADS" help:"concurrent ops uploads"`
 	// MaxBatchBytes bounds an ops upload's body.
-	MaxBatchBytes int64 `json:"max_batch_bytes"`
+	MaxBatchBytes int64 `json:"max_batch_bytes" env:"CUNYOU_HUB_MAX_BATCH_BYTES" help:"largest ops upload body"`
 	// MaxBlobBytes bounds one blob (a photo).
-	MaxBlobBytes int64 `json:"max_blob_bytes"`
+	MaxBlobBytes int64 `json:"max_blob_bytes" env:"CUNYOU_HUB_MAX_BLOB_BYTES" help:"largest blob"`
 	// MaxSkew is how far ahead of the hub an op's clock may be before the
 	// op counts as skewed.
-	MaxSkew Duration `json:"max_skew"`
+	MaxSkew Duration `json:"max_skew" env:"CUNYOU_HUB_MAX_SKEW" help:"clock skew beyond which ops count as skewed"`
 	// AdminToken guards /api/v1 (the console's API); empty disables it.
-	AdminToken string `json:"admin_token"`
+	AdminToken string `json:"admin_token" env:"CUNYOU_HUB_ADMIN_TOKEN" help:"bearer token of the console API"`
 	// Synchronous is SQLite's commit durability: FULL (default) or NORMAL.
-	Synchronous string `json:"synchronous"`
+	Synchronous string `json:"synchronous" env:"CUNYOU_HUB_SYNCHRONOUS" help:"FULL or NORMAL"`
 	// BusyTimeout is how long a write waits for another process (a CLI
 	// command beside the server).
-	BusyTimeout Duration `json:"busy_timeout"`
+	BusyTimeout Duration `json:"busy_timeout" env:"CUNYOU_HUB_BUSY_TIMEOUT" help:"database lock wait"`
 	// LogLevel is debug, info, warn or error.
-	LogLevel string `json:"log_level"`
+	LogLevel string `json:"log_level" env:"CUNYOU_HUB_LOG_LEVEL" help:"debug, info, warn, error"`
 }
 
 // Duration is a time.Duration written as "5s" in JSON.
-type Duration time.Duration
-
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	*d = Duration(v)
-	return err
-}
+type Duration = confkit.Duration
 
 // Default returns the defaults.
 func Default() Config {
@@ -102,107 +87,24 @@ func defaultDataDir() string {
 func Load(path string) (Config, error) {
 	c := Default()
 	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return c, fmt.Errorf("read config: %w", err)
+		if err := confkit.ReadFile(path, &c, &c.Version, Version); err != nil {
+			return c, err
 		}
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return c, fmt.Errorf("config %s: %w", path, err)
-		}
-		if c.Version > Version {
-			return c, fmt.Errorf("config %s: version %d is newer than this program (%d)", path, c.Version, Version)
-		}
-		c.Version = Version // version 1 is the first: nothing to migrate yet
 	}
-	if err := c.applyEnv(os.Getenv); err != nil {
-		return c, err
-	}
-	return c, nil
+	return c, confkit.ApplyEnv(&c, os.Getenv)
 }
 
 // Env lists the environment variables Load reads, for the README and help.
-var Env = map[string]string{
-	"CUNYOU_HUB_DATA_DIR":        "data folder",
-	"CUNYOU_HUB_LISTEN":          "sync API listen address",
-	"CUNYOU_HUB_ALLOW_REMOTE":    "true to listen beyond loopback",
-	"CUNYOU_HUB_TLS_CERT":        "TLS certificate file (PEM)",
-	"CUNYOU_HUB_TLS_KEY":         "TLS key file (PEM)",
-	"CUNYOU_HUB_MAX_MERGES":      "concurrent ops merges",
-	"CUNYOU_HUB_MERGE_WAIT":      "how long an upload waits for a merge slot",
-	"CUNYOU_HUB_MAX_UPLOADS":     "concurrent ops uploads",
-	"CUNYOU_HUB_MAX_BATCH_BYTES": "largest ops upload body",
-	"CUNYOU_HUB_MAX_BLOB_BYTES":  "largest blob",
-	"CUNYOU_HUB_MAX_SKEW":        "clock skew beyond which ops count as skewed",
-	"CUNYOU_HUB_ADMIN_TOKEN":     "bearer token of the console API",
-	"CUNYOU_HUB_SYNCHRONOUS":     "FULL or NORMAL",
-	"CUNYOU_HUB_BUSY_TIMEOUT":    "database lock wait",
-	"CUNYOU_HUB_LOG_LEVEL":       "debug, info, warn, error",
-}
-
-func (c *Config) applyEnv(getenv func(string) string) error {
-	var errs []error
-	str := func(name string, dst *string) {
-		if v := getenv(name); v != "" {
-			*dst = v
-		}
-	}
-	num := func(name string, dst *int64) {
-		if v := getenv(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("config: %s=%q: not a number", name, v))
-			}
-			*dst = n
-		}
-	}
-	dur := func(name string, dst *Duration) {
-		if v := getenv(name); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("config: %s=%q: not a duration like 5s", name, v))
-			}
-			*dst = Duration(d)
-		}
-	}
-	str("CUNYOU_HUB_DATA_DIR", &c.DataDir)
-	str("CUNYOU_HUB_LISTEN", &c.Listen)
-	if v := getenv("CUNYOU_HUB_ALLOW_REMOTE"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("config: CUNYOU_HUB_ALLOW_REMOTE=%q: use true or false", v))
-		}
-		c.AllowRemote = b
-	}
-	str("CUNYOU_HUB_TLS_CERT", &c.TLSCert)
-	str("CUNYOU_HUB_TLS_KEY", &c.TLSKey)
-	merges, uploads := int64(c.MaxMerges), int64(c.MaxUploads)
-	num("CUNYOU_HUB_MAX_MERGES", &merges)
-	num("CUNYOU_HUB_MAX_UPLOADS", &uploads)
-	c.MaxMerges, c.MaxUploads = int(merges), int(uploads)
-	dur("CUNYOU_HUB_MERGE_WAIT", &c.MergeWait)
-	num("CUNYOU_HUB_MAX_BATCH_BYTES", &c.MaxBatchBytes)
-	num("CUNYOU_HUB_MAX_BLOB_BYTES", &c.MaxBlobBytes)
-	dur("CUNYOU_HUB_MAX_SKEW", &c.MaxSkew)
-	str("CUNYOU_HUB_ADMIN_TOKEN", &c.AdminToken)
-	str("CUNYOU_HUB_SYNCHRONOUS", &c.Synchronous)
-	dur("CUNYOU_HUB_BUSY_TIMEOUT", &c.BusyTimeout)
-	str("CUNYOU_HUB_LOG_LEVEL", &c.LogLevel)
-	return errors.Join(errs...)
-}
+var Env = confkit.EnvHelp(Config{})
 
 // Validate checks every field and names the first bad one.
 func (c Config) Validate() error {
-	if c.DataDir == "" {
-		return errors.New("config: data_dir is empty")
+	if err := confkit.CheckStorage(c.DataDir, c.Synchronous, c.BusyTimeout, c.LogLevel); err != nil {
+		return err
 	}
-	host, _, err := net.SplitHostPort(c.Listen)
-	if err != nil {
-		return fmt.Errorf("config: listen %q: %w", c.Listen, err)
-	}
-	if !c.AllowRemote && !isLoopback(host) {
-		return fmt.Errorf("config: listen %q is not loopback (set allow_remote to listen on the network, with tls_cert and tls_key or behind a TLS proxy)", c.Listen)
+	if err := confkit.CheckListen(c.Listen, c.AllowRemote,
+		"set allow_remote to listen on the network, with tls_cert and tls_key or behind a TLS proxy"); err != nil {
+		return err
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("config: tls_cert and tls_key go together: give both or neither")
@@ -223,28 +125,7 @@ func (c Config) Validate() error {
 	case c.AdminToken != "" && len(c.AdminToken) < 16:
 		return errors.New("config: admin_token: use at least 16 characters (or none to disable the console API)")
 	}
-	switch strings.ToUpper(c.Synchronous) {
-	case "FULL", "NORMAL":
-	default:
-		return fmt.Errorf("config: synchronous %q: use FULL or NORMAL", c.Synchronous)
-	}
-	if c.BusyTimeout <= 0 {
-		return errors.New("config: busy_timeout must be positive")
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("config: log_level %q: use debug, info, warn or error", c.LogLevel)
-	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // StoreOptions are the store settings this config asks for.

@@ -4,22 +4,22 @@ import (
 	"errors"
 	"strconv"
 
-	"modernc.org/sqlite"
+	"cunyou/sqlitedb"
 )
 
 var (
 	// ErrNewerSchema: the database was written by a newer cunyou-hub.
-	ErrNewerSchema = errors.New("store: database schema is newer than this program")
+	ErrNewerSchema = sqlitedb.ErrNewerSchema
 	// ErrDiskFull: SQLite could not grow the database or its journal.
-	ErrDiskFull = errors.New("store: disk full")
+	ErrDiskFull = sqlitedb.ErrDiskFull
 	// ErrLocked: another process held the database past the busy timeout.
-	ErrLocked = errors.New("store: database locked")
+	ErrLocked = sqlitedb.ErrLocked
 	// ErrReadOnly: the database file or its folder is not writable.
-	ErrReadOnly = errors.New("store: database read-only")
+	ErrReadOnly = sqlitedb.ErrReadOnly
 	// ErrIO: the operating system failed a read or write.
-	ErrIO = errors.New("store: disk i/o error")
+	ErrIO = sqlitedb.ErrIO
 	// ErrCorrupt: the database file is damaged.
-	ErrCorrupt = errors.New("store: database corrupt")
+	ErrCorrupt = sqlitedb.ErrCorrupt
 
 	// ErrNotFound: no such node or blob.
 	ErrNotFound = errors.New("store: not found")
@@ -47,43 +47,6 @@ func (e *OffsetError) Error() string {
 	return "store: blob chunk at the wrong offset; the hub holds " + strconv.FormatInt(e.Offset, 10) + " bytes"
 }
 
-// SQLite primary result codes (sqlite3.h).
-const (
-	sqliteBusy     = 5
-	sqliteLocked   = 6
-	sqliteReadOnly = 8
-	sqliteIOErr    = 10
-	sqliteCorrupt  = 11
-	sqliteFull     = 13
-	sqliteNotADB   = 26
-)
-
 // classify wraps a driver error with the sentinel for its SQLite result
 // code, so callers can map it to a message with errors.Is.
-func classify(err error) error {
-	var se *sqlite.Error
-	if err == nil || !errors.As(err, &se) {
-		return err
-	}
-	var kind error
-	switch se.Code() & 0xff {
-	case sqliteFull:
-		kind = ErrDiskFull
-	case sqliteBusy, sqliteLocked:
-		kind = ErrLocked
-	case sqliteReadOnly:
-		kind = ErrReadOnly
-	case sqliteIOErr:
-		kind = ErrIO
-	case sqliteCorrupt, sqliteNotADB:
-		kind = ErrCorrupt
-	default:
-		return err
-	}
-	return &classified{kind: kind, err: err}
-}
-
-type classified struct{ kind, err error }
-
-func (c *classified) Error() string   { return c.kind.Error() + ": " + c.err.Error() }
-func (c *classified) Unwrap() []error { return []error{c.kind, c.err} }
+func classify(err error) error { return sqlitedb.Classify(err) }

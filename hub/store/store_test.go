@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"cunyou/sqlitedb"
 	"cunyou/syncproto"
 )
 
@@ -57,13 +58,13 @@ func TestMigrationBackup(t *testing.T) {
 
 	// A newer build adds a migration: the existing database is copied
 	// aside first, then migrated in one transaction.
-	ms, err := migrations()
+	ms, err := sqlitedb.Migrations(migrationsFS())
 	require.NoError(t, err)
-	next := append(ms, migration{version: len(ms) + 1, name: "9999_test.sql", sql: "ALTER TABLE nodes ADD COLUMN phone TEXT;"})
-	require.NoError(t, s.migrateTo(ctx, next))
-	require.NotEmpty(t, s.BackupPath)
-	assert.True(t, strings.HasPrefix(filepath.Base(s.BackupPath), "hub.db.v1-"))
-	b, err := sql.Open("sqlite", "file:"+s.BackupPath+"?mode=ro")
+	next := append(ms, sqlitedb.Migration{Version: len(ms) + 1, Name: "9999_test.sql", SQL: "ALTER TABLE nodes ADD COLUMN phone TEXT;"})
+	require.NoError(t, s.db.MigrateTo(ctx, next))
+	require.NotEmpty(t, s.db.BackupPath)
+	assert.True(t, strings.HasPrefix(filepath.Base(s.db.BackupPath), "hub.db.v1-"))
+	b, err := sql.Open("sqlite", "file:"+s.db.BackupPath+"?mode=ro")
 	require.NoError(t, err)
 	defer b.Close()
 	var n, v int
@@ -73,8 +74,8 @@ func TestMigrationBackup(t *testing.T) {
 	assert.Equal(t, 1, v)
 
 	// A broken migration leaves the database as it was.
-	broken := append(next, migration{version: len(next) + 1, name: "10000_bad.sql", sql: "CREATE TABLE x (a); SELECT nonsense FROM nowhere;"})
-	require.Error(t, s.migrateTo(ctx, broken))
+	broken := append(next, sqlitedb.Migration{Version: len(next) + 1, Name: "10000_bad.sql", SQL: "CREATE TABLE x (a); SELECT nonsense FROM nowhere;"})
+	require.Error(t, s.db.MigrateTo(ctx, broken))
 	var cur int
 	require.NoError(t, s.w.QueryRow("PRAGMA user_version").Scan(&cur))
 	assert.Equal(t, len(next), cur)
