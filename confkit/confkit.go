@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -53,6 +54,26 @@ func ReadFile(path string, dst any, version *int, current int) error {
 	}
 	*version = current
 	return nil
+}
+
+// Load reads the JSON file at path (none when path is empty) over dst,
+// then the environment (ApplyEnv): the variables win over the file.
+func Load(path string, dst any, version *int, current int) error {
+	if path != "" {
+		if err := ReadFile(path, dst, version, current); err != nil {
+			return err
+		}
+	}
+	return ApplyEnv(dst, os.Getenv)
+}
+
+// DefaultDataDir is where program keeps its data unless told otherwise:
+// %ProgramData%\program on Windows, /var/lib/program elsewhere.
+func DefaultDataDir(program string) string {
+	if dir := os.Getenv("ProgramData"); dir != "" {
+		return filepath.Join(dir, program)
+	}
+	return "/var/lib/" + program
 }
 
 var durationType = reflect.TypeOf(Duration(0))

@@ -98,3 +98,20 @@ func TestChecks(t *testing.T) {
 	assert.ErrorContains(t, CheckStorage("/d", "FULL", 0, "info"), "busy_timeout")
 	assert.ErrorContains(t, CheckStorage("/d", "FULL", Duration(time.Second), "loud"), "log_level")
 }
+
+func TestLoadFileThenEnvAndDataDir(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.json")
+	require.NoError(t, os.WriteFile(p, []byte(`{"name":"file","n":2}`), 0o600))
+	t.Setenv("T_NAME", "env")
+	var s sample
+	require.NoError(t, Load(p, &s, &s.Version, 1))
+	assert.Equal(t, sample{Version: 1, Name: "env", N: 2}, s, "the environment wins over the file")
+	s = sample{}
+	require.NoError(t, Load("", &s, &s.Version, 1))
+	assert.Equal(t, sample{Name: "env"}, s)
+
+	t.Setenv("ProgramData", "")
+	assert.Equal(t, "/var/lib/prog", DefaultDataDir("prog"))
+	t.Setenv("ProgramData", filepath.Join("C:", "ProgramData"))
+	assert.Equal(t, filepath.Join("C:", "ProgramData", "prog"), DefaultDataDir("prog"))
+}

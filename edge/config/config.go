@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -76,22 +75,13 @@ func Default() Config {
 	}
 }
 
-func defaultDataDir() string {
-	if dir := os.Getenv("ProgramData"); dir != "" { // Windows
-		return filepath.Join(dir, "cunyou-edge")
-	}
-	return "/var/lib/cunyou-edge"
-}
+func defaultDataDir() string { return confkit.DefaultDataDir("cunyou-edge") }
 
 // Load reads path (if not empty) over the defaults, then the environment.
 func Load(path string) (Config, error) {
 	c := Default()
-	if path != "" {
-		if err := confkit.ReadFile(path, &c, &c.Version, Version); err != nil {
-			return c, err
-		}
-	}
-	return c, confkit.ApplyEnv(&c, os.Getenv)
+	err := confkit.Load(path, &c, &c.Version, Version)
+	return c, err
 }
 
 // Env lists the environment variables Load reads, for the README and help.
