@@ -25,9 +25,12 @@ const (
 	PathBlobs = "/sync/v1/blobs/"
 )
 
-// EnrollRequest trades a one-time enrollment code for credentials.
+// EnrollRequest trades a one-time enrollment code for credentials. Node,
+// when given, is the node the caller's database already belongs to: a code
+// made for another node is refused with CodeWrongNode and stays unused.
 type EnrollRequest struct {
 	Code     string `json:"code"`
+	Node     string `json:"node,omitempty"`
 	Software string `json:"software"`
 }
 

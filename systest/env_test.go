@@ -123,7 +123,7 @@ func (h *hubProc) enroll(node string) (string, error) {
 		if err != nil {
 			return err
 		}
-		_, token, err = st.Enroll(ctx, code, "systest")
+		_, token, err = st.Enroll(ctx, code, "", "systest")
 		return err
 	})
 	return token, err

@@ -44,6 +44,9 @@ type Config struct {
 	MaxSkew Duration `json:"max_skew" env:"CUNYOU_HUB_MAX_SKEW" help:"clock skew beyond which ops count as skewed"`
 	// AdminToken guards /api/v1 (the console's API); empty disables it.
 	AdminToken string `json:"admin_token" env:"CUNYOU_HUB_ADMIN_TOKEN" help:"bearer token of the console API"`
+	// MetricsToken, when set, is the bearer token GET /metrics requires;
+	// set it when the hub listens beyond loopback.
+	MetricsToken string `json:"metrics_token" env:"CUNYOU_HUB_METRICS_TOKEN" help:"bearer token GET /metrics requires (none: open)"`
 	// Synchronous is SQLite's commit durability: FULL (default) or NORMAL.
 	Synchronous string `json:"synchronous" env:"CUNYOU_HUB_SYNCHRONOUS" help:"FULL or NORMAL"`
 	// BusyTimeout is how long a write waits for another process (a CLI
@@ -111,6 +114,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: max_blob_bytes %d: use 1 MiB to 4 GiB", c.MaxBlobBytes)
 	case c.MaxSkew < Duration(time.Second):
 		return fmt.Errorf("config: max_skew %s: use at least 1s", time.Duration(c.MaxSkew))
+	case c.MetricsToken != "" && len(c.MetricsToken) < 16:
+		return errors.New("config: metrics_token: use at least 16 characters (or none to leave /metrics open)")
 	case c.AdminToken != "" && len(c.AdminToken) < 16:
 		return errors.New("config: admin_token: use at least 16 characters (or none to disable the console API)")
 	}

@@ -29,6 +29,9 @@ var (
 	ErrInvalid = errors.New("store: invalid")
 	// ErrEnrollCode: the enrollment code is unknown, used or expired.
 	ErrEnrollCode = errors.New("store: enrollment code unknown, used or expired")
+	// ErrWrongNode: an enrollment code made for another node than the
+	// caller's.
+	ErrWrongNode = errors.New("store: code made for another node")
 	// ErrUnauthorized: the token is unknown or revoked, or the node is
 	// disabled.
 	ErrUnauthorized = errors.New("store: unknown or revoked token")

@@ -170,8 +170,10 @@ func (s *Store) NewEnrollCode(ctx context.Context, id string) (string, error) {
 }
 
 // Enroll trades a one-time code for the node's token. The code becomes
-// unusable; a wrong, used or expired code is ErrEnrollCode.
-func (s *Store) Enroll(ctx context.Context, code, software string) (Node, string, error) {
+// unusable; a wrong, used or expired code is ErrEnrollCode. When node is
+// not empty the code must be that node's, or ErrWrongNode leaves it
+// unused.
+func (s *Store) Enroll(ctx context.Context, code, node, software string) (Node, string, error) {
 	var n Node
 	norm := NormalizeCode(code)
 	if len(norm) != 8 {
@@ -192,6 +194,9 @@ func (s *Store) Enroll(ctx context.Context, code, software string) (Node, string
 		}
 		if now.UnixMilli() >= expires {
 			return ErrEnrollCode
+		}
+		if node != "" && node != id {
+			return fmt.Errorf("%w: the code enrolls %s, the caller is %s", ErrWrongNode, id, node)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE nodes SET token_hash = ?, enroll_code_hash = NULL, enroll_expires = 0,
 			enrolled_at = ?, software = ?, last_contact_ms = ? WHERE node_id = ?`,

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"cunyou/hub/merge"
@@ -48,6 +49,9 @@ func toProto(err error) error {
 		return protoErr(syncproto.CodeUnauthorized, "unknown or revoked token: enroll this node again with a new code")
 	case errors.Is(err, store.ErrEnrollCode):
 		return protoErr(syncproto.CodeEnrollCode, "enrollment code unknown, used or expired: ask the county for a new one")
+	case errors.Is(err, store.ErrWrongNode):
+		return protoErr(syncproto.CodeWrongNode, strings.TrimPrefix(err.Error(), "store: ")+
+			"; the code stays unused: use the code made for this node")
 	case errors.Is(err, store.ErrBlobMismatch):
 		return protoErr(syncproto.CodeBlobMismatch, "the blob's bytes do not hash to its name; the upload was discarded, start again")
 	case errors.Is(err, store.ErrTooLarge):

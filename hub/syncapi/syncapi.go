@@ -44,6 +44,9 @@ type Options struct {
 	MaxBlobBytes int64
 	// AdminToken guards /api/v1; empty disables it.
 	AdminToken string
+	// MetricsToken, when set, is the bearer token /metrics requires (the
+	// scraper's authorization); empty leaves /metrics open.
+	MetricsToken string
 	// Version is the hub's version, shown by /healthz.
 	Version string
 	// Log receives errors and notable events; discarded when nil.
@@ -104,7 +107,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusMethodNotAllowed, syncproto.NewErrorBody(protoErr(syncproto.CodeNotFound, r.Method+" not allowed on "+r.URL.Path)))
 	})
 	r.Get("/healthz", s.healthz)
-	r.Get("/metrics", s.metrics)
+	r.With(s.authMetrics).Get("/metrics", s.metrics)
 	r.Post(syncproto.PathEnroll, s.enrollNode)
 	r.Group(func(r chi.Router) {
 		r.Use(s.authNode)
@@ -167,6 +170,17 @@ func (s *Server) authAdmin(next http.Handler) http.Handler {
 	})
 }
 
+// authMetrics admits scrapers carrying the metrics token, when one is set.
+func (s *Server) authMetrics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.o.MetricsToken != "" && subtle.ConstantTimeCompare([]byte(bearer(r)), []byte(s.o.MetricsToken)) != 1 {
+			s.writeError(w, r, protoErr(syncproto.CodeUnauthorized, "metrics token required"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.st.DB().PingContext(r.Context()); err != nil {
 		s.writeError(w, r, err)
@@ -206,7 +220,7 @@ func (s *Server) enrollNode(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	n, token, err := s.st.Enroll(r.Context(), req.Code, req.Software)
+	n, token, err := s.st.Enroll(r.Context(), req.Code, req.Node, req.Software)
 	if err != nil {
 		if errors.Is(err, store.ErrEnrollCode) {
 			s.enroll.fail(ip, s.st.Now())

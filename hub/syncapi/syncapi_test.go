@@ -36,8 +36,14 @@ func TestEnroll(t *testing.T) {
 	assertCode(t, enroll("ABCD-EFGH"), http.StatusForbidden, syncproto.CodeEnrollCode)
 	assertCode(t, e.do(http.MethodPost, syncproto.PathEnroll, "", []byte("{"), nil), http.StatusBadRequest, syncproto.CodeBadOp)
 
+	// A station whose database belongs to another node keeps the code
+	// unused.
+	r := e.do(http.MethodPost, syncproto.PathEnroll, "", jsonBody(syncproto.EnrollRequest{Code: code, Node: "ST-V0999"}), nil)
+	assertCode(t, r, http.StatusForbidden, syncproto.CodeWrongNode)
+	assert.Contains(t, r.body, "stays unused")
+
 	// The code works once, typed any way.
-	r := enroll(" " + strings.ToLower(strings.ReplaceAll(code, "-", "")) + " ")
+	r = enroll(" " + strings.ToLower(strings.ReplaceAll(code, "-", "")) + " ")
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	var er syncproto.EnrollResponse
 	require.NoError(t, json.Unmarshal([]byte(r.body), &er))
@@ -365,4 +371,14 @@ func TestStationsAndHealth(t *testing.T) {
 	h := e.do(http.MethodGet, "/healthz", "", nil, nil)
 	require.Equal(t, http.StatusOK, h.status)
 	assert.Contains(t, h.body, `"version":"v-test"`)
+}
+
+func TestMetricsToken(t *testing.T) {
+	e := newEnv(t, syncapi.Options{MetricsToken: "scrape-0123456789abcdef"})
+	assertCode(t, e.do(http.MethodGet, "/metrics", "", nil, nil), http.StatusUnauthorized, syncproto.CodeUnauthorized)
+	assertCode(t, e.do(http.MethodGet, "/metrics", "wrong-token", nil, nil), http.StatusUnauthorized, syncproto.CodeUnauthorized)
+	r := e.do(http.MethodGet, "/metrics", "scrape-0123456789abcdef", nil, nil)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Contains(t, r.body, "cunyou_hub_ops_applied_total")
+	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/healthz", "", nil, nil).status, "health stays open")
 }

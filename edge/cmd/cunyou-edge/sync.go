@@ -40,37 +40,44 @@ func (m *Main) enroll(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("enroll: %w", err)
 	}
-	// An existing database must be this node's: checked after the answer,
-	// which names the node, but before anything is stored.
-	exists := true
-	if _, err := os.Stat(c.DBPath()); errors.Is(err, os.ErrNotExist) {
-		exists = false
+	// An existing database must be this node's: the hub refuses a code
+	// made for another node before using it up.
+	var st *store.Store
+	if _, err := os.Stat(c.DBPath()); err == nil {
+		if st, err = m.open(ctx, c, false); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
+	req := syncproto.EnrollRequest{Code: strings.TrimSpace(*code), Software: "cunyou-edge " + version}
+	if st != nil {
+		req.Node = st.Identity().Node
 	}
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	resp, err := client.Enroll(cctx, syncproto.EnrollRequest{Code: strings.TrimSpace(*code), Software: "cunyou-edge " + version})
+	resp, err := client.Enroll(cctx, req)
 	if err != nil {
-		code := syncer.CodeOf(err)
-		if code == syncproto.CodeEnrollCode.String() {
+		switch code := syncer.CodeOf(err); code {
+		case syncproto.CodeEnrollCode.String():
 			return fmt.Errorf("enroll: the hub refused the code (unknown, used or expired); ask the county for a new one: %w", err)
+		case syncproto.CodeWrongNode.String():
+			return fmt.Errorf("enroll: the database at %s belongs to node %s, but the code was made for another node; "+
+				"use the code made for %s, or another --data folder (the code was not used): %w", c.DBPath(), req.Node, req.Node, err)
+		default:
+			return fmt.Errorf("enroll: %w\n%s", err, syncer.Advice(code))
 		}
-		return fmt.Errorf("enroll: %w\n%s", err, syncer.Advice(code))
 	}
 	if !store.ValidNodeID(resp.Node) {
 		return fmt.Errorf("enroll: the hub named this node %q, which is no valid node id", resp.Node)
 	}
-	c.Node, c.Kind = resp.Node, resp.Kind
-	var st *store.Store
-	if exists {
-		st, err = m.open(ctx, c, false)
-	} else {
-		st, err = m.open(ctx, c, true)
-	}
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if id := st.Identity(); id.Node != resp.Node {
+	exists := st != nil
+	if !exists {
+		c.Node, c.Kind = resp.Node, resp.Kind
+		if st, err = m.open(ctx, c, true); err != nil {
+			return err
+		}
+		defer st.Close()
+	} else if id := st.Identity(); id.Node != resp.Node { // a hub too old to check
 		return fmt.Errorf("enroll: the database at %s belongs to node %s, but the code enrolls node %s; "+
 			"use the code made for %s, or another --data folder (the code is now used: ask the county for a new one)",
 			c.DBPath(), id.Node, resp.Node, id.Node)

@@ -31,6 +31,7 @@ type cmdHub struct {
 	mu      sync.Mutex
 	node    string
 	code    string
+	oldHub  bool // ignores EnrollRequest.Node, as hubs before it did
 	ops     map[string][]syncproto.Op
 	changes []syncproto.Change
 }
@@ -60,12 +61,17 @@ func newCmdHub(t *testing.T, node string) *cmdHub {
 		json.NewDecoder(r.Body).Decode(&req)
 		h.mu.Lock()
 		ok := req.Code == h.code && h.code != ""
-		if ok {
+		wrong := ok && !h.oldHub && req.Node != "" && req.Node != h.node
+		if ok && !wrong {
 			h.code = ""
 		}
 		h.mu.Unlock()
 		if !ok {
 			fail(w, http.StatusForbidden, syncproto.CodeEnrollCode, nil)
+			return
+		}
+		if wrong {
+			fail(w, http.StatusForbidden, syncproto.CodeWrongNode, nil)
 			return
 		}
 		json.NewEncoder(w).Encode(syncproto.EnrollResponse{Node: h.node, Kind: syncproto.NodeStation, Name: "南岗村驿站", Token: cmdToken})
@@ -161,6 +167,14 @@ func TestEnroll(t *testing.T) {
 	mustRun(t, "init", "--data", other, "--node", "ST-V0999")
 	hub.mu.Lock()
 	hub.code = "WK-2025-0002"
+	hub.mu.Unlock()
+	r = run(t, "", "enroll", "--data", other, "--hub", hub.srv.URL, "--code", "WK-2025-0002")
+	require.Error(t, r.err)
+	assert.Contains(t, r.err.Error(), "belongs to node ST-V0999, but the code was made for another node")
+	assert.Contains(t, r.err.Error(), "the code was not used")
+	hub.mu.Lock()
+	assert.Equal(t, "WK-2025-0002", hub.code, "the code stays usable for its node")
+	hub.oldHub = true // a hub that does not check: the edge still refuses
 	hub.mu.Unlock()
 	r = run(t, "", "enroll", "--data", other, "--hub", hub.srv.URL, "--code", "WK-2025-0002")
 	require.Error(t, r.err)

@@ -197,7 +197,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer mg.Close()
 	api := syncapi.New(st, mg, syncapi.Options{
 		MaxMerges: c.MaxMerges, MergeWait: time.Duration(c.MergeWait), MaxUploads: c.MaxUploads,
-		MaxBatchBytes: c.MaxBatchBytes, MaxBlobBytes: c.MaxBlobBytes, AdminToken: c.AdminToken, Version: version, Log: log,
+		MaxBatchBytes: c.MaxBatchBytes, MaxBlobBytes: c.MaxBlobBytes, AdminToken: c.AdminToken, MetricsToken: c.MetricsToken, Version: version, Log: log,
 	})
 	srv := &http.Server{
 		Handler:           api.Handler(),
