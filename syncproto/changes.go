@@ -12,11 +12,12 @@ const (
 	ChangeShelves        ChangeType = "shelves"         // the shelf layout set by the county (ShelvesSet)
 	ChangeOperator       ChangeType = "operator"        // an account provisioned by the county (OperatorAccount)
 	ChangeTemplate       ChangeType = "template"        // a message template (Template)
+	ChangeTrip           ChangeType = "trip"            // a trip of a line, for the centre (Trip)
 )
 
 var knownChanges = map[ChangeType]bool{
 	ChangeManifest: true, ChangeManifestCancel: true, ChangeTariffs: true, ChangeWaybillRange: true,
-	ChangeShelves: true, ChangeOperator: true, ChangeTemplate: true,
+	ChangeShelves: true, ChangeOperator: true, ChangeTemplate: true, ChangeTrip: true,
 }
 
 // Known reports whether t is in this build's vocabulary. An edge skips (and
@@ -31,6 +32,10 @@ type ManifestEntry struct {
 	ReceiverPhone string `json:"receiver_phone"`
 	Address       string `json:"address,omitempty"`
 	WeightGrams   int    `json:"weight_g,omitempty"`
+	// Station and Trip are set in the centre's manifest: where the parcel
+	// goes and the trip it is planned on ("" while unknown).
+	Station string `json:"station,omitempty"`
+	Trip    string `json:"trip,omitempty"`
 }
 
 // ManifestCancel withdraws a manifest entry.
@@ -79,4 +84,19 @@ type OperatorAccount struct {
 type Template struct {
 	Key  string `json:"key"`
 	Text string `json:"text"`
+}
+
+// Trip is one run of a line on one day, sent to the centre (and updated
+// when its vehicle, driver or status changes). Stops are node ids in order,
+// the centre first.
+type Trip struct {
+	ID        string   `json:"id"`
+	Line      string   `json:"line"`
+	LineName  string   `json:"line_name"`
+	Date      string   `json:"date"`      // YYYY-MM-DD, county local time
+	Departure string   `json:"departure"` // HH:MM
+	Vehicle   string   `json:"vehicle,omitempty"`
+	Driver    string   `json:"driver,omitempty"`
+	Stops     []string `json:"stops"`
+	Cancelled bool     `json:"cancelled,omitempty"`
 }

@@ -16,6 +16,14 @@ const (
 	KindOperatorChanged EventKind = "operator.changed" // an operator was created or changed
 	KindShelvesSet      EventKind = "station.shelves"  // the shelf layout was set
 	KindSettingsSet     EventKind = "station.settings" // station settings were changed
+
+	// Parcel facts at the county centre (DESIGN §2, step 3, and the
+	// outbound half).
+	KindParcelAtCentre    EventKind = "parcel.at_centre"   // scanned in at the centre, with the sort decision when known
+	KindParcelLoaded      EventKind = "parcel.loaded"      // custody scan onto a trip
+	KindTripDeparted      EventKind = "trip.departed"      // a trip left with the parcels loaded on it
+	KindParcelCollected   EventKind = "parcel.collected"   // an outbound or returned parcel received at the centre
+	KindParcelsHandedOver EventKind = "parcel.handed_over" // parcels handed to a carrier on one handover list
 )
 
 var knownKinds = map[EventKind]bool{
@@ -23,6 +31,8 @@ var knownKinds = map[EventKind]bool{
 	KindParcelProblem: true, KindParcelsReturned: true,
 	KindStocktake: true, KindDayClosed: true, KindOperatorChanged: true,
 	KindShelvesSet: true, KindSettingsSet: true,
+	KindParcelAtCentre: true, KindParcelLoaded: true, KindTripDeparted: true,
+	KindParcelCollected: true, KindParcelsHandedOver: true,
 }
 
 // Known reports whether k is in this build's vocabulary.
@@ -174,4 +184,61 @@ type ShelvesSet struct {
 type SettingsSet struct {
 	OverdueDays int `json:"overdue_days"`
 	ReturnDays  int `json:"return_days"`
+}
+
+// ParcelAtCentre is the payload of KindParcelAtCentre: a parcel scanned in
+// at the centre. Station and Trip are the sort decision the centre showed
+// and printed on the sort label; Station is empty while the destination is
+// unresolved (the parcel waits for a dispatcher).
+type ParcelAtCentre struct {
+	Waybill       string `json:"waybill"`
+	Carrier       string `json:"carrier"`
+	Manifested    bool   `json:"manifested,omitempty"` // the centre had it from the hub's manifest
+	ReceiverName  string `json:"receiver_name,omitempty"`
+	ReceiverPhone string `json:"receiver_phone,omitempty"`
+	Station       string `json:"station,omitempty"` // destination station's node id
+	Trip          string `json:"trip,omitempty"`    // trip id the parcel is sorted to
+	WeightGrams   int    `json:"weight_g,omitempty"`
+}
+
+// ParcelLoaded is the payload of KindParcelLoaded: the custody scan of a
+// parcel onto a trip's vehicle, optionally in a bag or cage.
+type ParcelLoaded struct {
+	Waybill string `json:"waybill"`
+	Trip    string `json:"trip"`
+	Bag     string `json:"bag,omitempty"`
+}
+
+// TripDeparted is the payload of KindTripDeparted: the trip left the
+// centre with Waybills (every parcel loaded on it and not unloaded).
+type TripDeparted struct {
+	Trip     string   `json:"trip"`
+	Vehicle  string   `json:"vehicle,omitempty"` // plate number
+	Driver   string   `json:"driver,omitempty"`
+	Waybills []string `json:"waybills"`
+}
+
+// Directions of a parcel collected at the centre.
+const (
+	CollectedOutbound = "out"    // sent from a village (寄件), on its way to the carrier
+	CollectedReturn   = "return" // an inbound parcel coming back (unclaimed, refused, wrong station)
+)
+
+// ParcelCollected is the payload of KindParcelCollected: a parcel taken
+// off a trip at the centre, to be handed to its carrier.
+type ParcelCollected struct {
+	Waybill   string `json:"waybill"`
+	Carrier   string `json:"carrier"`
+	Direction string `json:"direction"`      // CollectedOutbound or CollectedReturn
+	From      string `json:"from,omitempty"` // station node id it came from, when known
+	Trip      string `json:"trip,omitempty"`
+}
+
+// ParcelsHandedOver is the payload of KindParcelsHandedOver: parcels
+// handed to one carrier's courier on one handover list (交接单).
+type ParcelsHandedOver struct {
+	Carrier  string   `json:"carrier"`
+	List     string   `json:"list"` // handover list number, unique at the centre
+	Courier  string   `json:"courier,omitempty"`
+	Waybills []string `json:"waybills"`
 }

@@ -20,21 +20,31 @@ var allKinds = []syncproto.EventKind{
 	syncproto.KindOperatorChanged,
 	syncproto.KindShelvesSet,
 	syncproto.KindSettingsSet,
+	syncproto.KindParcelAtCentre,
+	syncproto.KindParcelLoaded,
+	syncproto.KindTripDeparted,
+	syncproto.KindParcelCollected,
+	syncproto.KindParcelsHandedOver,
 }
 
 func TestEventKindNamesAreStable(t *testing.T) {
 	// Kinds are part of the wire contract: never renamed.
 	want := map[syncproto.EventKind]string{
-		syncproto.KindParcelInbound:   "parcel.inbound",
-		syncproto.KindParcelsPickedUp: "parcel.picked_up",
-		syncproto.KindParcelAccepted:  "parcel.accepted",
-		syncproto.KindParcelProblem:   "parcel.problem",
-		syncproto.KindParcelsReturned: "parcel.returning",
-		syncproto.KindStocktake:       "stocktake.done",
-		syncproto.KindDayClosed:       "day.closed",
-		syncproto.KindOperatorChanged: "operator.changed",
-		syncproto.KindShelvesSet:      "station.shelves",
-		syncproto.KindSettingsSet:     "station.settings",
+		syncproto.KindParcelInbound:     "parcel.inbound",
+		syncproto.KindParcelsPickedUp:   "parcel.picked_up",
+		syncproto.KindParcelAccepted:    "parcel.accepted",
+		syncproto.KindParcelProblem:     "parcel.problem",
+		syncproto.KindParcelsReturned:   "parcel.returning",
+		syncproto.KindStocktake:         "stocktake.done",
+		syncproto.KindDayClosed:         "day.closed",
+		syncproto.KindOperatorChanged:   "operator.changed",
+		syncproto.KindShelvesSet:        "station.shelves",
+		syncproto.KindSettingsSet:       "station.settings",
+		syncproto.KindParcelAtCentre:    "parcel.at_centre",
+		syncproto.KindParcelLoaded:      "parcel.loaded",
+		syncproto.KindTripDeparted:      "trip.departed",
+		syncproto.KindParcelCollected:   "parcel.collected",
+		syncproto.KindParcelsHandedOver: "parcel.handed_over",
 	}
 	assert.Len(t, want, len(allKinds))
 	for _, k := range allKinds {
