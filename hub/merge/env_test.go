@@ -96,8 +96,17 @@ func (e *env) cursor(tb testing.TB, node, inc string) uint64 {
 	return c[inc]
 }
 
+// flush waits for the projector to catch up with every durable op.
+func (e *env) flush(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(tb, e.m.Flush(ctx))
+}
+
 func (e *env) count(tb testing.TB, query string, args ...any) int {
 	tb.Helper()
+	e.flush(tb)
 	var n int
 	require.NoError(tb, e.st.DB().QueryRow(query, args...).Scan(&n))
 	return n

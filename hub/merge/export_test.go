@@ -6,3 +6,14 @@ func SetBeforeCommit(m *Merger, f func() error) { m.beforeCommit = f }
 
 // Queued is how many batches wait for the writer.
 func Queued(m *Merger) int { return len(m.queue) }
+
+// PauseProjector stops (true) or resumes the projector of m.
+func PauseProjector(m *Merger, paused bool) {
+	m.proj.paused.Store(paused)
+	if !paused {
+		m.proj.advanceCommitted(0, nil) // wake it
+	}
+}
+
+// SetMemCap bounds the in-memory hand-over of m to n ops.
+func SetMemCap(m *Merger, n int) { m.proj.memCap = n }

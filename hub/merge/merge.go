@@ -2,10 +2,13 @@
 // database: idempotently (a duplicate with the same hash is ignored, one
 // with another hash is quarantined), gap-checked against the node's
 // cursor, with ops the hub can never apply set aside as dead letters that
-// do not block the ops behind them, and projected into the tracking index
-// (parcels, timeline, exceptions). A batch's ops and its cursor commit in
+// do not block the ops behind them. A batch's ops and its cursor commit in
 // one transaction; the result is returned only once that transaction is
-// durable.
+// durable. The projector then applies the durable ops to the tracking
+// index (parcels, timeline, exceptions) in the hub's order of receipt, in
+// transactions of its own that record how far it got (see projector.go):
+// a station's upload never waits for the projection, and the projection
+// never misses or repeats an op.
 //
 // Throughput comes from group commit: callers decode and check their
 // batches concurrently, then hand them to one writer goroutine, which
@@ -61,6 +64,10 @@ type Stats struct {
 	// the hub's clock.
 	Skewed     int64
 	Exceptions int64
+	// Projected counts ops the projector applied to the tracking index;
+	// ProjectionLag is how many durable ops (by hub_seq) wait for it.
+	Projected     int64
+	ProjectionLag int64
 	// WriterBusy is the time the writer spent in transactions: with the
 	// wall time it tells how loaded the one writer is.
 	WriterBusy time.Duration
@@ -99,6 +106,8 @@ type Merger struct {
 	done  chan struct{}
 
 	batches, commits, applied, duplicates, quarantined, deadLettered, skewed, exceptions, busyNs atomic.Int64
+
+	proj projection
 
 	// beforeCommit, when set by a test, runs just before each commit; an
 	// error aborts the transaction.
@@ -195,7 +204,12 @@ func New(ctx context.Context, st *store.Store, o Options) (*Merger, error) {
 		}
 		m.stmts[q] = s
 	}
+	if err := m.proj.init(ctx, st, o); err != nil {
+		m.closeStmts()
+		return nil, err
+	}
 	go m.run()
+	go m.projectLoop()
 	return m, nil
 }
 
@@ -215,6 +229,7 @@ func (m *Merger) Close() error {
 	}
 	close(m.stop)
 	<-m.done
+	<-m.proj.done
 	m.closeStmts()
 	return nil
 }
@@ -228,6 +243,7 @@ func (m *Merger) Stats() Stats {
 		Batches: m.batches.Load(), Commits: m.commits.Load(), Applied: m.applied.Load(), Duplicates: m.duplicates.Load(),
 		Quarantined: m.quarantined.Load(), DeadLettered: m.deadLettered.Load(), Skewed: m.skewed.Load(),
 		Exceptions: m.exceptions.Load(), WriterBusy: time.Duration(m.busyNs.Load()),
+		Projected: m.proj.count.Load(), ProjectionLag: max(m.proj.committed.Load()-m.proj.projected.Load(), 0),
 	}
 }
 
@@ -393,6 +409,8 @@ func (m *Merger) commit(group []*request) {
 		now := m.st.Now()
 		results := make([]response, len(group))
 		var total counts
+		var lastHubSeq int64
+		var handOver []projected
 		failed := -1
 		err := m.st.Write(ctx, func(tx *sql.Tx) error {
 			w := &writer{ctx: ctx, tx: tx, m: m, nowMs: now.UnixMilli(), hubNow: syncproto.MakeTimestamp(now.UnixMilli(), 0),
@@ -417,6 +435,7 @@ func (m *Merger) commit(group []*request) {
 			if _, err := w.stmt(qUpdHWM).ExecContext(ctx, int64(m.clock.Last())); err != nil {
 				return err
 			}
+			lastHubSeq, handOver = w.lastHubSeq, w.handOver
 			if m.beforeCommit != nil {
 				return m.beforeCommit()
 			}
@@ -446,7 +465,7 @@ func (m *Merger) commit(group []*request) {
 		m.quarantined.Add(total.quarantined)
 		m.deadLettered.Add(total.dead)
 		m.skewed.Add(total.skewed)
-		m.exceptions.Add(total.exceptions)
+		m.proj.advanceCommitted(lastHubSeq, handOver)
 		for i, r := range group {
 			r.done <- results[i]
 		}
@@ -579,6 +598,10 @@ type writer struct {
 	c      counts
 	hubSeq int64 // ops.hub_seq of the op being projected
 	facts  []any // facts to insert at the end of the batch, factCols values each
+	// lastHubSeq is the highest hub_seq this transaction inserted;
+	// handOver its applied ops, for the projector.
+	lastHubSeq int64
+	handOver   []projected
 }
 
 // stmt returns the prepared statement q bound to this transaction.
@@ -655,10 +678,8 @@ func (w *writer) applyBatch(r *request) (syncproto.OpsResult, error) {
 			}
 			res.DeadLettered++
 		default:
-			w.hubSeq = hubSeqs[i]
-			if err := w.project(p); err != nil {
-				return res, err
-			}
+			w.lastHubSeq = max(w.lastHubSeq, hubSeqs[i])
+			w.handOver = append(w.handOver, projected{hubSeq: hubSeqs[i], p: *p})
 			res.Applied++
 			if p.skewed {
 				future++
@@ -669,10 +690,6 @@ func (w *writer) applyBatch(r *request) (syncproto.OpsResult, error) {
 			acked = op.Seq
 		}
 	}
-	if err := w.insertRows(qInsFacts, factCols, "", w.facts, nil); err != nil {
-		return res, err
-	}
-	w.facts = w.facts[:0]
 	// Ops held beyond a hole that this batch filled extend the cursor.
 	for {
 		var h string

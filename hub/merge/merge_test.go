@@ -47,6 +47,7 @@ func TestApply(t *testing.T) {
 	require.Len(t, q, 1)
 	assert.Equal(t, other.Hash, q[0].HashNew)
 	assert.Equal(t, inbound("ST-A", inc, 2, "W2").Hash, q[0].HashExisting)
+	e.flush(t)
 	_, err = e.st.Parcel(ctx, "W-OTHER", "in")
 	assert.ErrorIs(t, err, store.ErrNotFound)
 
@@ -125,6 +126,7 @@ func TestDeadLettersDoNotBlock(t *testing.T) {
 		2: syncproto.CodeBadPayload, 3: syncproto.CodeUnknownKind, 4: syncproto.CodeUnsupportedVersion,
 		5: syncproto.CodeHashMismatch, 6: syncproto.CodeBadPayload, 7: syncproto.CodeBadPayload,
 	}, codes)
+	e.flush(t)
 	p, err := e.st.Parcel(ctx, "W8", "in")
 	require.NoError(t, err)
 	assert.Equal(t, merge.StatusAtStation, p.Status)
@@ -164,6 +166,7 @@ func TestCursorOnlyAfterCommit(t *testing.T) {
 	assert.Zero(t, res)
 	assert.EqualValues(t, 2, e.cursor(t, "ST-A", inc))
 	assert.Equal(t, 2, e.count(t, "SELECT count(*) FROM ops"))
+	e.flush(t)
 	_, err = e.st.Parcel(ctx, "W3", "in")
 	assert.ErrorIs(t, err, store.ErrNotFound)
 	merge.SetBeforeCommit(e.m, nil)
@@ -253,7 +256,7 @@ func TestGroupCommitIsolatesAFailingBatch(t *testing.T) {
 	e := newEnv(t, "ST-A", "ST-B", "ST-C")
 	// A database error half-way through one batch.
 	require.NoError(t, e.st.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`CREATE TRIGGER boom BEFORE INSERT ON parcels WHEN NEW.waybill = 'BOOM' BEGIN SELECT RAISE(ABORT, 'boom'); END`)
+		_, err := tx.Exec(`CREATE TRIGGER boom BEFORE INSERT ON ops WHEN CAST(NEW.payload AS TEXT) LIKE '%BOOM%' BEGIN SELECT RAISE(ABORT, 'boom'); END`)
 		return err
 	}))
 	// Hold the writer in a commit while the next batches queue up.
@@ -292,4 +295,64 @@ func TestGroupCommitIsolatesAFailingBatch(t *testing.T) {
 	assert.EqualValues(t, 0, e.cursor(t, "ST-A", inc), "nothing of the failed batch")
 	assert.Equal(t, 0, e.count(t, "SELECT count(*) FROM parcels WHERE waybill = 'A1'"))
 	assert.EqualValues(t, 1, e.cursor(t, "ST-B", inc))
+}
+
+// A projection that fails on one op (here a database rule) neither fails
+// the upload nor holds up the ops behind it: the op is kept as an
+// exception and the projection goes on.
+func TestProjectionSetsAsideAnOpItCannotApply(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, "ST-A")
+	require.NoError(t, e.st.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`CREATE TRIGGER boom BEFORE INSERT ON parcels WHEN NEW.waybill = 'BOOM' BEGIN SELECT RAISE(ABORT, 'boom'); END`)
+		return err
+	}))
+	res := e.apply(t, "ST-A", inbound("ST-A", inc, 1, "A1"), inbound("ST-A", inc, 2, "BOOM"), inbound("ST-A", inc, 3, "A3"))
+	assert.EqualValues(t, 3, res.AckedSeq, "the upload is acknowledged: the ops are durable")
+	e.apply(t, "ST-A", pickup("ST-A", inc, 4, "A1"))
+	assert.Equal(t, 2, e.count(t, "SELECT count(*) FROM parcels WHERE waybill IN ('A1', 'A3')"))
+	st, _ := e.parcel(t, "A1", "in")
+	assert.Equal(t, merge.StatusPickedUp, st, "ops behind the failing one are projected")
+	assert.Equal(t, 1, e.count(t, "SELECT count(*) FROM exceptions WHERE reason LIKE 'cannot project parcel.inbound:%boom%' AND ops = ?",
+		"ST-A/"+inc+"/2"))
+	assert.Zero(t, e.m.Stats().ProjectionLag)
+}
+
+// The projector gets ops from memory, from the database when the
+// hand-over overflowed, and after a restart from where it stopped: in
+// every case each op is projected exactly once.
+func TestProjectionFromMemoryDatabaseAndRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	e := openEnv(t, dir, merge.Options{})
+	e.addNodes(t, "ST-A")
+	merge.SetMemCap(e.m, 10)
+	seq := uint64(0)
+	next := func(n int) []syncproto.Op {
+		var ops []syncproto.Op
+		for range n {
+			seq++
+			ops = append(ops, inbound("ST-A", inc, seq, fmt.Sprintf("W%d", seq)))
+		}
+		return ops
+	}
+	merge.PauseProjector(e.m, true)
+	e.apply(t, "ST-A", next(8)...)
+	e.apply(t, "ST-A", next(8)...) // past the hand-over's 10: the projector reads the database
+	merge.PauseProjector(e.m, false)
+	assert.Equal(t, 16, e.count(t, "SELECT count(*) FROM parcels"))
+	e.apply(t, "ST-A", next(4)...) // caught up: memory again
+	assert.Equal(t, 20, e.count(t, "SELECT count(*) FROM parcels"))
+
+	// Stopped before projecting: the next merger projects what is left.
+	merge.PauseProjector(e.m, true)
+	e.apply(t, "ST-A", next(5)...)
+	assert.EqualValues(t, 5, e.m.Stats().ProjectionLag)
+	require.NoError(t, e.m.Close())
+	m, err := merge.New(ctx, e.st, merge.Options{})
+	require.NoError(t, err)
+	e.m = m
+	assert.Equal(t, 25, e.count(t, "SELECT count(*) FROM parcels"))
+	assert.Equal(t, 25, e.count(t, "SELECT count(*) FROM facts"), "every op once in the timeline")
+	assert.Equal(t, 25, e.count(t, "SELECT projected_seq FROM hub"))
 }

@@ -114,10 +114,9 @@ func (w *writer) fact(op *syncproto.Op, waybill, direction string, cur parcelRow
 		if cur.found {
 			refs = cur.lastOp + " " + refs
 		}
-		if _, err := w.stmt(qInsExcept).ExecContext(ctx, waybill, direction, reason, refs, w.nowMs); err != nil {
+		if err := w.exception(waybill, direction, reason, refs); err != nil {
 			return err
 		}
-		w.c.exceptions++
 	}
 	next := cur
 	if status != "" && cur.status != StatusPickedUp || status == StatusPickedUp {
@@ -162,6 +161,15 @@ func (w *writer) step(op *syncproto.Op, q, waybill, detail string) (bool, error)
 		return false, err
 	}
 	return true, w.timeline(waybill, "in", detail)
+}
+
+// exception raises a case for a dispatcher; refs names the ops involved.
+func (w *writer) exception(waybill, direction, reason, refs string) error {
+	if _, err := w.stmt(qInsExcept).ExecContext(w.ctx, waybill, direction, reason, refs, w.nowMs); err != nil {
+		return err
+	}
+	w.c.exceptions++
+	return nil
 }
 
 func (w *writer) timeline(waybill, direction, detail string) error {

@@ -22,6 +22,7 @@ func (e *env) apply(t *testing.T, node string, ops ...syncproto.Op) syncproto.Op
 
 func (e *env) parcel(t *testing.T, wb, dir string) (status, node string) {
 	t.Helper()
+	e.flush(t)
 	p, err := e.st.Parcel(context.Background(), wb, dir)
 	require.NoError(t, err)
 	return p.Status, p.Node
@@ -29,6 +30,7 @@ func (e *env) parcel(t *testing.T, wb, dir string) (status, node string) {
 
 func (e *env) exceptions(t *testing.T, wb string) []string {
 	t.Helper()
+	e.flush(t)
 	ex, err := e.st.Exceptions(context.Background(), wb)
 	require.NoError(t, err)
 	var out []string
@@ -40,6 +42,7 @@ func (e *env) exceptions(t *testing.T, wb string) []string {
 
 func (e *env) timeline(t *testing.T, wb, node string) []string {
 	t.Helper()
+	e.flush(t)
 	facts, err := e.st.Timeline(context.Background(), wb, node)
 	require.NoError(t, err)
 	var out []string
@@ -83,11 +86,13 @@ func TestProjection(t *testing.T) {
 		assert.Equal(t, c.status, status, c.wb)
 		assert.Equal(t, n, node, c.wb)
 	}
+	e.flush(t)
 	p, err := e.st.Parcel(ctx, "W1", "in")
 	require.NoError(t, err)
 	assert.Equal(t, "13800138000", p.ReceiverPhone, "the full phone is kept for the arrival SMS")
 	assert.Equal(t, "1-2-0001", p.Code)
 	assert.Equal(t, "zto", p.Carrier)
+	e.flush(t)
 	s1, err := e.st.Parcel(ctx, "S1", "out")
 	require.NoError(t, err)
 	assert.Equal(t, "13711112222", s1.ReceiverPhone)

@@ -29,7 +29,10 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		metric(name, "counter", help)
 		fmt.Fprintf(&b, "%s %d\n", name, v)
 	}
-	counter("cunyou_hub_ops_applied_total", "Ops applied to the tracking index.", ms.Applied)
+	counter("cunyou_hub_ops_applied_total", "Ops merged durably (applied, not dead-lettered).", ms.Applied)
+	counter("cunyou_hub_ops_projected_total", "Ops the projector applied to the tracking index.", ms.Projected)
+	metric("cunyou_hub_projection_lag_ops", "gauge", "Durable ops waiting for the projector (by hub sequence).")
+	fmt.Fprintf(&b, "cunyou_hub_projection_lag_ops %d\n", ms.ProjectionLag)
 	counter("cunyou_hub_ops_duplicates_total", "Ops received again with the same hash, ignored.", ms.Duplicates)
 	counter("cunyou_hub_ops_quarantined_total", "Ops reusing an identity with other content, quarantined.", ms.Quarantined)
 	counter("cunyou_hub_ops_dead_lettered_total", "Ops received that can never be applied.", ms.DeadLettered)

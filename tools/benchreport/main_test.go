@@ -30,7 +30,8 @@ BenchmarkBytesPerOp-2            	       1	 212376991 ns/op	        25.60 B/op-w
 PASS
 ok  	cunyou/syncproto	3.1s
 pkg: cunyou/hub/merge
-BenchmarkMerge1000Stations/60ops-batch200-2 	       1	  1200000000 ns/op	     51234 ops/s
+BenchmarkMerge1000Stations/60ops-batch200-2 	       1	  1200000000 ns/op	     51234 ops/s	     40000 e2e-ops/s
+BenchmarkMerge1000Stations/600ops-batch200-2 	       1	  9000000000 ns/op	     60000 ops/s	     45000 e2e-ops/s
 BenchmarkRawSQLiteInsert-2       	       1	   400000000 ns/op	    150000 ops/s
 ok  	cunyou/syncproto	3.1s
 pkg: cunyou/systest
@@ -47,7 +48,7 @@ func TestParse(t *testing.T) {
 	if len(out.Failures) != 0 {
 		t.Errorf("failures: %v", out.Failures)
 	}
-	if got, want := len(out.Results), 11; got != want {
+	if got, want := len(out.Results), 12; got != want {
 		t.Fatalf("got %d results, want %d", got, want)
 	}
 	got := out.Results[0]
@@ -120,6 +121,9 @@ func TestBenchFigures(t *testing.T) {
 		{"syncproto.Seal.allocs_per_op", 3, "allocs/op", "—", true},
 		{"sync.bytes_per_op", 25.6, "B", "≤ 40 B", true},
 		{"hub.merge.ops_per_s", 51234, "ops/s", "≥ 50000 ops/s", true},
+		{"hub.merge_and_projection.ops_per_s", 40000, "ops/s", "—", true},
+		{"hub.merge_600k.ops_per_s", 60000, "ops/s", "—", true},
+		{"hub.merge_and_projection_600k.ops_per_s", 45000, "ops/s", "—", true},
 		{"sync.drain_30d.seconds", 26.94, "s", "≤ 60 s", true},
 		{"sync.drain_30d.bytes_per_op", 28.49, "B", "—", true},
 		{"sync.bytes_per_op.station_mix", 28.91, "B", "≤ 40 B", true},
