@@ -114,6 +114,18 @@ func (h *hubProc) with(fn func(st *hubstore.Store) error) error {
 	return fn(h.st)
 }
 
+// flush waits until the hub's tracking index holds every durable op.
+func (h *hubProc) flush(t *testing.T) {
+	t.Helper()
+	h.mu.Lock()
+	m := h.m
+	h.mu.Unlock()
+	require.NotNil(t, m, "hub stopped")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, m.Flush(ctx))
+}
+
 // enroll adds a station and trades its one-time code for a token.
 func (h *hubProc) enroll(node string) (string, error) {
 	var token string

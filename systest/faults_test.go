@@ -354,6 +354,7 @@ func drained(ctx context.Context, h *hubProc, e *edgeProc, lastChange uint64) er
 func verifyConverged(t *testing.T, h *hubProc, edges []*edgeProc, want map[string]map[string]syncproto.ManifestEntry, lastChange map[string]uint64) {
 	t.Helper()
 	ctx := context.Background()
+	h.flush(t)
 	var hs hubState
 	require.NoError(t, h.with(func(st *hubstore.Store) error {
 		var err error

@@ -78,6 +78,7 @@ func hubCursors(t *testing.T, h *hubProc, node string) map[string]uint64 {
 
 func readHubState(t *testing.T, h *hubProc) hubState {
 	t.Helper()
+	h.flush(t)
 	var hs hubState
 	require.NoError(t, h.with(func(st *hubstore.Store) error {
 		var err error

@@ -140,6 +140,7 @@ func (m *Merger) Flush(ctx context.Context) error {
 
 func (m *Merger) projectLoop() {
 	defer close(m.proj.done)
+	defer m.finishProjection()
 	tick := time.NewTicker(projectIdle)
 	defer tick.Stop()
 	ctx := context.Background()
@@ -175,6 +176,19 @@ func (m *Merger) projectLoop() {
 				}
 				break
 			}
+		}
+	}
+}
+
+// finishProjection, at Close, projects what the writer made durable, so a
+// hub stopped cleanly leaves its tracking index complete (a hub killed
+// instead catches up when it starts again).
+func (m *Merger) finishProjection() {
+	<-m.done // the writer's last commit
+	for m.proj.projected.Load() < m.proj.committed.Load() && !m.proj.paused.Load() {
+		if _, err := m.projectOnce(context.Background()); err != nil {
+			m.log.Error("merge: projection at shutdown failed; it resumes at the next start", "err", err)
+			return
 		}
 	}
 }
