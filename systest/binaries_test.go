@@ -28,7 +28,7 @@ import (
 	"cunyou/edge/demo"
 	"cunyou/edge/station"
 	edgestore "cunyou/edge/store"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	hubstore "cunyou/hub/store"
 )
 

@@ -15,7 +15,7 @@ import (
 	"cunyou/edge/station"
 	edgestore "cunyou/edge/store"
 	"cunyou/edge/syncer"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	hubstore "cunyou/hub/store"
 	"cunyou/syncproto"
 	"cunyou/systest/chaos"

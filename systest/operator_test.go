@@ -9,7 +9,7 @@ import (
 	"slices"
 
 	"cunyou/edge/station"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	"cunyou/syncproto"
 )
 

@@ -9,7 +9,7 @@ import (
 	"math/rand/v2"
 
 	"cunyou/edge/station"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	"cunyou/syncproto"
 )
 

@@ -22,7 +22,7 @@ import (
 	"cunyou/edge/kiosk"
 	"cunyou/edge/station"
 	"cunyou/edge/store"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	"cunyou/syncproto"
 	"cunyou/ui"
 )

@@ -23,7 +23,7 @@ import (
 	"cunyou/edge/messages"
 	"cunyou/edge/station"
 	"cunyou/edge/syncer"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	"cunyou/syncproto"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"cunyou/edge/store"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	"cunyou/syncproto"
 )
 
@@ -58,7 +58,7 @@ func (s *Station) ApplyChanges(ctx context.Context, changes []syncproto.Change, 
 				res.Skipped = append(res.Skipped, ChangeOutcome{Seq: c.Seq, Type: c.Type, Reason: "unknown type"})
 				continue
 			}
-			err := applyChange(ctx, tx, c)
+			err := s.applyChangeOn(ctx, tx, c)
 			var refusal *changeRefusal
 			switch {
 			case err == nil:

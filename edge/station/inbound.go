@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"cunyou/edge/store"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	"cunyou/syncproto"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cunyou/edge/store"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	"cunyou/syncproto"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"cunyou/edge/idnum"
 	"cunyou/edge/store"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	"cunyou/syncproto"
 )
 

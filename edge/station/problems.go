@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"cunyou/edge/store"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 	"cunyou/syncproto"
 )
 

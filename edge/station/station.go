@@ -19,7 +19,7 @@ import (
 	"unicode/utf8"
 
 	"cunyou/edge/store"
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 )
 
 // Parcel statuses, derived from the parcel's events (DESIGN §2).

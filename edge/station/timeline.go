@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 )
 
 // Event is one fact in a parcel's local timeline.

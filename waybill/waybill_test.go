@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"cunyou/edge/waybill"
+	"cunyou/waybill"
 )
 
 var normalizeTests = []struct {
