@@ -28,8 +28,8 @@ import (
 	"cunyou/edge/demo"
 	"cunyou/edge/station"
 	edgestore "cunyou/edge/store"
-	"cunyou/waybill"
 	hubstore "cunyou/hub/store"
+	"cunyou/waybill"
 )
 
 // proc is one run of a program, its output kept for a failure message.

@@ -15,10 +15,10 @@ import (
 	"cunyou/edge/station"
 	edgestore "cunyou/edge/store"
 	"cunyou/edge/syncer"
-	"cunyou/waybill"
 	hubstore "cunyou/hub/store"
 	"cunyou/syncproto"
 	"cunyou/systest/chaos"
+	"cunyou/waybill"
 )
 
 // The 30-days-offline figure (DESIGN §7): a station that did 30 days of

@@ -9,8 +9,8 @@ import (
 	"slices"
 
 	"cunyou/edge/station"
-	"cunyou/waybill"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 // operator does a station's daily work at random, through the station

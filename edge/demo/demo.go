@@ -9,8 +9,8 @@ import (
 	"math/rand/v2"
 
 	"cunyou/edge/station"
-	"cunyou/waybill"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 // Demo accounts. The PINs are for the demo only.

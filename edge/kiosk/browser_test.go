@@ -22,9 +22,9 @@ import (
 	"cunyou/edge/kiosk"
 	"cunyou/edge/station"
 	"cunyou/edge/store"
-	"cunyou/waybill"
 	"cunyou/syncproto"
 	"cunyou/ui"
+	"cunyou/waybill"
 )
 
 // browserChromium is where CI installs Chromium (apt-get install chromium).

@@ -23,8 +23,8 @@ import (
 	"cunyou/edge/messages"
 	"cunyou/edge/station"
 	"cunyou/edge/syncer"
-	"cunyou/waybill"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 // Server is the kiosk's HTTP handler.

@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"cunyou/edge/store"
-	"cunyou/waybill"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 // ChangeOutcome says what became of one downstream change that was not

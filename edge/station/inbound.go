@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"cunyou/edge/store"
-	"cunyou/waybill"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 // InboundInput is one scan at inbound. Carrier, ReceiverPhone and

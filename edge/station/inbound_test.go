@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cunyou/edge/store"
-	"cunyou/waybill"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 var pickupCodeRe = regexp.MustCompile(`^\d+-\d-\d{4}$`)

@@ -11,8 +11,8 @@ import (
 
 	"cunyou/edge/idnum"
 	"cunyou/edge/store"
-	"cunyou/waybill"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 // Receiver groups one receiver's parcels waiting at the station.

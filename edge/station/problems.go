@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"cunyou/edge/store"
-	"cunyou/waybill"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 // MarkProblem marks a parcel as a problem parcel with a reason code; it

@@ -10,8 +10,8 @@ import (
 
 	"cunyou/edge/idnum"
 	"cunyou/edge/store"
-	"cunyou/waybill"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 // Tariff prices one carrier's parcels to one province (or "*" for any):

@@ -7,8 +7,8 @@ import (
 	"strconv"
 
 	"cunyou/edge/store"
-	"cunyou/waybill"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 // StocktakeScan is one parcel found on the shelf being counted. Layer is
