@@ -68,9 +68,9 @@ func (r *Resolver) read(t *text, ms []mention) reading {
 		case kindCounty:
 			rd.countyNamed = true
 		case kindCountyOrTown:
-			if placeSuffixes[next] && next != '镇' && next != '乡' {
-				rd.countyNamed = true // 望奎县 misspelt as a whole: still the county
-			} else if rd.countyNamed {
+			// Addresses go from the larger place to the smaller: 望奎 is the
+			// county, and the town only once the county has been named.
+			if rd.countyNamed {
 				rd.addTown(m.k.town)
 			} else {
 				rd.countyNamed = true

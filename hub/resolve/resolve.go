@@ -101,7 +101,6 @@ type key struct {
 	// misspelling of.
 	exact, fuzzy []int16
 	bare         bool // a village's name without 村, 屯 or 大队
-	misspelt     bool // kindTown: a misspelling of the town
 }
 
 // New builds the resolver's indexes for the county. The county should be one
@@ -174,7 +173,7 @@ func New(c *gazetteer.County) *Resolver {
 					}
 					continue
 				}
-				r.put(m, &key{kind: kindTown, town: int16(ti), misspelt: true})
+				r.put(m, &key{kind: kindTown, town: int16(ti)})
 			}
 		}
 	}

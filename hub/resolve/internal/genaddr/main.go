@@ -38,15 +38,22 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"cunyou/hub/gazetteer"
 )
 
+// The defaults make testdata/addresses.tsv.
+const (
+	defaultSeed       = 20260611
+	defaultPerVillage = 7
+)
+
 func main() {
 	countyPath := flag.String("county", "testdata/county.json", "county gazetteer file")
-	seed := flag.Uint64("seed", 20260611, "random seed")
-	perVillage := flag.Int("per-village", 7, "generated addresses per village")
+	seed := flag.Uint64("seed", defaultSeed, "random seed")
+	perVillage := flag.Int("per-village", defaultPerVillage, "generated addresses per village")
 	flag.Parse()
 
 	c, err := gazetteer.LoadFile(*countyPath)
@@ -60,13 +67,18 @@ func main() {
 		os.Exit(1)
 	}
 	w := bufio.NewWriter(os.Stdout)
-	fmt.Fprintln(w, "address\texpected_station")
-	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%s\n", r.address, r.station)
-	}
+	write(w, rows)
 	if err := w.Flush(); err != nil {
 		fmt.Fprintln(os.Stderr, "genaddr:", err)
 		os.Exit(1)
+	}
+}
+
+// write writes the header and the rows.
+func write(w io.Writer, rows []row) {
+	fmt.Fprintln(w, "address\texpected_station")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%s\t%s\n", r.address, r.station)
 	}
 }
 
