@@ -24,7 +24,20 @@ const (
 	KindTripDeparted      EventKind = "trip.departed"      // a trip left with the parcels loaded on it
 	KindParcelCollected   EventKind = "parcel.collected"   // an outbound or returned parcel received at the centre
 	KindParcelsHandedOver EventKind = "parcel.handed_over" // parcels handed to a carrier on one handover list
+
+	// Facts the hub records itself (node "HUB"); a node never sends them.
+	KindParcelManifested  EventKind = "parcel.manifested"    // a carrier or shop announced a parcel, with the destination decided
+	KindParcelDestination EventKind = "parcel.destination"   // a dispatcher set (or changed) a parcel's destination station
+	KindCarrierEvent      EventKind = "parcel.carrier_event" // a carrier's own tracking event, pushed through the open API
 )
+
+// HubNode is the node id of the facts the hub records itself.
+const HubNode = "HUB"
+
+// HubOnly reports whether only the hub may record facts of kind k.
+func (k EventKind) HubOnly() bool {
+	return k == KindParcelManifested || k == KindParcelDestination || k == KindCarrierEvent
+}
 
 var knownKinds = map[EventKind]bool{
 	KindParcelInbound: true, KindParcelsPickedUp: true, KindParcelAccepted: true,
@@ -33,6 +46,7 @@ var knownKinds = map[EventKind]bool{
 	KindShelvesSet: true, KindSettingsSet: true,
 	KindParcelAtCentre: true, KindParcelLoaded: true, KindTripDeparted: true,
 	KindParcelCollected: true, KindParcelsHandedOver: true,
+	KindParcelManifested: true, KindParcelDestination: true, KindCarrierEvent: true,
 }
 
 // Known reports whether k is in this build's vocabulary.
@@ -241,4 +255,54 @@ type ParcelsHandedOver struct {
 	List     string   `json:"list"` // handover list number, unique at the centre
 	Courier  string   `json:"courier,omitempty"`
 	Waybills []string `json:"waybills"`
+}
+
+// How the hub decided a parcel's destination station.
+const (
+	DestVillage    = "village"    // the address names a village of the county (Detail says which)
+	DestPhone      = "phone"      // the station the receiver's phone last collected at
+	DestManual     = "manual"     // a dispatcher chose it
+	DestUnresolved = "unresolved" // no decision yet: the parcel waits in the dispatchers' queue
+)
+
+// ParcelManifested is the payload of KindParcelManifested: a parcel a
+// carrier or shop announced (or announced again with new details), with
+// the destination the hub decided. Receiver's phone in full: the hub
+// needs it for the arrival SMS; it is never logged.
+type ParcelManifested struct {
+	Waybill       string `json:"waybill"`
+	Carrier       string `json:"carrier"`
+	ReceiverName  string `json:"receiver_name,omitempty"`
+	ReceiverPhone string `json:"receiver_phone"`
+	Address       string `json:"address,omitempty"`
+	WeightGrams   int    `json:"weight_g,omitempty"`
+	ValueFen      int    `json:"value_fen,omitempty"`
+	SenderName    string `json:"sender_name,omitempty"`
+	SenderPhone   string `json:"sender_phone,omitempty"`
+	Source        string `json:"source"`            // API client id, or "file:<name>"
+	Station       string `json:"station,omitempty"` // destination station node id, "" when unresolved
+	Trip          string `json:"trip,omitempty"`    // planned trip, when one was known
+	Reason        string `json:"reason"`            // DestVillage, DestPhone or DestUnresolved
+	Detail        string `json:"detail,omitempty"`  // what matched, or why nothing did
+}
+
+// ParcelDestination is the payload of KindParcelDestination.
+type ParcelDestination struct {
+	Waybill string `json:"waybill"`
+	Station string `json:"station"`
+	Reason  string `json:"reason"` // DestManual
+	Note    string `json:"note,omitempty"`
+}
+
+// CarrierEvent is the payload of KindCarrierEvent: what a carrier's own
+// network says happened to a parcel (collected from the sender, left a
+// depot, ...). It joins the timeline; statuses come from the county's own
+// facts.
+type CarrierEvent struct {
+	Waybill  string `json:"waybill"`
+	Carrier  string `json:"carrier"`
+	Code     string `json:"code"` // the carrier's event code, e.g. "collected", "departed", "arrived"
+	Text     string `json:"text,omitempty"`
+	Location string `json:"location,omitempty"`
+	AtMs     int64  `json:"at_ms"` // when it happened, by the carrier's clock
 }

@@ -25,6 +25,9 @@ var allKinds = []syncproto.EventKind{
 	syncproto.KindTripDeparted,
 	syncproto.KindParcelCollected,
 	syncproto.KindParcelsHandedOver,
+	syncproto.KindParcelManifested,
+	syncproto.KindParcelDestination,
+	syncproto.KindCarrierEvent,
 }
 
 func TestEventKindNamesAreStable(t *testing.T) {
@@ -45,6 +48,9 @@ func TestEventKindNamesAreStable(t *testing.T) {
 		syncproto.KindTripDeparted:      "trip.departed",
 		syncproto.KindParcelCollected:   "parcel.collected",
 		syncproto.KindParcelsHandedOver: "parcel.handed_over",
+		syncproto.KindParcelManifested:  "parcel.manifested",
+		syncproto.KindParcelDestination: "parcel.destination",
+		syncproto.KindCarrierEvent:      "parcel.carrier_event",
 	}
 	assert.Len(t, want, len(allKinds))
 	for _, k := range allKinds {
@@ -60,6 +66,13 @@ func TestEventKindsKnown(t *testing.T) {
 	}
 	for _, k := range []syncproto.EventKind{"", "parcel", "parcel.inbound ", "PARCEL.INBOUND", "parcel.deleted", "parcel.relocated"} {
 		assert.False(t, k.Known(), "%q", k)
+	}
+}
+
+func TestHubOnly(t *testing.T) {
+	for _, k := range allKinds {
+		want := k == syncproto.KindParcelManifested || k == syncproto.KindParcelDestination || k == syncproto.KindCarrierEvent
+		assert.Equal(t, want, k.HubOnly(), k)
 	}
 }
 
