@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -242,46 +243,57 @@ type pick struct {
 //
 // A carrier's deliveries go in the order they were queued: its oldest due
 // delivery is picked, unless an older one holds the line (it failed as if
-// the receiver were down, and its retry is not due yet).
+// the receiver were down, and its retry is not due yet). Every read goes
+// through the small partial indexes of the queue, so a poll costs a few
+// index lookups per carrier however long the queue or the history.
 func (d *Dispatcher) due(ctx context.Context, n int, skip func(carrier string) bool) ([]pick, time.Duration, error) {
 	now := d.now().UnixMilli()
 	db := d.st.DB()
-	holders := map[string]int64{}
-	err := eachRow(ctx, db, `SELECT carrier, MIN(id) FROM webhook_deliveries
-		WHERE status IN ('pending', 'failed') AND holds_line = 1 AND next_attempt_ms > ?
-		GROUP BY carrier`, []any{now}, func(r *sql.Rows) error {
-		var p pick
-		if err := r.Scan(&p.carrier, &p.id); err != nil {
+	var carriers []string
+	err := eachRow(ctx, db, `WITH RECURSIVE queued(carrier) AS (
+			SELECT MIN(carrier) FROM webhook_deliveries INDEXED BY webhook_deliveries_queue
+			WHERE status IN ('pending', 'failed')
+			UNION ALL
+			SELECT (SELECT MIN(carrier) FROM webhook_deliveries INDEXED BY webhook_deliveries_queue
+				WHERE status IN ('pending', 'failed') AND carrier > queued.carrier)
+			FROM queued WHERE queued.carrier IS NOT NULL
+		)
+		SELECT carrier FROM queued WHERE carrier IS NOT NULL`, nil, func(r *sql.Rows) error {
+		var c string
+		if err := r.Scan(&c); err != nil {
 			return err
 		}
-		holders[p.carrier] = p.id
+		carriers = append(carriers, c)
 		return nil
 	})
 	if err != nil {
 		return nil, 0, err
 	}
 	var picks []pick
-	err = eachRow(ctx, db, `SELECT carrier, MIN(id) FROM webhook_deliveries
-		WHERE status IN ('pending', 'failed') AND next_attempt_ms <= ?
-		GROUP BY carrier`, []any{now}, func(r *sql.Rows) error {
+	for _, c := range carriers {
+		if skip(c) {
+			continue
+		}
+		// The carrier's first delivery that is due or holds the line.
 		var p pick
-		if err := r.Scan(&p.carrier, &p.id); err != nil {
-			return err
+		var next int64
+		err := db.QueryRowContext(ctx, `SELECT id, next_attempt_ms FROM webhook_deliveries INDEXED BY webhook_deliveries_queue
+			WHERE status IN ('pending', 'failed') AND carrier = ? AND (next_attempt_ms <= ? OR holds_line = 1)
+			ORDER BY id LIMIT 1`, c, now).Scan(&p.id, &next)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && next > now {
+			continue // nothing due, or the line is held
 		}
-		if h, held := holders[p.carrier]; (held && h < p.id) || skip(p.carrier) {
-			return nil
+		if err != nil {
+			return nil, 0, fmt.Errorf("read queue: %w", err)
 		}
+		p.carrier = c
 		picks = append(picks, p)
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
 	}
-	slices.SortFunc(picks, func(a, b pick) int { return int(a.id - b.id) })
+	slices.SortFunc(picks, func(a, b pick) int { return cmp.Compare(a.id, b.id) })
 	picks = picks[:min(n, len(picks))]
 
 	var next sql.NullInt64
-	err = db.QueryRowContext(ctx, `SELECT MIN(next_attempt_ms) FROM webhook_deliveries
+	err = db.QueryRowContext(ctx, `SELECT MIN(next_attempt_ms) FROM webhook_deliveries INDEXED BY webhook_deliveries_due
 		WHERE status IN ('pending', 'failed') AND next_attempt_ms > ?`, now).Scan(&next)
 	if err != nil {
 		return picks, 0, fmt.Errorf("read next due: %w", err)

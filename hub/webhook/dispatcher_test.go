@@ -15,6 +15,7 @@ import (
 )
 
 func TestDeliverSigned(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{Version: "1.2.3"})
 	rc := newReceiver(t, e, "s3cret", nil)
 	e.ep.set("ZTO", rc.URL+"/hooks?token=abc", "s3cret")
@@ -46,6 +47,7 @@ func TestDeliverSigned(t *testing.T) {
 }
 
 func TestRetryAfterServerErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	rc := newReceiver(t, e, "s3cret", answers(500, 500, 200))
 	e.ep.set("YTO", rc.URL, "s3cret")
@@ -80,6 +82,7 @@ func TestRetryAfterServerErrors(t *testing.T) {
 }
 
 func TestTimeoutThenRecovers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{Timeout: 100 * time.Millisecond})
 	rc := newReceiver(t, e, "s3cret", answers(hang, 200))
 	e.ep.set("STO", rc.URL, "s3cret")
@@ -95,6 +98,7 @@ func TestTimeoutThenRecovers(t *testing.T) {
 }
 
 func TestConnectionRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	rc := newReceiver(t, e, "s3cret", nil)
 	url := rc.URL
@@ -108,6 +112,7 @@ func TestConnectionRefused(t *testing.T) {
 }
 
 func TestGoneIsDead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	rc := newReceiver(t, e, "s3cret", answers(http.StatusGone))
 	e.ep.set("SF", rc.URL, "s3cret")
@@ -124,6 +129,7 @@ func TestGoneIsDead(t *testing.T) {
 }
 
 func TestGiveUpAfterWindow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	rc := newReceiver(t, e, "s3cret", func(received) int { return http.StatusBadGateway })
 	e.ep.set("YD", rc.URL, "s3cret")
@@ -153,6 +159,7 @@ func TestGiveUpAfterWindow(t *testing.T) {
 }
 
 func TestPerCarrierOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{Concurrency: 4})
 	// ZTO's receiver is down for its first request: the others wait behind
 	// the failed one, then all go in order.
@@ -187,6 +194,7 @@ func TestPerCarrierOrder(t *testing.T) {
 }
 
 func TestRejectedEventDoesNotHoldTheLine(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	rc := newReceiver(t, e, "s3cret", func(r received) int {
 		if r.id == "problem/P0/op1" {
@@ -205,6 +213,7 @@ func TestRejectedEventDoesNotHoldTheLine(t *testing.T) {
 }
 
 func TestEnqueueOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	rc := newReceiver(t, e, "s3cret", nil)
 	e.ep.set("EMS", rc.URL, "s3cret")
@@ -237,6 +246,7 @@ func TestEnqueueOnce(t *testing.T) {
 }
 
 func TestEnqueueInvalid(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.ep.set("ZTO", "http://127.0.0.1:1/", "s")
 	good := ev("ZTO", "at_station", "W1")
@@ -270,6 +280,7 @@ func TestEnqueueInvalid(t *testing.T) {
 }
 
 func TestEndpointChangedAndRemoved(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	old := newReceiver(t, e, "old", func(received) int { return http.StatusInternalServerError })
 	moved := newReceiver(t, e, "new", nil)
@@ -304,6 +315,7 @@ func TestEndpointChangedAndRemoved(t *testing.T) {
 }
 
 func TestRestartLosesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	rc := newReceiver(t, e, "s3cret", func(r received) int {
 		if r.n == 3 {
@@ -337,6 +349,7 @@ func TestRestartLosesNothing(t *testing.T) {
 }
 
 func TestCrashedAttemptIsRetried(t *testing.T) {
+	t.Parallel()
 	// A process killed mid-attempt recorded nothing: the delivery is as it
 	// was before the attempt, and the next process sends it.
 	e := newEnv(t, Options{})
@@ -350,6 +363,7 @@ func TestCrashedAttemptIsRetried(t *testing.T) {
 }
 
 func TestReplay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	rc := newReceiver(t, e, "s3cret", answers(200, http.StatusGone))
 	e.ep.set("ZTO", rc.URL, "s3cret")
@@ -385,6 +399,7 @@ func TestReplay(t *testing.T) {
 }
 
 func TestReplayedWindowCountsFromReplay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{RetryWindow: time.Hour, RetryBase: time.Minute})
 	rc := newReceiver(t, e, "s3cret", func(received) int { return 500 })
 	e.ep.set("ZTO", rc.URL, "s3cret")
@@ -403,6 +418,7 @@ func TestReplayedWindowCountsFromReplay(t *testing.T) {
 }
 
 func TestRunTwice(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Options{})
 	e.start()
 	e.waitFor("running", e.d.running.Load)
@@ -410,6 +426,7 @@ func TestRunTwice(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	for n := 1; n <= 12; n++ {
 		ceiling := min(30*time.Second<<(n-1), time.Hour)
 		for range 50 {

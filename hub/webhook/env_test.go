@@ -74,7 +74,7 @@ func (e *endpoints) remove(carrier string) {
 
 // env is a hub store in a temporary folder with a dispatcher over it.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	dir   string
 	clock *clock
@@ -85,7 +85,7 @@ type env struct {
 	stop  func() // stops the running dispatcher; nil when none runs
 }
 
-func newEnv(t *testing.T, o Options) *env {
+func newEnv(t testing.TB, o Options) *env {
 	t.Helper()
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -135,12 +135,28 @@ func (d *Dispatcher) List(ctx context.Context, f Filter) ([]Delivery, error) {
 		limit = 50
 	}
 	limit = min(limit, 500)
-	q := "SELECT " + deliveryColumns + " FROM webhook_deliveries"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	page := func(where []string) string {
+		q := "SELECT " + deliveryColumns + " FROM webhook_deliveries"
+		if len(where) > 0 {
+			q += " WHERE " + strings.Join(where, " AND ")
+		}
+		return q + " ORDER BY id DESC LIMIT ?"
 	}
-	q += " ORDER BY id DESC LIMIT ?"
-	rows, err := d.st.DB().QueryContext(ctx, q, append(args, limit)...)
+	q := page(where)
+	args = append(args, limit)
+	if f.Carrier != "" && f.Status == "" && f.Waybill == "" {
+		// A page of each status through the (carrier, status, id) index,
+		// merged: no sort of all the carrier's deliveries.
+		var parts []string
+		var all []any
+		for _, st := range Statuses {
+			parts = append(parts, "SELECT * FROM ("+page(append(where, "status = '"+string(st)+"'"))+")")
+			all = append(all, args...)
+		}
+		q = "SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") ORDER BY id DESC LIMIT ?"
+		args = append(all, limit)
+	}
+	rows, err := d.st.DB().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
@@ -300,3 +316,58 @@ func (d *Dispatcher) Stats(ctx context.Context) (Stats, error) {
 
 // msTime is a stored time in milliseconds since 1970, in UTC.
 func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// pruneBatch is how many deliveries one Prune transaction deletes, so the
+// merge never waits long for the writer.
+const pruneBatch = 500
+
+// Prune deletes the delivered and dead deliveries, with their attempts,
+// whose current series began before cutoff, and returns how many. The hub
+// calls it now and then with its retention (e.g. 30 days ago): bodies and
+// logs are kept only as long as they are useful. Queued deliveries are
+// never pruned.
+func (d *Dispatcher) Prune(ctx context.Context, cutoff time.Time) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := d.st.Write(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT id FROM webhook_deliveries
+				WHERE status IN ('delivered', 'dead') AND series_ms < ? LIMIT ?`, cutoff.UnixMilli(), pruneBatch)
+			if err != nil {
+				return fmt.Errorf("find deliveries to prune: %w", err)
+			}
+			var ids []any
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return fmt.Errorf("find deliveries to prune: %w", err)
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("find deliveries to prune: %w", err)
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
+			if _, err := tx.ExecContext(ctx, "DELETE FROM webhook_attempts WHERE delivery_id IN "+in, ids...); err != nil {
+				return fmt.Errorf("prune attempts: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM webhook_deliveries WHERE id IN "+in, ids...); err != nil {
+				return fmt.Errorf("prune deliveries: %w", err)
+			}
+			n = len(ids)
+			return nil
+		})
+		total += n
+		if err != nil || n < pruneBatch {
+			if total > 0 {
+				d.log.Info("webhook deliveries pruned", "deleted", total, "before", cutoff.UTC().Format(time.RFC3339))
+			}
+			return total, err
+		}
+	}
+}

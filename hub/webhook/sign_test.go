@@ -11,6 +11,7 @@ import (
 )
 
 func TestSign(t *testing.T) {
+	t.Parallel()
 	// A fixed vector, for integrators checking their own implementation:
 	// HMAC-SHA256("whsec_test", "1773478800." + body), checked with
 	// openssl dgst -sha256 -hmac whsec_test.
@@ -20,6 +21,7 @@ func TestSign(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	body := []byte(`{"id":"e1","type":"picked_up","created_at":"2026-03-14T09:00:00.000Z","data":{"waybill":"W1"}}`)
 	signed := func(secret string, at time.Time, b []byte) http.Header {
 		h := http.Header{}
