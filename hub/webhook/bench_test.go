@@ -2,8 +2,8 @@ package webhook
 
 import (
 	"database/sql"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/require"

@@ -239,10 +239,14 @@ func TestEnqueueOnce(t *testing.T) {
 	e.start()
 	e.waitStatus(list[0].ID, StatusDelivered, 1)
 	e.enqueue(a) // even after delivery
-	e.d.Notify()
-	assert.Len(t, rc.requests(), 1)
 	d, _ := e.get(list[0].ID)
+	assert.Equal(t, StatusDelivered, d.Status, "not queued again")
+	assert.Equal(t, 1, d.Attempts)
 	assert.NotContains(t, string(d.Body), "other")
+	list, err = e.d.List(e.ctx, Filter{})
+	require.NoError(t, err)
+	assert.Len(t, list, 1)
+	assert.Len(t, rc.requests(), 1)
 }
 
 func TestEnqueueInvalid(t *testing.T) {
