@@ -24,11 +24,13 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +52,24 @@ type Options struct {
 	// Log receives warnings (skewed clocks, quarantined ops); discarded
 	// when nil.
 	Log *slog.Logger
+	// Outbox, when set, takes the events carriers are told of (webhooks)
+	// in the projection's transaction.
+	Outbox Outbox
+}
+
+// Outbox takes events for carriers in the projection's transaction: an
+// event is queued if and only if the fact that caused it is projected.
+type Outbox interface {
+	Enqueue(ctx context.Context, tx *sql.Tx, ev OutboxEvent) error
+}
+
+// OutboxEvent is a parcel event for its carrier. ID is stable (the kind,
+// the waybill and the op that caused it), so projecting again never
+// queues it twice. Data holds no full phone or ID number.
+type OutboxEvent struct {
+	ID, Carrier, Kind, Waybill string
+	At                         time.Time
+	Data                       map[string]any
 }
 
 // Stats are a Merger's counters since it started.
@@ -109,6 +129,10 @@ type Merger struct {
 
 	proj projection
 
+	centreMu  sync.Mutex
+	centreIDs []string
+	centreAt  time.Time
+
 	// beforeCommit, when set by a test, runs just before each commit; an
 	// error aborts the transaction.
 	beforeCommit func() error
@@ -116,6 +140,7 @@ type Merger struct {
 
 type request struct {
 	node, inc string
+	local     bool // facts of the hub's own (Record)
 	ops       []prepared
 	done      chan response
 }
@@ -146,9 +171,12 @@ const (
 	qInsDead    = `INSERT INTO dead_letters (node, incarnation, seq, kind, payload, hash, code, reason, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qUpdNode    = `UPDATE nodes SET last_contact_ms = ?, last_op_hlc = max(last_op_hlc, ?), future_ops = future_ops + ? WHERE node_id = ?`
 	qUpdHWM     = "UPDATE hub SET hlc_hwm = max(hlc_hwm, ?) WHERE id = 1"
-	qSelParcel  = `SELECT carrier, status, node, receiver_name, receiver_phone, code, (SELECT node || '/' || incarnation || '/' || seq FROM ops_by_node WHERE hub_seq = last_op) FROM parcels WHERE waybill = ? AND direction = ?`
-	qUpsParcel  = `INSERT INTO parcels (waybill, direction, carrier, status, node, receiver_name, receiver_phone, code, updated_hlc, updated_ms, last_op) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (waybill, direction) DO UPDATE SET carrier = excluded.carrier, status = excluded.status, node = excluded.node, receiver_name = excluded.receiver_name, receiver_phone = excluded.receiver_phone, code = excluded.code, updated_hlc = excluded.updated_hlc, updated_ms = excluded.updated_ms, last_op = excluded.last_op`
-	qInsParcel  = `INSERT INTO parcels (waybill, direction, carrier, status, node, receiver_name, receiver_phone, code, updated_hlc, updated_ms, last_op) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (waybill, direction) DO NOTHING`
+	qSelParcel  = `SELECT carrier, status, node, receiver_name, receiver_phone, code, dest, dest_reason, dest_detail, trip, address, weight_g, value_fen, sender_name, source, created_ms, (SELECT node || '/' || incarnation || '/' || seq FROM ops_by_node WHERE hub_seq = last_op) FROM parcels WHERE waybill = ? AND direction = ?`
+	qUpsParcel  = `INSERT INTO parcels (waybill, direction, carrier, status, node, receiver_name, receiver_phone, code, updated_hlc, updated_ms, last_op, dest, dest_reason, dest_detail, trip, address, weight_g, value_fen, sender_name, source, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (waybill, direction) DO UPDATE SET carrier = excluded.carrier, status = excluded.status, node = excluded.node, receiver_name = excluded.receiver_name, receiver_phone = excluded.receiver_phone, code = excluded.code, updated_hlc = excluded.updated_hlc, updated_ms = excluded.updated_ms, last_op = excluded.last_op, dest = excluded.dest, dest_reason = excluded.dest_reason, dest_detail = excluded.dest_detail, trip = excluded.trip, address = excluded.address, weight_g = excluded.weight_g, value_fen = excluded.value_fen, sender_name = excluded.sender_name, source = excluded.source`
+	qInsParcel  = `INSERT INTO parcels (waybill, direction, carrier, status, node, receiver_name, receiver_phone, code, updated_hlc, updated_ms, last_op, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (waybill, direction) DO NOTHING`
+	// An inbound scan of a parcel on its way to that station: one UPDATE.
+	qStepArrived = `UPDATE parcels SET status = 'at_station', node = ?, code = ?, updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND status IN ('manifested', 'at_centre', 'sorted', 'loaded', 'in_transit') AND (dest = '' OR dest = ?)`
+	qInsChange   = `INSERT INTO changes (seq, node, type, payload, created_ms) VALUES (?, ?, ?, ?, ?)`
 	// The fast paths of facts at the node holding an inbound parcel, in a
 	// status its rules allow the fact after (see allowedAfter).
 	qStepPickedUp  = `UPDATE parcels SET status = 'picked_up', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND node = ? AND status = 'at_station'`
@@ -164,7 +192,7 @@ const (
 )
 
 var queries = []string{qSelNode, qSelCursor, qInsCursor, qUpdCursor, qSelOpHash, qSelOpRange, qInsQuar, qInsDead, qUpdNode, qUpdHWM,
-	qSelParcel, qUpsParcel, qInsParcel, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
+	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
 
 // New starts a merger on st: the hub's clock resumes from its persisted
 // high-water mark and the writer goroutine starts. Close stops it.
@@ -296,6 +324,86 @@ func (m *Merger) Apply(ctx context.Context, node string, b syncproto.Batch) (syn
 	}
 }
 
+// Fact is a fact the hub records itself: a manifest, a destination, a
+// carrier's event (kinds for which HubOnly is true).
+type Fact struct {
+	Kind    syncproto.EventKind
+	Actor   string // who: an API client, "file:<name>", a dispatcher
+	Payload any
+}
+
+// Record makes the hub's own facts durable, in order, in one transaction
+// (all or none), as ops of node syncproto.HubNode; the projector then
+// applies them like any other op. Flush waits for that.
+func (m *Merger) Record(ctx context.Context, facts []Fact) error {
+	ops := make([]prepared, len(facts))
+	for i, f := range facts {
+		if !f.Kind.HubOnly() {
+			return fmt.Errorf("merge: the hub does not record %s", f.Kind)
+		}
+		body, err := json.Marshal(f.Payload)
+		if err != nil {
+			return fmt.Errorf("merge: encode %s: %w", f.Kind, err)
+		}
+		p := &ops[i]
+		p.op = syncproto.Op{V: syncproto.EnvelopeVersion, Node: syncproto.HubNode, Incarnation: hubIncarnation, Actor: f.Actor,
+			Kind: f.Kind, Payload: body}
+		var bad *syncproto.Error
+		if p.payload, bad = decode(&p.op); bad != nil {
+			return fmt.Errorf("merge: %s", bad.Msg)
+		}
+	}
+	r := &request{local: true, ops: ops, done: make(chan response, 1)}
+	select {
+	case m.queue <- r:
+	case <-m.stop:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case resp := <-r.done:
+		return resp.err
+	case <-m.done:
+		select {
+		case resp := <-r.done:
+			return resp.err
+		default:
+			return ErrClosed
+		}
+	}
+}
+
+// hubIncarnation names the stream of the hub's own facts in their hashes.
+const hubIncarnation = "hub"
+
+// recordLocal writes the hub's own facts as ops of stream 0, which has no
+// cursor: their seqs follow the stream's last.
+func (w *writer) recordLocal(r *request) error {
+	var last uint64
+	if err := w.tx.QueryRowContext(w.ctx, "SELECT coalesce(max(seq), 0) FROM ops WHERE stream = 0").Scan(&last); err != nil {
+		return err
+	}
+	for i := range r.ops {
+		op := &r.ops[i].op
+		op.Seq, op.HLC = last+1+uint64(i), w.m.clock.Now()
+		op.Hash = op.ComputeHash()
+	}
+	hubSeqs, err := w.insertOps(0, r.ops)
+	if err != nil {
+		return err
+	}
+	for i := range r.ops {
+		if hubSeqs[i] == 0 {
+			return fmt.Errorf("merge: hub fact %d already held", r.ops[i].op.Seq)
+		}
+		w.lastHubSeq = max(w.lastHubSeq, hubSeqs[i])
+		w.handOver = append(w.handOver, projected{hubSeq: hubSeqs[i], p: r.ops[i]})
+	}
+	w.c.applied += int64(len(r.ops))
+	return nil
+}
+
 func badBatch(format string, args ...any) error {
 	return &syncproto.Error{Code: syncproto.CodeBadBatch, Msg: fmt.Sprintf(format, args...)}
 }
@@ -341,6 +449,10 @@ func (m *Merger) prepare(node string, b syncproto.Batch) ([]prepared, error) {
 			continue
 		}
 		p.op = convert(op)
+		if op.Kind.HubOnly() {
+			p.dead = &syncproto.Error{Code: syncproto.CodeWrongNode, Msg: fmt.Sprintf("only the hub records %s", op.Kind)}
+			continue
+		}
 		p.payload, p.dead = decode(&p.op)
 		if p.dead != nil {
 			continue
@@ -419,6 +531,14 @@ func (m *Merger) commit(group []*request) {
 			total = counts{}
 			for i, r := range group {
 				w.c = counts{}
+				if r.local {
+					if err := w.recordLocal(r); err != nil {
+						failed = i
+						return err
+					}
+					total.add(w.c)
+					continue
+				}
 				res, err := w.applyBatch(r)
 				var refused *refusal
 				switch {
@@ -602,6 +722,9 @@ type writer struct {
 	// handOver its applied ops, for the projector.
 	lastHubSeq int64
 	handOver   []projected
+	// nextChange is the seq of the next downstream change, 0 until the
+	// first.
+	nextChange uint64
 }
 
 // stmt returns the prepared statement q bound to this transaction.

@@ -1,21 +1,35 @@
 package merge
 
 import (
+	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"cunyou/syncproto"
 )
 
-// Parcel statuses the projection derives (DESIGN §2).
+// Parcel statuses the projection derives (DESIGN §2). Inbound: manifested
+// → at_centre (no destination yet) or sorted → loaded → in_transit →
+// at_station → picked_up, or problem, returning → returned. Outbound:
+// accepted → collected → handed_over.
 const (
-	StatusAtStation = "at_station"
-	StatusPickedUp  = "picked_up"
-	StatusAccepted  = "accepted"
-	StatusProblem   = "problem"
-	StatusReturning = "returning"
+	StatusManifested = "manifested"
+	StatusAtCentre   = "at_centre"
+	StatusSorted     = "sorted"
+	StatusLoaded     = "loaded"
+	StatusInTransit  = "in_transit"
+	StatusAtStation  = "at_station"
+	StatusPickedUp   = "picked_up"
+	StatusProblem    = "problem"
+	StatusReturning  = "returning"
+	StatusReturned   = "returned"
+	StatusAccepted   = "accepted"
+	StatusCollected  = "collected"
+	StatusHandedOver = "handed_over"
 )
 
 // The hub's fixed rules when facts meet (DESIGN §2: keep both, derive a
@@ -24,22 +38,31 @@ const (
 //  1. Every applied fact goes into the parcel's timeline, whatever else.
 //  2. picked_up is final: once a villager has the parcel, no later fact of
 //     another kind changes its status or where it is.
-//  3. Otherwise the fact the hub received last decides the status and the
-//     node holding the parcel (the hub's receipt order is the authority,
-//     not node clocks).
-//  4. An exception is raised when a fact comes from another node than the
-//     one holding the parcel, or when the node's own rules could not have
-//     produced it after the parcel's current status (a pickup of a parcel
-//     never scanned in, a second pickup, an inbound after pickup).
+//  3. Otherwise the fact the hub received last decides the status and who
+//     holds the parcel (the hub's receipt order is the authority, not node
+//     clocks).
+//  4. An exception is raised when a station's fact is about a parcel
+//     another station holds, when a parcel arrives at another station than
+//     its destination or is sorted at the centre to another one, and when
+//     the rules of the network could not have produced the fact after the
+//     parcel's current status (a pickup of a parcel never scanned in, a
+//     second pickup, an inbound after pickup).
+//  5. The hub's own facts (a manifest announced again, a destination
+//     changed, a carrier's event) never move a parcel: a manifest changes
+//     its details and, until the parcel is at a station, its destination.
 
-// allowedAfter mirrors the edge's transition rules: may ev follow status
-// cur ("" when the hub has no row) at the same node?
+// onTheWay are the inbound statuses before a station has the parcel.
+var onTheWay = map[string]bool{"": true, StatusManifested: true, StatusAtCentre: true, StatusSorted: true, StatusLoaded: true,
+	StatusInTransit: true}
+
+// allowedAfter: may fact ev follow status cur ("" when the hub has no
+// row)? Station facts are also checked for the node holding the parcel.
 func allowedAfter(cur string, ev syncproto.EventKind) bool {
 	switch ev {
 	case syncproto.KindParcelInbound:
 		// A re-scan at the same station (a restored PC scanning its
 		// shelves again) is no contradiction; only a pickup is final.
-		return cur != StatusPickedUp
+		return cur != StatusPickedUp && cur != StatusReturned
 	case syncproto.KindParcelAccepted:
 		return cur == "" || cur == StatusAccepted
 	case syncproto.KindParcelsPickedUp:
@@ -50,9 +73,22 @@ func allowedAfter(cur string, ev syncproto.EventKind) bool {
 		return cur == StatusAtStation || cur == StatusProblem
 	case syncproto.KindStocktake: // a relocation
 		return cur == StatusAtStation || cur == StatusProblem
+	case syncproto.KindParcelAtCentre:
+		return onTheWay[cur] || cur == StatusReturning
+	case syncproto.KindParcelLoaded:
+		return cur == StatusAtCentre || cur == StatusSorted || cur == StatusLoaded
+	case syncproto.KindTripDeparted:
+		return cur == StatusLoaded || cur == StatusInTransit
+	case syncproto.KindParcelCollected:
+		return cur == StatusAccepted || cur == StatusCollected || cur == StatusReturning || cur == StatusProblem
+	case syncproto.KindParcelsHandedOver:
+		return cur == StatusCollected || cur == StatusReturning
 	}
 	return false
 }
+
+// atStation are the statuses in which a station holds a parcel.
+var atStation = map[string]bool{StatusAtStation: true, StatusProblem: true, StatusReturning: true, StatusAccepted: true}
 
 // parcelRow is a row of parcels.
 type parcelRow struct {
@@ -60,13 +96,19 @@ type parcelRow struct {
 	carrier, status, node       string
 	receiverName, receiverPhone string
 	code                        string
+	dest, destReason, destWhy   string
+	trip, address, senderName   string
+	source                      string
+	weightG, valueFen           int
+	createdMs                   int64
 	lastOp                      string // node/inc/seq of the op that last changed it
 }
 
 func (w *writer) parcel(waybill, direction string) (parcelRow, error) {
 	var r parcelRow
 	err := w.stmt(qSelParcel).QueryRowContext(w.ctx, waybill, direction).Scan(&r.carrier, &r.status, &r.node,
-		&r.receiverName, &r.receiverPhone, &r.code, &r.lastOp)
+		&r.receiverName, &r.receiverPhone, &r.code, &r.dest, &r.destReason, &r.destWhy, &r.trip, &r.address, &r.weightG,
+		&r.valueFen, &r.senderName, &r.source, &r.createdMs, &r.lastOp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, nil
 	}
@@ -88,26 +130,53 @@ func (w *writer) parcelEither(waybill string) (parcelRow, string, error) {
 	return r, "in", nil
 }
 
+// parcelOut finds a waybill outbound first, then inbound.
+func (w *writer) parcelOut(waybill string) (parcelRow, string, error) {
+	r, err := w.parcel(waybill, "out")
+	if err != nil || r.found {
+		return r, "out", err
+	}
+	in, err := w.parcel(waybill, "in")
+	if err != nil || in.found {
+		return in, "in", err
+	}
+	return r, "out", nil
+}
+
 func opRef(node, inc string, seq uint64) string { return fmt.Sprintf("%s/%s/%d", node, inc, seq) }
 
+// stationFact: facts made at a station, checked against who holds the
+// parcel.
+func stationFact(k syncproto.EventKind) bool {
+	switch k {
+	case syncproto.KindParcelInbound, syncproto.KindParcelsPickedUp, syncproto.KindParcelAccepted, syncproto.KindParcelProblem,
+		syncproto.KindParcelsReturned, syncproto.KindStocktake:
+		return true
+	}
+	return false
+}
+
 // fact applies one fact about a parcel: timeline, rules, exception, row.
-// status is the status the fact leads to ("" keeps the current one);
-// update, if set, fills the row's other fields.
-func (w *writer) fact(op *syncproto.Op, waybill, direction string, cur parcelRow, status, detail string, update func(*parcelRow)) error {
-	ctx := w.ctx
+// status is the status the fact leads to ("" keeps the current one), at
+// holder (the node holding the parcel after the fact); update, if set,
+// fills the row's other fields.
+func (w *writer) fact(op *syncproto.Op, waybill, direction string, cur parcelRow, status, holder, detail string, update func(*parcelRow)) error {
 	if err := w.timeline(waybill, direction, detail); err != nil {
 		return err
 	}
 	var reason string
 	switch {
-	case cur.found && cur.node != op.Node:
+	case op.Kind.HubOnly(): // rule 5
+	case stationFact(op.Kind) && cur.found && cur.node != "" && cur.node != op.Node && (atStation[cur.status] || cur.status == StatusPickedUp):
 		reason = fmt.Sprintf("%s at %s while the hub has it %s at %s", op.Kind, op.Node, cur.status, cur.node)
-	case !allowedAfter(cur.status, op.Kind):
+	case !op.Kind.HubOnly() && !allowedAfter(cur.status, op.Kind):
 		if cur.found {
 			reason = fmt.Sprintf("%s at %s after %s", op.Kind, op.Node, cur.status)
 		} else {
 			reason = fmt.Sprintf("%s at %s of a parcel the hub has no record of", op.Kind, op.Node)
 		}
+	case op.Kind == syncproto.KindParcelInbound && cur.dest != "" && cur.dest != op.Node && onTheWay[cur.status]:
+		reason = fmt.Sprintf("arrived at %s, destined for %s (%s)", op.Node, cur.dest, cur.destReason)
 	}
 	if reason != "" {
 		refs := opRef(op.Node, op.Incarnation, op.Seq)
@@ -119,18 +188,27 @@ func (w *writer) fact(op *syncproto.Op, waybill, direction string, cur parcelRow
 		}
 	}
 	next := cur
-	if status != "" && cur.status != StatusPickedUp || status == StatusPickedUp {
-		next.status, next.node = status, op.Node
+	if status != "" && (cur.status != StatusPickedUp || status == StatusPickedUp) {
+		next.status, next.node = status, holder
 	}
 	if !cur.found && next.status == "" {
-		// A relocation of a parcel the hub never saw: no row to make.
+		// A relocation or an event of a parcel the hub never saw: no row
+		// to make.
 		return nil
+	}
+	if !cur.found {
+		next.createdMs = w.nowMs
 	}
 	if update != nil {
 		update(&next)
 	}
-	_, err := w.stmt(qUpsParcel).ExecContext(ctx, waybill, direction, next.carrier, next.status, next.node, next.receiverName,
-		next.receiverPhone, next.code, int64(op.HLC), w.nowMs, w.hubSeq)
+	return w.writeParcel(op, waybill, direction, next)
+}
+
+func (w *writer) writeParcel(op *syncproto.Op, waybill, direction string, r parcelRow) error {
+	_, err := w.stmt(qUpsParcel).ExecContext(w.ctx, waybill, direction, r.carrier, r.status, r.node, r.receiverName,
+		r.receiverPhone, r.code, int64(op.HLC), w.nowMs, w.hubSeq, r.dest, r.destReason, r.destWhy, r.trip, r.address,
+		r.weightG, r.valueFen, r.senderName, r.source, r.createdMs)
 	return err
 }
 
@@ -138,7 +216,7 @@ func (w *writer) fact(op *syncproto.Op, waybill, direction string, cur parcelRow
 // INSERT, which does nothing when the hub has a row already.
 func (w *writer) insertParcel(op *syncproto.Op, waybill, direction string, r parcelRow, detail string) (bool, error) {
 	res, err := w.stmt(qInsParcel).ExecContext(w.ctx, waybill, direction, r.carrier, r.status, op.Node, r.receiverName,
-		r.receiverPhone, r.code, int64(op.HLC), w.nowMs, w.hubSeq)
+		r.receiverPhone, r.code, int64(op.HLC), w.nowMs, w.hubSeq, w.nowMs)
 	if err != nil {
 		return false, err
 	}
@@ -182,6 +260,76 @@ func (w *writer) nodeFact(op *syncproto.Op, detail string) error {
 	return w.timeline("", "", detail)
 }
 
+// change queues a downstream change for node in the projection's
+// transaction. Seqs come from the clock, like store.AddChanges.
+func (w *writer) change(node string, typ syncproto.ChangeType, payload any) error {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	if w.nextChange == 0 {
+		var last uint64
+		if err := w.tx.QueryRowContext(w.ctx, "SELECT coalesce(max(seq), 0) FROM changes").Scan(&last); err != nil {
+			return err
+		}
+		w.nextChange = max(uint64(w.nowMs)<<16, last+1)
+	}
+	if _, err := w.stmt(qInsChange).ExecContext(w.ctx, w.nextChange, node, string(typ), body, w.nowMs); err != nil {
+		return err
+	}
+	w.nextChange++
+	return nil
+}
+
+// manifestTo tells the destination station and the centres of an inbound
+// parcel on its way: the station gets the manifest entry (the receiver,
+// for its scan-in), the centres the entry with the destination and trip.
+// A station that was the destination before is told the parcel is no
+// longer coming.
+func (w *writer) manifestTo(waybill string, r parcelRow, oldDest string) error {
+	entry := syncproto.ManifestEntry{Waybill: waybill, Carrier: r.carrier, ReceiverName: r.receiverName,
+		ReceiverPhone: r.receiverPhone, Address: r.address, WeightGrams: r.weightG}
+	if oldDest != "" && oldDest != r.dest {
+		if err := w.change(oldDest, syncproto.ChangeManifestCancel, syncproto.ManifestCancel{Waybill: waybill}); err != nil {
+			return err
+		}
+	}
+	if r.dest != "" && r.dest != oldDest || r.dest != "" && r.status == StatusManifested {
+		if err := w.change(r.dest, syncproto.ChangeManifest, entry); err != nil {
+			return err
+		}
+	}
+	if r.status != StatusManifested && r.status != StatusAtCentre && r.status != StatusSorted {
+		return nil // the centre is done with it
+	}
+	centres, err := w.m.centres(w.ctx)
+	if err != nil {
+		return err
+	}
+	entry.Station, entry.Trip = r.dest, r.trip
+	for _, c := range centres {
+		if err := w.change(c, syncproto.ChangeManifest, entry); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notify queues a webhook event for the parcel's carrier in the
+// projection's transaction, when the hub has an outbox.
+func (w *writer) notify(op *syncproto.Op, kind, waybill string, r parcelRow, data map[string]any) error {
+	if w.m.o.Outbox == nil || r.carrier == "" {
+		return nil
+	}
+	data["waybill"], data["carrier"] = waybill, r.carrier
+	return w.m.o.Outbox.Enqueue(w.ctx, w.tx, OutboxEvent{
+		ID:      kind + "/" + waybill + "/" + opRef(op.Node, op.Incarnation, op.Seq),
+		Carrier: r.carrier, Kind: kind, Waybill: waybill,
+		At:   op.HLC.Time(),
+		Data: data,
+	})
+}
+
 // project applies one op to the tracking index: the common case by a
 // fast path of one statement, anything else by the rules in fact. Details
 // in the timeline never hold a phone or ID number.
@@ -189,24 +337,7 @@ func (w *writer) project(p *prepared) error {
 	op := &p.op
 	switch v := p.payload.(type) {
 	case *syncproto.ParcelInbound:
-		detail := fmt.Sprintf("code %s shelf %d-%d", v.Code, v.Shelf, v.Layer)
-		row := parcelRow{carrier: v.Carrier, status: StatusAtStation, receiverName: v.ReceiverName, receiverPhone: v.ReceiverPhone, code: v.Code}
-		if ok, err := w.insertParcel(op, v.Waybill, "in", row, detail); ok || err != nil {
-			return err
-		}
-		cur, err := w.parcel(v.Waybill, "in")
-		if err != nil {
-			return err
-		}
-		return w.fact(op, v.Waybill, "in", cur, StatusAtStation, detail, func(r *parcelRow) {
-			if r.status != StatusAtStation || r.node != op.Node {
-				return // rule 2: a picked-up parcel keeps its row
-			}
-			r.carrier, r.code = v.Carrier, v.Code
-			if v.ReceiverPhone != "" {
-				r.receiverPhone, r.receiverName = v.ReceiverPhone, v.ReceiverName
-			}
-		})
+		return w.projectInbound(op, v)
 	case *syncproto.ParcelsPickedUp:
 		detail := "collector " + v.Collector.Kind
 		if v.Collector.IDLast4 != "" {
@@ -218,15 +349,23 @@ func (w *writer) project(p *prepared) error {
 		for _, wb := range v.Waybills {
 			if ok, err := w.step(op, qStepPickedUp, wb, detail); err != nil {
 				return err
-			} else if ok {
-				continue
+			} else if !ok {
+				cur, err := w.parcel(wb, "in")
+				if err != nil {
+					return err
+				}
+				if err := w.fact(op, wb, "in", cur, StatusPickedUp, op.Node, detail, nil); err != nil {
+					return err
+				}
 			}
-			cur, err := w.parcel(wb, "in")
-			if err != nil {
-				return err
-			}
-			if err := w.fact(op, wb, "in", cur, StatusPickedUp, detail, nil); err != nil {
-				return err
+			if w.m.o.Outbox != nil {
+				cur, err := w.parcel(wb, "in")
+				if err != nil {
+					return err
+				}
+				if err := w.notify(op, "picked_up", wb, cur, map[string]any{"station": op.Node, "collector": v.Collector.Kind}); err != nil {
+					return err
+				}
 			}
 		}
 	case *syncproto.ParcelAccepted:
@@ -239,7 +378,7 @@ func (w *writer) project(p *prepared) error {
 		if err != nil {
 			return err
 		}
-		return w.fact(op, v.Waybill, "out", cur, StatusAccepted, detail, func(r *parcelRow) {
+		return w.fact(op, v.Waybill, "out", cur, StatusAccepted, op.Node, detail, func(r *parcelRow) {
 			r.carrier = v.Carrier
 			r.receiverName, r.receiverPhone = v.Receiver.Name, v.Receiver.Phone
 		})
@@ -248,14 +387,24 @@ func (w *writer) project(p *prepared) error {
 		if v.Text != "" {
 			detail += ": " + v.Text
 		}
-		if ok, err := w.step(op, qStepProblem, v.Waybill, detail); ok || err != nil {
+		if ok, err := w.step(op, qStepProblem, v.Waybill, detail); err != nil {
 			return err
+		} else if !ok {
+			cur, dir, err := w.parcelEither(v.Waybill)
+			if err != nil {
+				return err
+			}
+			if err := w.fact(op, v.Waybill, dir, cur, StatusProblem, op.Node, detail, nil); err != nil {
+				return err
+			}
 		}
-		cur, dir, err := w.parcelEither(v.Waybill)
-		if err != nil {
-			return err
+		if w.m.o.Outbox != nil {
+			cur, _, err := w.parcelEither(v.Waybill)
+			if err != nil {
+				return err
+			}
+			return w.notify(op, "problem", v.Waybill, cur, map[string]any{"station": op.Node, "reason": v.Reason})
 		}
-		return w.fact(op, v.Waybill, dir, cur, StatusProblem, detail, nil)
 	case *syncproto.ParcelsReturned:
 		for _, wb := range v.Waybills {
 			if ok, err := w.step(op, qStepReturning, wb, v.Reason); err != nil {
@@ -267,7 +416,7 @@ func (w *writer) project(p *prepared) error {
 			if err != nil {
 				return err
 			}
-			if err := w.fact(op, wb, dir, cur, StatusReturning, v.Reason, nil); err != nil {
+			if err := w.fact(op, wb, dir, cur, StatusReturning, op.Node, v.Reason, nil); err != nil {
 				return err
 			}
 		}
@@ -288,7 +437,7 @@ func (w *writer) project(p *prepared) error {
 			if err != nil {
 				return err
 			}
-			if err := w.fact(op, r.Waybill, dir, cur, "", detail, nil); err != nil {
+			if err := w.fact(op, r.Waybill, dir, cur, "", cur.node, detail, nil); err != nil {
 				return err
 			}
 		}
@@ -310,8 +459,297 @@ func (w *writer) project(p *prepared) error {
 		return w.nodeFact(op, fmt.Sprintf("%d shelves", len(v.Shelves)))
 	case *syncproto.SettingsSet:
 		return w.nodeFact(op, fmt.Sprintf("overdue after %d days, return after %d days", v.OverdueDays, v.ReturnDays))
+	case *syncproto.ParcelAtCentre, *syncproto.ParcelLoaded, *syncproto.TripDeparted, *syncproto.ParcelCollected,
+		*syncproto.ParcelsHandedOver:
+		return w.projectCentre(op, p.payload)
+	case *syncproto.ParcelManifested, *syncproto.ParcelDestination, *syncproto.CarrierEvent:
+		return w.projectHub(op, p.payload)
 	default:
 		return fmt.Errorf("merge: no projection for %T", p.payload)
 	}
 	return nil
+}
+
+func (w *writer) projectInbound(op *syncproto.Op, v *syncproto.ParcelInbound) error {
+	detail := fmt.Sprintf("code %s shelf %d-%d", v.Code, v.Shelf, v.Layer)
+	row := parcelRow{carrier: v.Carrier, status: StatusAtStation, receiverName: v.ReceiverName, receiverPhone: v.ReceiverPhone, code: v.Code}
+	done, err := w.insertParcel(op, v.Waybill, "in", row, detail)
+	if err != nil {
+		return err
+	}
+	if !done {
+		// On its way here: one UPDATE.
+		res, err := w.stmt(qStepArrived).ExecContext(w.ctx, op.Node, v.Code, int64(op.HLC), w.nowMs, w.hubSeq, v.Waybill, op.Node)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			done = true
+			if err := w.timeline(v.Waybill, "in", detail); err != nil {
+				return err
+			}
+		}
+	}
+	if !done {
+		cur, err := w.parcel(v.Waybill, "in")
+		if err != nil {
+			return err
+		}
+		err = w.fact(op, v.Waybill, "in", cur, StatusAtStation, op.Node, detail, func(r *parcelRow) {
+			if r.status != StatusAtStation || r.node != op.Node {
+				return // rule 2: a picked-up parcel keeps its row
+			}
+			r.carrier, r.code = v.Carrier, v.Code
+			if v.ReceiverPhone != "" && (r.receiverPhone == "" || !v.Manifested) {
+				r.receiverPhone, r.receiverName = v.ReceiverPhone, v.ReceiverName
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if w.m.o.Outbox == nil {
+		return nil
+	}
+	cur, err := w.parcel(v.Waybill, "in")
+	if err != nil {
+		return err
+	}
+	return w.notify(op, "at_station", v.Waybill, cur, map[string]any{"station": op.Node})
+}
+
+// projectCentre applies the centre's facts.
+func (w *writer) projectCentre(op *syncproto.Op, payload any) error {
+	switch v := payload.(type) {
+	case *syncproto.ParcelAtCentre:
+		cur, err := w.parcel(v.Waybill, "in")
+		if err != nil {
+			return err
+		}
+		status, detail := StatusAtCentre, "scanned in, no destination yet"
+		if v.Station != "" {
+			status, detail = StatusSorted, "sorted to "+v.Station
+			if v.Trip != "" {
+				detail += " on trip " + v.Trip
+			}
+		}
+		if cur.dest != "" && v.Station != "" && v.Station != cur.dest {
+			if err := w.exception(v.Waybill, "in", fmt.Sprintf("sorted at %s to %s, destined for %s (%s)", op.Node, v.Station,
+				cur.dest, cur.destReason), cur.lastOp+" "+opRef(op.Node, op.Incarnation, op.Seq)); err != nil {
+				return err
+			}
+		}
+		return w.fact(op, v.Waybill, "in", cur, status, op.Node, detail, func(r *parcelRow) {
+			if r.carrier == "" {
+				r.carrier = v.Carrier
+			}
+			if r.receiverPhone == "" && v.ReceiverPhone != "" {
+				r.receiverName, r.receiverPhone = v.ReceiverName, v.ReceiverPhone
+			}
+			if r.dest == "" && v.Station != "" {
+				r.dest, r.destReason, r.destWhy = v.Station, "centre", "sorted at "+op.Node
+			}
+			if v.Trip != "" {
+				r.trip = v.Trip
+			}
+			if r.weightG == 0 {
+				r.weightG = v.WeightGrams
+			}
+		})
+	case *syncproto.ParcelLoaded:
+		cur, err := w.parcel(v.Waybill, "in")
+		if err != nil {
+			return err
+		}
+		detail := "loaded on trip " + v.Trip
+		if v.Bag != "" {
+			detail += " bag " + v.Bag
+		}
+		return w.fact(op, v.Waybill, "in", cur, StatusLoaded, op.Node, detail, func(r *parcelRow) { r.trip = v.Trip })
+	case *syncproto.TripDeparted:
+		detail := "departed on trip " + v.Trip
+		if v.Vehicle != "" {
+			detail += " vehicle " + v.Vehicle
+		}
+		if err := w.nodeFact(op, fmt.Sprintf("trip %s departed with %d parcels", v.Trip, len(v.Waybills))); err != nil {
+			return err
+		}
+		for _, wb := range v.Waybills {
+			cur, err := w.parcel(wb, "in")
+			if err != nil {
+				return err
+			}
+			if err := w.fact(op, wb, "in", cur, StatusInTransit, "", detail, func(r *parcelRow) { r.trip = v.Trip }); err != nil {
+				return err
+			}
+		}
+	case *syncproto.ParcelCollected:
+		if v.Direction == syncproto.CollectedOutbound {
+			cur, err := w.parcel(v.Waybill, "out")
+			if err != nil {
+				return err
+			}
+			return w.fact(op, v.Waybill, "out", cur, StatusCollected, op.Node, "collected at the centre from "+orUnknown(v.From),
+				func(r *parcelRow) {
+					if r.carrier == "" {
+						r.carrier = v.Carrier
+					}
+				})
+		}
+		cur, err := w.parcel(v.Waybill, "in")
+		if err != nil {
+			return err
+		}
+		return w.fact(op, v.Waybill, "in", cur, StatusReturning, op.Node, "return received at the centre from "+orUnknown(v.From),
+			func(r *parcelRow) {
+				if r.carrier == "" {
+					r.carrier = v.Carrier
+				}
+			})
+	case *syncproto.ParcelsHandedOver:
+		detail := fmt.Sprintf("handed to %s on list %s", v.Carrier, v.List)
+		for _, wb := range v.Waybills {
+			cur, dir, err := w.parcelOut(wb)
+			if err != nil {
+				return err
+			}
+			status, kind := StatusHandedOver, "handed_over"
+			if dir == "in" {
+				status, kind = StatusReturned, "returned"
+			}
+			if err := w.fact(op, wb, dir, cur, status, "", detail, func(r *parcelRow) {
+				if r.carrier == "" {
+					r.carrier = v.Carrier
+				}
+			}); err != nil {
+				return err
+			}
+			if w.m.o.Outbox != nil {
+				cur, err := w.parcel(wb, dir)
+				if err != nil {
+					return err
+				}
+				if err := w.notify(op, kind, wb, cur, map[string]any{"list": v.List}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unknown station"
+	}
+	return s
+}
+
+// projectHub applies the hub's own facts (rule 5).
+func (w *writer) projectHub(op *syncproto.Op, payload any) error {
+	switch v := payload.(type) {
+	case *syncproto.ParcelManifested:
+		cur, err := w.parcel(v.Waybill, "in")
+		if err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("manifested by %s", v.Source)
+		if v.Station != "" {
+			detail += fmt.Sprintf(" for %s (%s: %s)", v.Station, v.Reason, v.Detail)
+		} else {
+			detail += fmt.Sprintf(", destination unresolved (%s)", v.Detail)
+		}
+		oldDest := cur.dest
+		status := ""
+		if !cur.found {
+			status = StatusManifested
+		}
+		var next parcelRow
+		err = w.fact(op, v.Waybill, "in", cur, status, cur.node, detail, func(r *parcelRow) {
+			r.carrier, r.receiverName, r.receiverPhone, r.address = v.Carrier, v.ReceiverName, v.ReceiverPhone, v.Address
+			r.weightG, r.valueFen, r.senderName, r.source = v.WeightGrams, v.ValueFen, v.SenderName, v.Source
+			// A dispatcher's choice stands; a parcel at a station stays
+			// where it is.
+			if r.destReason != syncproto.DestManual && onTheWay[r.status] {
+				r.dest, r.destReason, r.destWhy = v.Station, v.Reason, v.Detail
+				if v.Trip != "" || v.Station != oldDest {
+					r.trip = v.Trip
+				}
+			}
+			next = *r
+		})
+		if err != nil || !onTheWay[next.status] {
+			return err
+		}
+		return w.manifestTo(v.Waybill, next, oldDest)
+	case *syncproto.ParcelDestination:
+		cur, err := w.parcel(v.Waybill, "in")
+		if err != nil {
+			return err
+		}
+		if !cur.found {
+			return w.exception(v.Waybill, "in", "destination set for a parcel the hub has no record of",
+				opRef(op.Node, op.Incarnation, op.Seq))
+		}
+		oldDest := cur.dest
+		detail := fmt.Sprintf("destination set to %s by %s", v.Station, op.Actor)
+		if v.Note != "" {
+			detail += ": " + v.Note
+		}
+		var next parcelRow
+		err = w.fact(op, v.Waybill, "in", cur, "", cur.node, detail, func(r *parcelRow) {
+			r.dest, r.destReason, r.destWhy = v.Station, syncproto.DestManual, op.Actor
+			if v.Station != oldDest {
+				r.trip = ""
+			}
+			next = *r
+		})
+		if err != nil || !onTheWay[next.status] {
+			return err
+		}
+		return w.manifestTo(v.Waybill, next, oldDest)
+	case *syncproto.CarrierEvent:
+		_, dir, err := w.parcelEither(v.Waybill)
+		if err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("%s: %s", v.Carrier, v.Code)
+		if v.Location != "" {
+			detail += " at " + v.Location
+		}
+		if v.Text != "" {
+			detail += " — " + v.Text
+		}
+		return w.timeline(v.Waybill, dir, detail)
+	}
+	return nil
+}
+
+// centres returns the enabled centres, cached for a minute.
+func (m *Merger) centres(ctx context.Context) ([]string, error) {
+	m.centreMu.Lock()
+	defer m.centreMu.Unlock()
+	if time.Since(m.centreAt) < time.Minute {
+		return m.centreIDs, nil
+	}
+	rows, err := m.st.DB().QueryContext(ctx, "SELECT node_id FROM nodes WHERE kind = 'centre' AND disabled = 0 ORDER BY node_id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	m.centreIDs, m.centreAt = ids, time.Now()
+	return ids, nil
 }

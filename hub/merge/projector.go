@@ -193,7 +193,7 @@ func (m *Merger) finishProjection() {
 	}
 }
 
-const qSelProject = `SELECT o.hub_seq, coalesce(c.node, ''), coalesce(c.incarnation, ''), o.seq, o.v, o.hlc, o.actor, o.kind, o.payload
+const qSelProject = `SELECT o.hub_seq, coalesce(c.node, 'HUB'), coalesce(c.incarnation, 'hub'), o.seq, o.v, o.hlc, o.actor, o.kind, o.payload
 	FROM ops o LEFT JOIN cursors c ON c.stream = o.stream
 	WHERE o.hub_seq > ? AND o.applied = 1 ORDER BY o.hub_seq LIMIT ?`
 

@@ -174,6 +174,79 @@ func decode(op *syncproto.Op) (any, *syncproto.Error) {
 			}
 			v = &p
 		}
+	case syncproto.KindParcelAtCentre:
+		var p syncproto.ParcelAtCentre
+		if unmarshal(&p) {
+			if !validWaybill(p.Waybill) {
+				err = badPayload("at_centre: bad waybill %q", p.Waybill)
+			}
+			v = &p
+		}
+	case syncproto.KindParcelLoaded:
+		var p syncproto.ParcelLoaded
+		if unmarshal(&p) {
+			switch {
+			case !validWaybill(p.Waybill):
+				err = badPayload("loaded: bad waybill %q", p.Waybill)
+			case p.Trip == "":
+				err = badPayload("loaded %s: no trip", p.Waybill)
+			}
+			v = &p
+		}
+	case syncproto.KindTripDeparted:
+		var p syncproto.TripDeparted
+		if unmarshal(&p) {
+			if p.Trip == "" {
+				err = badPayload("trip.departed: no trip")
+			} else if len(p.Waybills) > 0 {
+				err = checkWaybills("trip.departed waybills", &p.Waybills)
+			}
+			v = &p
+		}
+	case syncproto.KindParcelCollected:
+		var p syncproto.ParcelCollected
+		if unmarshal(&p) {
+			switch {
+			case !validWaybill(p.Waybill):
+				err = badPayload("collected: bad waybill %q", p.Waybill)
+			case p.Direction != syncproto.CollectedOutbound && p.Direction != syncproto.CollectedReturn:
+				err = badPayload("collected %s: direction %q", p.Waybill, p.Direction)
+			}
+			v = &p
+		}
+	case syncproto.KindParcelsHandedOver:
+		var p syncproto.ParcelsHandedOver
+		if unmarshal(&p) {
+			err = checkWaybills("handed_over waybills", &p.Waybills)
+			if err == nil && (p.Carrier == "" || p.List == "") {
+				err = badPayload("handed_over: no carrier or list")
+			}
+			v = &p
+		}
+	case syncproto.KindParcelManifested:
+		var p syncproto.ParcelManifested
+		if unmarshal(&p) {
+			if !validWaybill(p.Waybill) {
+				err = badPayload("manifested: bad waybill %q", p.Waybill)
+			}
+			v = &p
+		}
+	case syncproto.KindParcelDestination:
+		var p syncproto.ParcelDestination
+		if unmarshal(&p) {
+			if !validWaybill(p.Waybill) || p.Station == "" {
+				err = badPayload("destination: bad waybill %q or no station", p.Waybill)
+			}
+			v = &p
+		}
+	case syncproto.KindCarrierEvent:
+		var p syncproto.CarrierEvent
+		if unmarshal(&p) {
+			if !validWaybill(p.Waybill) || p.Code == "" {
+				err = badPayload("carrier_event: bad waybill %q or no code", p.Waybill)
+			}
+			v = &p
+		}
 	default:
 		// Verify refused unknown kinds already; a kind known to syncproto
 		// but not to this merge is a build bug, kept as a dead letter.
