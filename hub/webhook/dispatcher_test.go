@@ -443,3 +443,36 @@ func TestBackoff(t *testing.T) {
 	assert.Equal(t, 90*time.Second, parseRetryAfter(t0.Add(90*time.Second).Format(http.TimeFormat), t0))
 	assert.Zero(t, parseRetryAfter("soon", t0))
 }
+
+func TestReplayWhileInFlight(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Options{})
+	inside, release := make(chan struct{}), make(chan struct{})
+	rc := newReceiver(t, e, "s3cret", func(r received) int {
+		switch r.n {
+		case 1:
+			return http.StatusInternalServerError
+		case 2:
+			close(inside)
+			<-release
+		}
+		return http.StatusOK
+	})
+	e.ep.set("ZTO", rc.URL, "s3cret")
+	e.start()
+	e.enqueue(ev("ZTO", "at_station", "W1"))
+	id := e.id("ZTO", "at_station/W1/op1")
+	e.waitStatus(id, StatusFailed, 1)
+	e.retryNow(id)
+	<-inside
+	require.NoError(t, e.d.Replay(e.ctx, id), "a failed delivery can be sent again now")
+	close(release)
+
+	// The answer to the old series is logged; the replay still goes out.
+	d := e.waitStatus(id, StatusDelivered, 3)
+	assert.Equal(t, 1, d.Series)
+	_, as := e.get(id)
+	require.Len(t, as, 3)
+	assert.Equal(t, []int{0, 0, 1}, []int{as[0].Series, as[1].Series, as[2].Series})
+	assert.Equal(t, []int{500, 200, 200}, []int{as[0].HTTPStatus, as[1].HTTPStatus, as[2].HTTPStatus})
+}
