@@ -76,5 +76,8 @@ func (s *Station) VerifyDerived(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return check()
+	if err := check(); err != nil {
+		return err
+	}
+	return s.verifyCentreDerived(ctx)
 }
