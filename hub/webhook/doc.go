@@ -55,9 +55,9 @@
 // the events. While your endpoint looks down (no answer, 5xx, 408, 429)
 // the later events wait behind the failed one, so a short outage does not
 // reorder them; an event you refuse with another 4xx does not hold up the
-// others. Replays and the rare retry after a hub restart can still arrive
-// late: order by created_at, and never let an older event undo a newer
-// state.
+// others. A replay, or an event you refused once, can still arrive after
+// later ones: order by created_at, and never let an older event undo a
+// newer state.
 //
 // # For the hub
 //
@@ -74,8 +74,8 @@
 // and spares small receivers (a shop's ERP, a regional carrier's server)
 // a burst of parallel requests; it still allows about 1/latency events per
 // second per carrier (tens of thousands an hour), far above a county's
-// traffic. Concurrency across carriers is limited by
-// Options.Concurrency, so one slow receiver never delays another.
+// traffic. Across carriers up to Options.Concurrency requests run at
+// once, so one slow receiver does not hold up the others.
 //
 // List, Get, Replay and Stats serve the dispatchers' console, the CLI and
 // the metrics; Prune removes delivered and dead deliveries past the
