@@ -33,6 +33,15 @@ func fill(t *testing.T) *env {
 	}
 	e.start()
 	e.waitFor("ZTO done", func() bool { return len(zto.requests()) == 6 })
+	// The receiver has them all; wait for the dispatcher to record each
+	// answer before stopping it, or the last would be "interrupted".
+	for i := range 6 {
+		want := StatusDelivered
+		if i == 1 {
+			want = StatusDead
+		}
+		e.waitStatus(e.id("ZTO", fmt.Sprintf("at_station/W%d/op1", i)), want, 1)
+	}
 	e.waitStatus(e.id("YTO", "at_station/W0/op1"), StatusFailed, 1)
 	e.stop()
 	return e
