@@ -81,6 +81,7 @@ func New(st *station.Station, log *slog.Logger, version string, assets fs.FS) *S
 				r.Patch("/operators/{username}", s.changeOperator)
 			})
 		})
+		r.Route("/centre", s.centreRoutes) // the county centre's routes (centre.go)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.writeCode(w, r, http.StatusNotFound, "not_found", nil) })
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 			s.writeCode(w, r, http.StatusMethodNotAllowed, "method_not_allowed", nil)
