@@ -65,7 +65,7 @@ Commands:
             | sync import FILE (bundle of changes from cunyou-hub sync export)
   user      manage operator accounts: user add | user list | user unlock
   shelves   show or set the shelf layout: shelves set --shelves N --layers N --capacity N
-  demo      create or fill a demo station (used by make run)
+  demo      create or fill a demo station, or a demo centre with --kind centre (used by make run)
   backup    write a consistent copy of the database: backup FILE
   restore   replace the database with a backup; it gets a new incarnation: restore FILE
   check     verify the database: integrity, gap-free outbox, op hashes, derived statuses
@@ -393,26 +393,40 @@ func (m *Main) shelves(ctx context.Context, args []string) error {
 
 func (m *Main) demo(ctx context.Context, args []string) error {
 	fs, parse := m.flags("demo")
-	node := fs.String("node", "ST-V0101", "demo station id")
+	node := fs.String("node", "", "demo node id (default ST-V0101, or CENTRE with --kind centre)")
+	kind := fs.String("kind", "", "station or centre (default: the config's kind)")
 	seed := fs.Uint64("seed", 1, "random seed of the demo data")
 	c, err := parse(args)
 	if err != nil {
 		return err
 	}
+	if *kind != "" {
+		c.Kind = syncproto.NodeKind(*kind)
+	}
 	c.Node = *node
+	if c.Node == "" {
+		c.Node = "ST-V0101"
+		if c.Kind == syncproto.NodeCentre {
+			c.Node = demo.CentreNode
+		}
+	}
 	st, err := m.open(ctx, c, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	seeded, err := demo.Seed(ctx, station.New(st, c.Location()), *seed)
+	seedFn, what := demo.Seed, "station"
+	if st.Identity().Kind == syncproto.NodeCentre {
+		seedFn, what = demo.SeedCentre, "centre"
+	}
+	seeded, err := seedFn(ctx, station.New(st, c.Location()), *seed)
 	if err != nil {
 		return err
 	}
 	if seeded {
-		fmt.Fprintf(m.Stdout, "demo station %s ready at %s\n", st.Identity().Node, c.DBPath())
+		fmt.Fprintf(m.Stdout, "demo %s %s ready at %s\n", what, st.Identity().Node, c.DBPath())
 	} else {
-		fmt.Fprintf(m.Stdout, "demo station %s already set up at %s\n", st.Identity().Node, c.DBPath())
+		fmt.Fprintf(m.Stdout, "demo %s %s already set up at %s\n", what, st.Identity().Node, c.DBPath())
 	}
 	return nil
 }
