@@ -71,7 +71,7 @@ func centreStatusOf(code station.Code) int {
 		return http.StatusNotFound
 	case station.CodeTripCancelled, station.CodeTripDeparted, station.CodeParcelNotScanned, station.CodeParcelUnresolved,
 		station.CodeLoadWrongTrip, station.CodeLoadedElsewhere, station.CodeParcelDeparted, station.CodeParcelNotCollected,
-		station.CodeParcelHandedOver:
+		station.CodeParcelHandedOver, station.CodeParcelCollected:
 		return http.StatusConflict
 	}
 	return statusOf(code)

@@ -327,6 +327,7 @@ var apiCentreRefusals = []apiRefusal{
 	{"direction_invalid", "clerk", "POST", "/api/v1/centre/collect", station.CollectInput{Waybill: apiSF(20)}, http.StatusUnprocessableEntity},
 	{"station_invalid", "clerk", "POST", "/api/v1/centre/collect", station.CollectInput{Waybill: apiSF(20), Direction: "out", From: "南岗村"}, http.StatusUnprocessableEntity},
 	{"parcel_not_collected", "clerk", "POST", "/api/v1/centre/handovers", station.HandoverInput{Carrier: "sf", Waybills: []string{apiSF(20)}}, http.StatusConflict},
+	{"parcel_collected", "clerk", "POST", "/api/v1/centre/scan", station.ScanInput{Waybill: apiSF(22)}, http.StatusConflict},
 	{"parcel_handed_over", "clerk", "POST", "/api/v1/centre/collect", station.CollectInput{Waybill: apiSF(21), Direction: "out"}, http.StatusConflict},
 	{"handover_carrier_mismatch", "clerk", "POST", "/api/v1/centre/handovers", station.HandoverInput{Carrier: "zto", Waybills: []string{apiSF(22)}}, http.StatusUnprocessableEntity},
 	{"handover_empty", "clerk", "POST", "/api/v1/centre/handovers", station.HandoverInput{Carrier: "sf"}, http.StatusUnprocessableEntity},

@@ -18,6 +18,7 @@ const (
 	CodeDirectionInvalid    Code = "direction_invalid"
 	CodeStationInvalid      Code = "station_invalid"
 	CodeParcelNotCollected  Code = "parcel_not_collected"
+	CodeParcelCollected     Code = "parcel_collected"
 	CodeParcelHandedOver    Code = "parcel_handed_over"
 	CodeHandoverCarrier     Code = "handover_carrier_mismatch"
 	CodeHandoverEmpty       Code = "handover_empty"

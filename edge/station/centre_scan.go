@@ -142,7 +142,8 @@ const (
 // still recorded, without a destination (待分配). A repeat scan changes
 // nothing and says so, with the same decision; a repeat scan of a parcel
 // whose decision changed since (destination resolved by the hub, trip
-// gone) sorts it again with a new op and label.
+// gone) sorts it again with a new op and label. A parcel received for
+// its carrier (collected) is refused: it goes to the handover area.
 func (s *Station) ScanIn(ctx context.Context, actor string, in ScanInput) (ScanResult, error) {
 	var res ScanResult
 	if err := s.centreOnly(); err != nil {
@@ -165,6 +166,14 @@ func (s *Station) ScanIn(ctx context.Context, actor string, in ScanInput) (ScanR
 		}
 		if found {
 			return s.rescan(ctx, tx, p, m, today, &res)
+		}
+		if back, ok, err := findCentreParcel(ctx, tx, wb, FlowBack); err != nil || ok {
+			if ok {
+				// Received for its carrier: it must not be sorted to a
+				// village by mistake.
+				return fail(CodeParcelCollected, "waybill", wb, "when", formatTime(back.ScannedAt, s.loc))
+			}
+			return err
 		}
 		ev := syncproto.ParcelAtCentre{Waybill: wb}
 		var planned string

@@ -251,6 +251,9 @@ func TestCentreScanIn(t *testing.T) {
 func TestCentreScanInRefused(t *testing.T) {
 	e := newCentreEnv(t)
 	e.centreDay(t, to(1, "ST-V0202", ""))
+	e.collect(t, sf(2), syncproto.CollectedOutbound)
+	err := e.refused(t, CodeParcelCollected, func() error { _, err := e.s.ScanIn(e.ctx, clerk, ScanInput{Waybill: sf(2)}); return err })
+	assert.Equal(t, map[string]string{"waybill": sf(2), "when": "03-10 09:00"}, ArgsOf(err))
 	e.refused(t, CodeWaybillInvalid, func() error { _, err := e.s.ScanIn(e.ctx, clerk, ScanInput{Waybill: "ab"}); return err })
 	e.refused(t, CodeCarrierUnknown, func() error { _, err := e.s.ScanIn(e.ctx, clerk, ScanInput{Waybill: "QQ12345678"}); return err })
 	e.refused(t, CodeCarrierUnknown, func() error {
