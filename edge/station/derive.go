@@ -41,7 +41,8 @@ func onShelf(status string) bool { return status == StatusAtStation || status ==
 
 // VerifyDerived replays every parcel's events through transition and
 // reports the first parcel whose stored status differs from the derived
-// one, or whose events break the rules.
+// one, or whose events break the rules; then the same for the centre's
+// parcels (verifyCentreDerived).
 func (s *Station) VerifyDerived(ctx context.Context) error {
 	rows, err := s.st.DB().QueryContext(ctx, `SELECT p.waybill, p.direction, p.status, e.kind FROM parcels p
 		JOIN events e ON e.parcel_id = p.id ORDER BY p.id, e.id`)
