@@ -356,3 +356,32 @@ func TestProjectionFromMemoryDatabaseAndRestart(t *testing.T) {
 	assert.Equal(t, 25, e.count(t, "SELECT count(*) FROM facts"), "every op once in the timeline")
 	assert.Equal(t, 25, e.count(t, "SELECT projected_seq FROM hub"))
 }
+
+// Two processes on one database (the server and a command beside it):
+// each projects what the other merged, and neither stalls when the other
+// moved the projection.
+func TestTwoMergersShareTheProjection(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, "ST-A")
+	other, err := merge.New(ctx, e.st, merge.Options{})
+	require.NoError(t, err)
+	defer other.Close()
+	require.NoError(t, other.Record(ctx, []merge.Fact{{Kind: syncproto.KindParcelManifested, Actor: "file:x",
+		Payload: syncproto.ParcelManifested{Waybill: "M1", Carrier: "zto", ReceiverPhone: "13912345678", Source: "file:x",
+			Reason: syncproto.DestUnresolved}}}))
+	require.NoError(t, other.Flush(ctx))
+	e.apply(t, "ST-A", inbound("ST-A", inc, 1, "M1"))
+	assert.Eventually(t, func() bool {
+		p, err := e.st.Parcel(ctx, "M1", "in")
+		return err == nil && p.Status == merge.StatusAtStation
+	}, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, other.Record(ctx, []merge.Fact{{Kind: syncproto.KindCarrierEvent, Actor: "api:zto",
+		Payload: syncproto.CarrierEvent{Waybill: "M1", Carrier: "zto", Code: "delivered_to_county", AtMs: 1}}}))
+	require.NoError(t, other.Flush(ctx))
+	e.apply(t, "ST-A", pickup("ST-A", inc, 2, "M1"))
+	assert.Eventually(t, func() bool {
+		p, err := e.st.Parcel(ctx, "M1", "in")
+		return err == nil && p.Status == merge.StatusPickedUp
+	}, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 4, e.count(t, "SELECT count(*) FROM facts WHERE waybill = 'M1'"), "every fact once")
+}

@@ -150,6 +150,11 @@ func (m *Merger) projectLoop() {
 			return
 		case <-m.proj.kick:
 		case <-tick.C:
+			// Another process (a cunyou-hub command run beside the
+			// server) may have merged or projected ops.
+			if err := m.proj.resync(ctx, m.st); err != nil {
+				m.log.Warn("merge: read projection state", "err", err)
+			}
 		}
 		for m.proj.projected.Load() < m.proj.committed.Load() && !m.proj.paused.Load() {
 			// Uploads first: wait for a pause in their commits.
@@ -167,7 +172,22 @@ func (m *Merger) projectLoop() {
 				return
 			default:
 			}
-			if _, err := m.projectOnce(ctx); err != nil {
+			n, err := m.projectOnce(ctx)
+			if err == nil && n == 0 {
+				// Nothing to read though the counters differ: take them
+				// from the database and wait for the next wake-up.
+				if err := m.proj.resync(ctx, m.st); err != nil {
+					m.log.Warn("merge: read projection state", "err", err)
+				}
+				break
+			}
+			if err != nil {
+				if errors.Is(err, errMoved) {
+					if err := m.proj.resync(ctx, m.st); err != nil {
+						m.log.Warn("merge: read projection state", "err", err)
+					}
+					continue
+				}
 				m.log.Error("merge: projection failed; retrying", "err", err)
 				select {
 				case <-m.stop:
@@ -185,8 +205,18 @@ func (m *Merger) projectLoop() {
 // instead catches up when it starts again).
 func (m *Merger) finishProjection() {
 	<-m.done // the writer's last commit
+	ctx := context.Background()
 	for m.proj.projected.Load() < m.proj.committed.Load() && !m.proj.paused.Load() {
-		if _, err := m.projectOnce(context.Background()); err != nil {
+		n, err := m.projectOnce(ctx)
+		if errors.Is(err, errMoved) || err == nil && n == 0 {
+			// Another process projected meanwhile.
+			before := m.proj.projected.Load()
+			if err := m.proj.resync(ctx, m.st); err != nil || m.proj.projected.Load() == before {
+				return
+			}
+			continue
+		}
+		if err != nil {
 			m.log.Error("merge: projection at shutdown failed; it resumes at the next start", "err", err)
 			return
 		}
@@ -223,6 +253,35 @@ func (p *projection) fromMemory(from int64) ([]projected, bool) {
 	return chunk, true
 }
 
+// errMoved: another process projected ops meanwhile.
+var errMoved = errors.New("merge: the projection moved under the projector")
+
+// resync reads the projection's position and the newest durable op from
+// the database, for ops another process merged or projected. Ops merged
+// elsewhere were not handed over in memory: the projector reads the
+// database until it has caught up.
+func (p *projection) resync(ctx context.Context, st *store.Store) error {
+	var committed, projected int64
+	if err := st.DB().QueryRowContext(ctx, "SELECT coalesce(max(hub_seq), 0) FROM ops WHERE applied = 1").Scan(&committed); err != nil {
+		return err
+	}
+	if err := st.DB().QueryRowContext(ctx, "SELECT projected_seq FROM hub WHERE id = 1").Scan(&projected); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if committed > p.committed.Load() {
+		p.committed.Store(committed)
+		p.mem, p.memOK = nil, false
+	}
+	if projected > p.projected.Load() {
+		p.projected.Store(projected)
+		close(p.changed)
+		p.changed = make(chan struct{})
+	}
+	return nil
+}
+
 // caughtUp notes the projector has projected up to seq from the database;
 // once that is all that was committed, the hand-over starts again.
 func (p *projection) caughtUp(seq int64) {
@@ -236,12 +295,11 @@ func (p *projection) caughtUp(seq int64) {
 // projectOnce projects the next chunk of durable ops and returns how many.
 func (m *Merger) projectOnce(ctx context.Context) (int, error) {
 	from := m.proj.projected.Load()
-	if chunk, ok := m.proj.fromMemory(from); ok {
-		if len(chunk) == 0 {
-			return 0, nil
-		}
+	if chunk, ok := m.proj.fromMemory(from); ok && len(chunk) > 0 {
 		return m.projectChunks(ctx, from, chunk)
 	}
+	// Not handed over (after a restart, an overflow, or ops another
+	// process merged): read them.
 	rows, err := m.st.DB().QueryContext(ctx, qSelProject, from, projectChunk)
 	if err != nil {
 		return 0, err
@@ -334,7 +392,7 @@ func (m *Merger) projectChunk(ctx context.Context, from int64, chunk []projected
 			return err
 		}
 		if cur != from {
-			return fmt.Errorf("merge: projection moved from %d to %d under the projector", from, cur)
+			return fmt.Errorf("%w: from %d to %d", errMoved, from, cur)
 		}
 		for i := range chunk {
 			x := &chunk[i]
