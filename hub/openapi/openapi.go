@@ -1,0 +1,141 @@
+// Package openapi is the hub's open API for carriers, shops and
+// dispatchers, under /api/v1/: announcing parcels (one, a batch, or a
+// CSV/XLSX manifest file), tracking them, carriers' tracking events, the
+// dispatchers' queue of parcels with no destination, the stations' sync
+// health, status counts, exceptions and webhook deliveries. Its OpenAPI 3
+// document is served at /api/v1/openapi.json (openapi.json here, written
+// by hand; a test keeps it and the router in step).
+//
+// Callers send Authorization: Bearer with an API key (a client of
+// store.AddClient, with scopes; a carrier's client sees and writes only
+// that carrier's parcels, and another carrier's parcel is 404, never 403)
+// or the admin token (every scope, unmasked personal data). Each client
+// has a token bucket of RatePerMin requests a minute. Errors are
+// application/problem+json (RFC 9457) with a stable code. Writes take an
+// Idempotency-Key.
+package openapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"cunyou/hub/intake"
+	"cunyou/hub/store"
+	"cunyou/hub/webhook"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store  *store.Store
+	Intake *intake.Service
+	// Webhooks serves the deliveries' routes; when nil they answer 503
+	// unavailable.
+	Webhooks *webhook.Dispatcher
+	// AdminToken is the console's bearer token: every scope, personal
+	// data unmasked. Empty: no admin access.
+	AdminToken string
+	// Version is the hub's version, shown in the document
+	// (info.x-hub-version).
+	Version string
+	// Log receives internal errors; discarded when nil.
+	Log *slog.Logger
+	// Now is the clock of the rate limits and answers; the store's when
+	// nil.
+	Now func() time.Time
+	// MaxBatch bounds the parcels of one batch (DefaultMaxBatch when 0;
+	// at most intake.MaxEntries).
+	MaxBatch int
+}
+
+// Limits.
+const (
+	DefaultMaxBatch = 10000
+	DefaultLimit    = 50  // parcels, deliveries, exceptions a page
+	MaxLimit        = 500 // the most a page may ask for
+	maxEventsACall  = 100
+	maxJSONBytes    = 64 << 10
+	maxBatchBytes   = 16 << 20
+)
+
+// Server serves the open API.
+type Server struct {
+	o      Options
+	st     *store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	limits limiter
+	flight inFlight
+	sites  sites
+	doc    []byte
+}
+
+// New returns a server; Store and Intake are required.
+func New(o Options) *Server {
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	o.MaxBatch = min(o.MaxBatch, intake.MaxEntries)
+	s := &Server{o: o, st: o.Store, log: o.Log, now: o.Now,
+		limits: limiter{buckets: map[string]*bucket{}},
+		flight: inFlight{keys: map[string]bool{}},
+		sites:  sites{fetch: o.Store.Sites},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = o.Store.Now
+	}
+	s.doc = buildDocument(o.Version, o.MaxBatch)
+	return s
+}
+
+// Handler returns the routes under /api/v1/. Mount it for that prefix
+// (mux.Handle("/api/v1/", srv.Handler())): every path it serves starts
+// with /api/v1/.
+func (s *Server) Handler() http.Handler { return s.router() }
+
+// Scopes of the routes (store's).
+const (
+	scopeWrite    = store.ScopeParcelsWrite
+	scopeRead     = store.ScopeParcelsRead
+	scopeDispatch = store.ScopeDispatch
+	scopeWebhooks = store.ScopeWebhooks
+)
+
+func (s *Server) router() chi.Router {
+	r := chi.NewRouter()
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeProblem(w, r, problem(CodeNotFound, "no route %s", r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
+				w.Header().Add("Allow", m)
+			}
+		}
+		s.writeProblem(w, req, problem(CodeMethodNotAllowed, "%s is not served on %s", req.Method, req.URL.Path))
+	})
+	r.Get("/api/v1/openapi.json", s.document)
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticate)
+		r.With(s.need(scopeWrite)).Post("/api/v1/parcels", s.createParcel)
+		r.With(s.need(scopeWrite)).Post("/api/v1/parcels/batch", s.createBatch)
+		r.With(s.need(scopeWrite)).Post("/api/v1/manifests", s.uploadManifest)
+		r.With(s.need(scopeRead)).Get("/api/v1/parcels", s.searchParcels)
+		r.With(s.need(scopeRead)).Get("/api/v1/parcels/{waybill}", s.trackParcel)
+		r.With(s.need(scopeWrite)).Post("/api/v1/parcels/{waybill}/events", s.carrierEvents)
+		r.With(s.need(scopeDispatch)).Post("/api/v1/parcels/{waybill}/destination", s.setDestination)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/unresolved", s.unresolved)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/stations", s.stations)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/counts", s.counts)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/exceptions", s.exceptions)
+		r.With(s.need(scopeWebhooks)).Get("/api/v1/webhooks/deliveries", s.deliveries)
+		r.With(s.need(scopeWebhooks)).Get("/api/v1/webhooks/deliveries/{id}", s.delivery)
+		r.With(s.need(scopeWebhooks)).Post("/api/v1/webhooks/deliveries/{id}/replay", s.replayDelivery)
+	})
+	return r
+}
