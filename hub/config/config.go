@@ -52,6 +52,8 @@ type Config struct {
 	// BusyTimeout is how long a write waits for another process (a CLI
 	// command beside the server).
 	BusyTimeout Duration `json:"busy_timeout" env:"CUNYOU_HUB_BUSY_TIMEOUT" help:"database lock wait"`
+	// Timezone counts the county's days (trips, statistics).
+	Timezone string `json:"timezone" env:"CUNYOU_HUB_TIMEZONE" help:"time zone of the county's days"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"log_level" env:"CUNYOU_HUB_LOG_LEVEL" help:"debug, info, warn, error"`
 }
@@ -74,6 +76,7 @@ func Default() Config {
 		Synchronous:   "FULL",
 		BusyTimeout:   Duration(5 * time.Second),
 		LogLevel:      "info",
+		Timezone:      "Asia/Shanghai",
 	}
 }
 
@@ -114,6 +117,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: max_blob_bytes %d: use 1 MiB to 4 GiB", c.MaxBlobBytes)
 	case c.MaxSkew < Duration(time.Second):
 		return fmt.Errorf("config: max_skew %s: use at least 1s", time.Duration(c.MaxSkew))
+	case !validZone(c.Timezone):
+		return fmt.Errorf("config: timezone %q: give a zone like Asia/Shanghai", c.Timezone)
 	case c.MetricsToken != "" && len(c.MetricsToken) < 16:
 		return errors.New("config: metrics_token: use at least 16 characters (or none to leave /metrics open)")
 	case c.AdminToken != "" && len(c.AdminToken) < 16:
@@ -130,4 +135,18 @@ func (c Config) StoreOptions() store.Options {
 // MergeOptions are the merge settings this config asks for.
 func (c Config) MergeOptions() merge.Options {
 	return merge.Options{MaxSkew: time.Duration(c.MaxSkew)}
+}
+
+func validZone(name string) bool {
+	_, err := time.LoadLocation(name)
+	return name != "" && err == nil
+}
+
+// Location returns the county's time zone.
+func (c Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.Local
+	}
+	return loc
 }

@@ -55,6 +55,9 @@ type Options struct {
 	// Outbox, when set, takes the events carriers are told of (webhooks)
 	// in the projection's transaction.
 	Outbox Outbox
+	// Projected, when set, is called after each projection commit (to
+	// wake the webhook dispatcher).
+	Projected func()
 }
 
 // Outbox takes events for carriers in the projection's transaction: an

@@ -425,5 +425,8 @@ func (m *Merger) projectChunk(ctx context.Context, from int64, chunk []projected
 	}
 	m.exceptions.Add(c.exceptions)
 	m.proj.advanceProjected(last, len(chunk))
+	if m.o.Projected != nil {
+		m.o.Projected()
+	}
 	return nil
 }

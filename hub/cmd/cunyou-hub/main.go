@@ -32,6 +32,7 @@ import (
 	"cunyou/hub/merge"
 	"cunyou/hub/store"
 	"cunyou/hub/syncapi"
+	"cunyou/hub/webhook"
 	"cunyou/syncproto"
 )
 
@@ -66,8 +67,19 @@ Commands:
                  station code --id ID      a new code for a replaced PC; revokes the old token
                  station list              enrollment, last contact, acked seqs, lag, dead letters
                  station disable|enable --id ID
-  manifest     queue parcels for a station: manifest add --station ID --file ENTRIES.json
-  tariffs      queue a tariff table: tariffs set --station ID|all --file TARIFFS.json
+  county       county load FILE            the gazetteer, stations (prints new enrollment codes), centre, lines
+  carrier      carrier add --code zto --name 中通快递 [--webhook URL --secret S] [--pattern RE]... | carrier list
+  client       open API clients: client add --id ID --name NAME --scopes parcels:write,parcels:read [--carrier C]
+                 (prints the API key once) | client list | client disable|enable --id ID
+  manifest     manifest import FILE.csv|FILE.xlsx [--carrier C]   announce parcels; reports every bad row
+                 manifest add --station ID --file ENTRIES.json    queue raw entries to one station (no tracking)
+  unresolved   the dispatchers' queue: parcels whose destination is not decided [--limit N]
+  assign       assign --waybill W --station ST [--note TEXT]     decide a parcel's destination
+  trips        trips plan [--date D] | trips list [--date D] | trips set --id T [--vehicle P] [--driver D] [--status S]
+  vehicle      vehicle add --plate P [--kind bus|van|truck] [--capacity N] [--terminal PHONE] | vehicle list
+  driver       driver add --id D --name NAME [--phone P] | driver list
+  track        track WAYBILL               a parcel, its timeline and exceptions
+  tariffs      tariffs set --station ID|all --file TARIFFS.json   the county's table (all) and the stations' copies
   sync         carry sync on a USB stick:
                  sync import FILE                          merge a bundle of ops batches written by a station
                  sync export --station ID [--after N] FILE  write the station's pending downstream changes
@@ -92,6 +104,24 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.station(ctx, args)
 	case "manifest":
 		return m.manifest(ctx, args)
+	case "county":
+		return m.county(ctx, args)
+	case "carrier":
+		return m.carrier(ctx, args)
+	case "client":
+		return m.client(ctx, args)
+	case "unresolved":
+		return m.unresolved(ctx, args)
+	case "assign":
+		return m.assign(ctx, args)
+	case "trips":
+		return m.trips(ctx, args)
+	case "vehicle":
+		return m.vehicle(ctx, args)
+	case "driver":
+		return m.driver(ctx, args)
+	case "track":
+		return m.track(ctx, args)
 	case "tariffs":
 		return m.tariffs(ctx, args)
 	case "sync":
@@ -188,13 +218,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	log := m.logger(c)
+	hooks := webhook.New(st, &endpoints{st: st}, webhook.Options{Version: version, Log: log})
 	mo := c.MergeOptions()
-	mo.Log = log
+	mo.Log, mo.Outbox, mo.Projected = log, outbox{hooks}, hooks.Notify
 	mg, err := merge.New(ctx, st, mo)
 	if err != nil {
 		return err
 	}
 	defer mg.Close()
+	defer runWebhooks(hooks, st, log)()
 	api := syncapi.New(st, mg, syncapi.Options{
 		MaxMerges: c.MaxMerges, MergeWait: time.Duration(c.MergeWait), MaxUploads: c.MaxUploads,
 		MaxBatchBytes: c.MaxBatchBytes, MaxBlobBytes: c.MaxBlobBytes, AdminToken: c.AdminToken, MetricsToken: c.MetricsToken, Version: version, Log: log,
@@ -345,9 +377,12 @@ func readJSONFile(path string, v any) error {
 }
 
 func (m *Main) manifest(ctx context.Context, args []string) error {
-	_, args, err := sub("manifest", args, "add")
+	name, args, err := sub("manifest", args, "import", "add")
 	if err != nil {
 		return err
+	}
+	if name == "import" {
+		return m.manifestImport(ctx, args)
 	}
 	fs, parse := m.flags("manifest add")
 	node := fs.String("station", "", "station id")
@@ -417,6 +452,9 @@ func (m *Main) tariffs(ctx context.Context, args []string) error {
 	defer st.Close()
 	nodes := []string{*target}
 	if *target == "all" {
+		if err := st.SetTariffs(ctx, t.Tariffs); err != nil {
+			return err
+		}
 		all, err := st.Nodes(ctx)
 		if err != nil {
 			return err
