@@ -1,7 +1,10 @@
-// Command demo runs the demo county of `make run`: a hub and two village
-// stations on loopback, each station enrolled with the hub and syncing,
-// with demo data and the hub's manifests flowing down. It starts the real
-// binaries from bin/ and stops them all on Ctrl-C.
+// Command demo runs the demo county of `make run`: a hub loaded with the
+// demo county (testdata/county.json: gazetteer, 77 stations, the centre,
+// bus lines), carriers, today's trips and a carrier's manifest file, the
+// sorting centre and two village stations on loopback, each enrolled with
+// the hub and syncing, with demo data and the hub's manifests flowing
+// down. It starts the real binaries from bin/ and stops them all on
+// Ctrl-C.
 package main
 
 import (
@@ -34,7 +37,11 @@ var stations = []station{
 	{"ST-V0102", "新兴村驿站", 8702},
 }
 
-const hubAddr = "127.0.0.1:8600"
+const (
+	hubAddr    = "127.0.0.1:8600"
+	centreAddr = "127.0.0.1:8710"
+	countyFile = "testdata/county.json"
+)
 
 func main() {
 	bin := flag.String("bin", "bin", "folder of cunyou-hub and cunyou-edge")
@@ -58,8 +65,20 @@ func run(ctx context.Context, bin, data string) error {
 	d := &demo{bin: bin, data: data}
 	defer d.stopAll()
 	hubData := filepath.Join(data, "hub")
+	fresh := false
+	if _, err := os.Stat(filepath.Join(hubData, "hub.db")); errors.Is(err, os.ErrNotExist) {
+		fresh = true
+	}
 	if err := os.MkdirAll(hubData, 0o700); err != nil {
 		return err
+	}
+	var codes map[string]string
+	var apiKey string
+	if fresh {
+		var err error
+		if codes, apiKey, err = d.setUpHub(ctx, hubData); err != nil {
+			return fmt.Errorf("hub: %w", err)
+		}
 	}
 	if err := d.start(ctx, "hub", "cunyou-hub", "serve", "--data", hubData, "--listen", hubAddr); err != nil {
 		return err
@@ -67,71 +86,153 @@ func run(ctx context.Context, bin, data string) error {
 	if err := waitHealthy(ctx, "http://"+hubAddr+"/healthz"); err != nil {
 		return fmt.Errorf("hub: %w", err)
 	}
+
+	centreDir := filepath.Join(data, "CENTRE")
+	if err := d.node(ctx, centreDir, "CENTRE", codes, 7, centreAddr); err != nil {
+		return err
+	}
 	for i, st := range stations {
-		dir := filepath.Join(data, st.ID)
-		if _, err := os.Stat(filepath.Join(dir, "edge.db")); errors.Is(err, os.ErrNotExist) {
-			if err := d.enroll(ctx, hubData, dir, st); err != nil {
-				return fmt.Errorf("%s: %w", st.ID, err)
-			}
-			if err := d.manifest(ctx, hubData, st, uint64(i+1)); err != nil {
-				return fmt.Errorf("%s: %w", st.ID, err)
-			}
-		}
-		if _, err := d.output(ctx, "cunyou-edge", "demo", "--data", dir, "--node", st.ID, "--seed", fmt.Sprint(i+1)); err != nil {
-			return fmt.Errorf("%s: %w", st.ID, err)
-		}
 		addr := fmt.Sprintf("127.0.0.1:%d", st.Port)
-		if err := d.start(ctx, st.ID, "cunyou-edge", "serve", "--data", dir, "--listen", addr); err != nil {
+		if err := d.node(ctx, filepath.Join(data, st.ID), st.ID, codes, uint64(i+1), addr); err != nil {
 			return err
 		}
-		if err := waitHealthy(ctx, "http://"+addr+"/healthz"); err != nil {
-			return fmt.Errorf("%s: %w", st.ID, err)
-		}
 	}
-	fmt.Printf("\n  村邮 demo county — a hub and %d stations on loopback, syncing\n", len(stations))
+	fmt.Printf("\n  村邮 demo county 望奎县 — the hub, the sorting centre and %d stations on loopback, syncing\n", len(stations))
 	for _, st := range stations {
 		fmt.Printf("  kiosk %s %s:  http://127.0.0.1:%d/\n", st.ID, st.Name, st.Port)
 	}
+	fmt.Printf("  centre CENTRE 分拨中心:      http://%s/   (JSON API /api/v1/centre/…)\n", centreAddr)
 	fmt.Printf("  accounts:  owner / PIN 246810 (店主)   clerk / PIN 135790 (店员)\n")
-	fmt.Printf("  hub:       http://%s/healthz   sync state: %s/cunyou-hub station list --data %s\n", hubAddr, bin, hubData)
+	fmt.Printf("  hub:       http://%s/healthz   try: %s/cunyou-hub track --data %s 73100000000001\n", hubAddr, bin, hubData)
+	fmt.Printf("             %s/cunyou-hub unresolved --data %s   (the dispatchers' queue)\n", bin, hubData)
+	if apiKey != "" {
+		fmt.Printf("  open API:  key of client zto-api (shown once): %s\n", apiKey)
+	}
 	fmt.Printf("  data:      %s/   stop with Ctrl-C\n\n", data)
 	<-ctx.Done()
 	return nil
 }
 
-// enroll registers the station with the hub and enrolls its edge.
-func (d *demo) enroll(ctx context.Context, hubData, dir string, st station) error {
-	out, err := d.output(ctx, "cunyou-hub", "station", "add", "--data", hubData, "--id", st.ID, "--name", st.Name)
+// setUpHub loads the county, carriers, tariffs, fleet, today's trips and
+// a carrier's manifest file into a new hub, and returns the nodes'
+// enrollment codes and an open API key.
+func (d *demo) setUpHub(ctx context.Context, hubData string) (map[string]string, string, error) {
+	out, err := d.output(ctx, "cunyou-hub", "county", "load", "--data", hubData, countyFile)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	code := regexp.MustCompile(`\b[0-9A-Z]{4}-[0-9A-Z]{4}\b`).FindString(out)
-	if code == "" {
-		return fmt.Errorf("no enrollment code in %q", out)
+	codes := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^(\S+)\s+([0-9A-Z]{4}-[0-9A-Z]{4})$`).FindAllStringSubmatch(out, -1) {
+		codes[m[1]] = m[2]
 	}
-	_, err = d.output(ctx, "cunyou-edge", "enroll", "--data", dir, "--hub", "http://"+hubAddr, "--code", code)
-	return err
+	for _, c := range [][2]string{{"zto", "中通快递"}, {"yto", "圆通速递"}, {"sto", "申通快递"}, {"yunda", "韵达速递"},
+		{"jt", "极兔速递"}, {"ems", "中国邮政速递物流"}, {"sf", "顺丰速运"}} {
+		if _, err := d.output(ctx, "cunyou-hub", "carrier", "add", "--data", hubData, "--code", c[0], "--name", c[1]); err != nil {
+			return nil, "", err
+		}
+	}
+	tariffs := filepath.Join(hubData, "tariffs.json")
+	var ts []map[string]any
+	for i, c := range []string{"zto", "yto", "sto", "yunda", "jt", "ems", "sf"} {
+		ts = append(ts, map[string]any{"carrier": c, "province": "*", "first_g": 1000, "first_fen": 800 + 100*i, "step_g": 1000, "step_fen": 300 + 50*i},
+			map[string]any{"carrier": c, "province": "黑龙江", "first_g": 1000, "first_fen": 500 + 100*i, "step_g": 1000, "step_fen": 200})
+	}
+	body, _ := json.Marshal(map[string]any{"tariffs": ts})
+	if err := os.WriteFile(tariffs, body, 0o600); err != nil {
+		return nil, "", err
+	}
+	for _, args := range [][]string{
+		{"tariffs", "set", "--data", hubData, "--station", "all", "--file", tariffs},
+		{"vehicle", "add", "--data", hubData, "--plate", "黑M12345", "--kind", "bus", "--capacity", "300", "--terminal", "013800000001"},
+		{"vehicle", "add", "--data", hubData, "--plate", "黑M67890", "--kind", "van", "--capacity", "500", "--terminal", "013800000002"},
+		{"driver", "add", "--data", hubData, "--id", "D001", "--name", "张师傅", "--phone", "13700001111"},
+		{"driver", "add", "--data", hubData, "--id", "D002", "--name", "刘师傅", "--phone", "13700002222"},
+		{"trips", "plan", "--data", hubData},
+	} {
+		if _, err := d.output(ctx, "cunyou-hub", args...); err != nil {
+			return nil, "", err
+		}
+	}
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102")
+	for _, args := range [][]string{
+		{"trips", "set", "--data", hubData, "--id", "L1-" + today + "-0700", "--vehicle", "黑M12345", "--driver", "D001"},
+		{"trips", "set", "--data", hubData, "--id", "L2-" + today + "-0700", "--vehicle", "黑M67890", "--driver", "D002"},
+	} {
+		if _, err := d.output(ctx, "cunyou-hub", args...); err != nil {
+			return nil, "", err
+		}
+	}
+	csv := filepath.Join(hubData, "zto-manifest.csv")
+	if err := os.WriteFile(csv, []byte(manifestCSV(42)), 0o600); err != nil {
+		return nil, "", err
+	}
+	out, err = d.output(ctx, "cunyou-hub", "manifest", "import", "--data", hubData, csv)
+	if err != nil {
+		return nil, "", err
+	}
+	fmt.Print(lastLine(out))
+	out, err = d.output(ctx, "cunyou-hub", "client", "add", "--data", hubData, "--id", "zto-api", "--name", "中通快递 黑龙江",
+		"--carrier", "zto", "--scopes", "parcels:write,parcels:read,webhooks")
+	if err != nil {
+		return nil, "", err
+	}
+	return codes, regexp.MustCompile(`cy_[A-Za-z0-9_-]+`).FindString(out), nil
 }
 
-// manifest has the hub announce parcels for the station; they flow down
-// by sync and prefill the receiver at inbound.
-func (d *demo) manifest(ctx context.Context, hubData string, st station, seed uint64) error {
-	rng := rand.New(rand.NewPCG(seed, 42))
-	var entries []map[string]any
-	for range 12 {
-		entries = append(entries, map[string]any{
-			"waybill": fmt.Sprintf("YT%013d", rng.Int64N(1e13)), "carrier": "yto",
-			"receiver_name":  []string{"赵春梅", "孙立新", "周淑珍", "吴宏伟"}[rng.IntN(4)],
-			"receiver_phone": fmt.Sprintf("13%d%08d", 5+rng.IntN(5), rng.IntN(1e8)), "address": "黑龙江省绥化市望奎县",
-		})
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return "  " + lines[len(lines)-1] + "\n"
+}
+
+// manifestCSV is a carrier's manifest file as people write addresses:
+// most for the demo stations' villages, some elsewhere in the county, a
+// few the hub cannot place (they wait for a dispatcher) and two bad rows.
+func manifestCSV(seed uint64) string {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	names := []string{"赵春梅", "孙立新", "周淑珍", "吴宏伟", "王秀英", "李建国", "张丽", "刘洋"}
+	addrs := []string{
+		"黑龙江省绥化市望奎县望奎镇南岗村三组", "望奎镇南岗屯 王家小卖部旁", "望奎南岗大队5组",
+		"望奎县望奎镇新兴村", "望奎镇新兴屯二队", "新兴大队村委会对面(望奎镇)",
+		"通江镇福兴村", "先锋镇民主村三组", "卫星镇朝阳村", "惠七满族镇向阳村", "灯塔乡正兰村",
+		"南岗村", "望奎县城", "",
 	}
-	body, _ := json.MarshalIndent(entries, "", " ")
-	file := filepath.Join(hubData, "manifest-"+st.ID+".json")
-	if err := os.WriteFile(file, body, 0o600); err != nil {
+	var b strings.Builder
+	b.WriteString("运单号,快递公司,收件人,手机,地址,重量\n")
+	for i := range 60 {
+		addr := addrs[rng.IntN(len(addrs))]
+		if i < 24 {
+			addr = addrs[i%6]
+		}
+		fmt.Fprintf(&b, "%s,中通,%s,13%d%08d,%s,%d\n", fmt.Sprintf("731%011d", i+1), names[rng.IntN(len(names))], 5+rng.IntN(5),
+			rng.IntN(1e8), addr, 200+rng.IntN(3000))
+	}
+	b.WriteString("73199999999998,中通,钱七,1390000,望奎镇南岗村,500\n")
+	b.WriteString("not-a-waybill,中通,钱八,13900001111,望奎镇南岗村,500\n")
+	return b.String()
+}
+
+// node enrolls a node of the county (first run), seeds its demo data and
+// serves it at addr.
+func (d *demo) node(ctx context.Context, dir, id string, codes map[string]string, seed uint64, addr string) error {
+	if _, err := os.Stat(filepath.Join(dir, "edge.db")); errors.Is(err, os.ErrNotExist) {
+		code, ok := codes[id]
+		if !ok {
+			return fmt.Errorf("%s: no enrollment code (remove %s to start the demo afresh)", id, d.data)
+		}
+		if _, err := d.output(ctx, "cunyou-edge", "enroll", "--data", dir, "--hub", "http://"+hubAddr, "--code", code); err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+	}
+	if _, err := d.output(ctx, "cunyou-edge", "demo", "--data", dir, "--node", id, "--seed", fmt.Sprint(seed)); err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	if err := d.start(ctx, id, "cunyou-edge", "serve", "--data", dir, "--listen", addr); err != nil {
 		return err
 	}
-	_, err := d.output(ctx, "cunyou-hub", "manifest", "add", "--data", hubData, "--station", st.ID, "--file", file)
-	return err
+	if err := waitHealthy(ctx, "http://"+addr+"/healthz"); err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	return nil
 }
 
 func (d *demo) output(ctx context.Context, prog string, args ...string) (string, error) {
