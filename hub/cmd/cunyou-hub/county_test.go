@@ -67,3 +67,16 @@ func TestCountyCommands(t *testing.T) {
 	assert.Contains(t, mustRun(t, "driver", "list", "--data", dir), "137****1111")
 	assert.Error(t, run("trips", "set", "--data", dir, "--id", "L1-20261127-0700", "--vehicle", "黑X00000").err)
 }
+
+func TestStationSetShow(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	mustRun(t, "county", "load", "--data", dir, filepath.Join("..", "..", "..", "testdata", "county.json"))
+	out := mustRun(t, "station", "set", "--data", dir, "--id", "ST-V0101", "--hours", "08:00-20:00", "--contact-name", "王店主",
+		"--contact", "0455-1234567", "--address", "南岗村中心街 3 号")
+	assert.Contains(t, out, "ST-V0101 南岗村驿站 (station) 望奎镇南岗村")
+	assert.Contains(t, out, "hours 08:00-20:00  contact 王店主 0455-1234567  status open")
+	assert.ErrorContains(t, run("station", "set", "--data", dir, "--id", "ST-V0101", "--hours", "8-20").err, "HH:MM-HH:MM")
+	assert.ErrorContains(t, run("station", "set", "--data", dir, "--id", "ST-V0101", "--status", "gone").err, "status")
+	assert.Contains(t, mustRun(t, "station", "show", "--data", dir, "--id", "ST-V0101"), "南岗村中心街 3 号")
+}

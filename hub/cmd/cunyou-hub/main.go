@@ -67,6 +67,7 @@ Commands:
                  station code --id ID      a new code for a replaced PC; revokes the old token
                  station list              enrollment, last contact, acked seqs, lag, dead letters
                  station disable|enable --id ID
+                 station show --id ID | station set --id ID [--address A] [--hours 07:30-19:30] [--contact-name N] [--contact PHONE] [--status open|suspended|closed]
   county       county load FILE            the gazetteer, stations (prints new enrollment codes), centre, lines
   carrier      carrier add --code zto --name 中通快递 [--webhook URL --secret S] [--pattern RE]... | carrier list
   client       open API clients: client add --id ID --name NAME --scopes parcels:write,parcels:read [--carrier C]
@@ -275,7 +276,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 }
 
 func (m *Main) station(ctx context.Context, args []string) error {
-	name, args, err := sub("station", args, "add", "code", "list", "disable", "enable")
+	name, args, err := sub("station", args, "add", "code", "list", "disable", "enable", "set", "show")
 	if err != nil {
 		return err
 	}
@@ -283,6 +284,12 @@ func (m *Main) station(ctx context.Context, args []string) error {
 	id := fs.String("id", "", "node id, e.g. ST-V0101")
 	display := fs.String("name", "", "station name, e.g. 南岗村驿站")
 	kind := fs.String("kind", string(syncproto.NodeStation), "station or centre")
+	var u store.SiteUpdate
+	fs.Func("address", "street address (station set)", func(v string) error { u.Address = &v; return nil })
+	fs.Func("hours", "opening hours HH:MM-HH:MM (station set)", func(v string) error { u.Hours = &v; return nil })
+	fs.Func("contact-name", "contact person (station set)", func(v string) error { u.ContactName = &v; return nil })
+	fs.Func("contact", "contact phone, shown to villagers (station set)", func(v string) error { u.Contact = &v; return nil })
+	fs.Func("status", "open, suspended or closed (station set)", func(v string) error { u.Status = &v; return nil })
 	c, err := parse(args)
 	if err != nil {
 		return err
@@ -317,6 +324,20 @@ func (m *Main) station(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "%sd %s\n", name, *id)
 	case "list":
 		return m.stationList(ctx, st)
+	case "set":
+		if err := st.UpdateSite(ctx, *id, u); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "station %s updated\n", *id)
+		fallthrough
+	case "show":
+		site, err := st.Site(ctx, *id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "%s %s (%s) %s%s\n  address %s  location %.5f,%.5f\n  hours %s  contact %s %s  status %s  enrolled %v\n",
+			site.Node, site.Name, site.Kind, site.TownName, site.VillageName, orDash(site.Address), site.Lat, site.Lon,
+			orDash(site.Hours), orDash(site.ContactName), orDash(site.Contact), site.Status, site.Enrolled)
 	}
 	return nil
 }
