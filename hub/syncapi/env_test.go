@@ -21,8 +21,6 @@ import (
 	"cunyou/syncproto"
 )
 
-const adminToken = "admin-token-0123456789"
-
 // clock is a settable wall clock.
 type clock struct{ ms atomic.Int64 }
 
@@ -45,7 +43,6 @@ type env struct {
 
 func newEnv(t *testing.T, o syncapi.Options) *env {
 	t.Helper()
-	o.AdminToken = adminToken
 	e := &env{t: t, dir: t.TempDir(), clk: newClock(time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)), o: o}
 	e.start()
 	t.Cleanup(e.stop)

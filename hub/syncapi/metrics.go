@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"cunyou/hub/store"
 	"cunyou/syncproto"
@@ -101,50 +100,4 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 // label escapes a Prometheus label value.
 func label(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
-}
-
-// StationInfo is one station in GET /api/v1/stations.
-type StationInfo struct {
-	Node          string            `json:"node"`
-	Name          string            `json:"name"`
-	Kind          string            `json:"kind"`
-	Enrolled      bool              `json:"enrolled"`
-	CodePending   bool              `json:"code_pending"`
-	Disabled      bool              `json:"disabled"`
-	Software      string            `json:"software,omitempty"`
-	Cursors       map[string]uint64 `json:"cursors"`
-	LastContactMs int64             `json:"last_contact_ms"`
-	LagSeconds    float64           `json:"lag_seconds"`
-	SkewMs        int64             `json:"skew_ms"`
-	FutureOps     int64             `json:"future_ops"`
-	DeadLetters   int64             `json:"dead_letters"`
-	Quarantined   int64             `json:"quarantined"`
-	ChangesSeq    int64             `json:"changes_seq"`
-	ChangesAfter  uint64            `json:"changes_after"`
-}
-
-// StationList is the answer of GET /api/v1/stations.
-type StationList struct {
-	HubTimeMs int64         `json:"hub_time_ms"`
-	Stations  []StationInfo `json:"stations"`
-}
-
-func (s *Server) stations(w http.ResponseWriter, r *http.Request) {
-	stations, err := s.st.Stations(r.Context())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	now := s.st.Now()
-	out := StationList{HubTimeMs: now.UnixMilli(), Stations: make([]StationInfo, 0, len(stations))}
-	for _, st := range stations {
-		out.Stations = append(out.Stations, StationInfo{
-			Node: st.ID, Name: st.Name, Kind: string(st.Kind), Enrolled: st.Enrolled, CodePending: st.CodePending,
-			Disabled: st.Disabled, Software: st.Software, Cursors: st.Cursors, LastContactMs: unixMs(st.LastContact),
-			LagSeconds: st.Lag(now).Round(time.Millisecond).Seconds(), SkewMs: st.LastSkew.Milliseconds(),
-			FutureOps: st.FutureOps, DeadLetters: st.DeadLetters, Quarantined: st.Quarantined,
-			ChangesSeq: st.ChangesSeq, ChangesAfter: st.ChangesAfter,
-		})
-	}
-	writeJSON(w, http.StatusOK, out)
 }

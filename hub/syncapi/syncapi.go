@@ -1,8 +1,8 @@
 // Package syncapi is the hub's end of the sync protocol over HTTP
 // (syncproto/api.go): enrollment, hello, ops upload, downstream changes
 // and resumable blob uploads, with bearer-token authentication, load
-// shedding, health and Prometheus metrics, and the console's station
-// list.
+// shedding, health and Prometheus metrics. The console's station list
+// (GET /api/v1/stations) is hub/openapi's.
 package syncapi
 
 import (
@@ -42,7 +42,11 @@ type Options struct {
 	MaxBatchBytes int64
 	// MaxBlobBytes bounds a blob (32 MiB when 0).
 	MaxBlobBytes int64
-	// AdminToken guards /api/v1; empty disables it.
+	// AdminToken is not used: /api/v1 (the console's station list with
+	// it) moved to hub/openapi, which takes the admin token.
+	//
+	// Deprecated: set openapi.Options.AdminToken. Kept until callers
+	// stop setting it here.
 	AdminToken string
 	// MetricsToken, when set, is the bearer token /metrics requires (the
 	// scraper's authorization); empty leaves /metrics open.
@@ -117,10 +121,6 @@ func (s *Server) Handler() http.Handler {
 		r.Head(syncproto.PathBlobs+"{sha}", s.blobHead)
 		r.Patch(syncproto.PathBlobs+"{sha}", s.blobPatch)
 	})
-	r.Group(func(r chi.Router) {
-		r.Use(s.authAdmin)
-		r.Get("/api/v1/stations", s.stations)
-	})
 	return r
 }
 
@@ -152,21 +152,6 @@ func (s *Server) authNode(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, n)))
-	})
-}
-
-// authAdmin admits requests carrying the admin token.
-func (s *Server) authAdmin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.o.AdminToken == "" {
-			s.writeError(w, r, protoErr(syncproto.CodeUnauthorized, "the console API is off: set admin_token"))
-			return
-		}
-		if subtle.ConstantTimeCompare([]byte(bearer(r)), []byte(s.o.AdminToken)) != 1 {
-			s.writeError(w, r, protoErr(syncproto.CodeUnauthorized, "admin token required"))
-			return
-		}
-		next.ServeHTTP(w, r)
 	})
 }
 
