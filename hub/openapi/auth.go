@@ -47,6 +47,15 @@ func (c caller) actor() string {
 	return "api:" + c.id
 }
 
+// owner names the caller's idempotency keys: the admin's apart from a
+// client's, even one called "admin" ("~" is in no client id).
+func (c caller) owner() string {
+	if c.admin {
+		return "~" + AdminActor
+	}
+	return c.id
+}
+
 // sees reports whether the caller may see a parcel of carrier.
 func (c caller) sees(carrier string) bool { return c.carrier == "" || c.carrier == carrier }
 

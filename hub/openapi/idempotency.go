@@ -79,14 +79,14 @@ func (s *Server) once(w http.ResponseWriter, r *http.Request, fingerprint []byte
 	h.Write(fingerprint)
 	hash := hex.EncodeToString(h.Sum(nil))
 
-	flight := c.id + "\x00" + key
+	flight := c.owner() + "\x00" + key
 	if !s.flight.start(flight) {
 		w.Header().Set("Retry-After", "1")
 		s.writeProblem(w, r, problem(CodeIdempotencyPending, "a request with this key is still running; retry in a moment"))
 		return
 	}
 	defer s.flight.done(flight)
-	prev, found, err := s.st.Idempotent(r.Context(), c.id, key)
+	prev, found, err := s.st.Idempotent(r.Context(), c.owner(), key)
 	if err != nil {
 		s.writeProblem(w, r, err)
 		return
@@ -102,7 +102,7 @@ func (s *Server) once(w http.ResponseWriter, r *http.Request, fingerprint []byte
 	}
 	a := run()
 	if a.status != http.StatusTooManyRequests && a.status < 500 {
-		if err := s.st.RememberIdempotent(r.Context(), c.id, key, store.Idem{RequestHash: hash, Status: a.status, Body: a.body}); err != nil {
+		if err := s.st.RememberIdempotent(r.Context(), c.owner(), key, store.Idem{RequestHash: hash, Status: a.status, Body: a.body}); err != nil {
 			s.log.Warn("open api: remember idempotent answer", "client", c.id, "err", err)
 		}
 	}
