@@ -42,12 +42,6 @@ type Options struct {
 	MaxBatchBytes int64
 	// MaxBlobBytes bounds a blob (32 MiB when 0).
 	MaxBlobBytes int64
-	// AdminToken is not used: /api/v1 (the console's station list with
-	// it) moved to hub/openapi, which takes the admin token.
-	//
-	// Deprecated: set openapi.Options.AdminToken. Kept until callers
-	// stop setting it here.
-	AdminToken string
 	// MetricsToken, when set, is the bearer token /metrics requires (the
 	// scraper's authorization); empty leaves /metrics open.
 	MetricsToken string

@@ -29,7 +29,9 @@ import (
 	_ "time/tzdata" // Windows servers lack the zone database
 
 	"cunyou/hub/config"
+	"cunyou/hub/intake"
 	"cunyou/hub/merge"
+	"cunyou/hub/openapi"
 	"cunyou/hub/store"
 	"cunyou/hub/syncapi"
 	"cunyou/hub/webhook"
@@ -230,10 +232,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer runWebhooks(hooks, st, log)()
 	api := syncapi.New(st, mg, syncapi.Options{
 		MaxMerges: c.MaxMerges, MergeWait: time.Duration(c.MergeWait), MaxUploads: c.MaxUploads,
-		MaxBatchBytes: c.MaxBatchBytes, MaxBlobBytes: c.MaxBlobBytes, AdminToken: c.AdminToken, MetricsToken: c.MetricsToken, Version: version, Log: log,
+		MaxBatchBytes: c.MaxBatchBytes, MaxBlobBytes: c.MaxBlobBytes, MetricsToken: c.MetricsToken, Version: version, Log: log,
 	})
+	open := openapi.New(openapi.Options{Store: st, Intake: intake.New(st, mg, c.Location()), Webhooks: hooks,
+		AdminToken: c.AdminToken, Version: version, Log: log})
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", open.Handler())
+	mux.Handle("/", api.Handler())
 	srv := &http.Server{
-		Handler:           api.Handler(),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		// A 32 MiB batch over a 1 Mbit/s link takes about 5 minutes.
 		ReadTimeout:  10 * time.Minute,

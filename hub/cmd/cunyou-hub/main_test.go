@@ -155,7 +155,7 @@ var opsEpoch = time.Now().Add(-time.Hour).UnixMilli()
 func sealedOps(node, inc string, from, to uint64) []syncproto.Op {
 	var ops []syncproto.Op
 	for seq := from; seq <= to; seq++ {
-		payload, _ := json.Marshal(syncproto.ParcelInbound{Waybill: fmt.Sprintf("%s-%d", node, seq), Carrier: "zto",
+		payload, _ := json.Marshal(syncproto.ParcelInbound{Waybill: fmt.Sprintf("73%s%08d", strings.TrimPrefix(node, "ST-V"), seq), Carrier: "zto",
 			ReceiverPhone: "13800138000", Code: fmt.Sprintf("1-1-%04d", seq)})
 		o := syncproto.Op{Node: node, Incarnation: inc, Seq: seq, HLC: syncproto.MakeTimestamp(opsEpoch, uint16(seq)),
 			Actor: "clerk", Kind: syncproto.KindParcelInbound, Payload: payload}
@@ -197,6 +197,32 @@ func TestServe(t *testing.T) {
 	list := mustRun(t, "station", "list", "--data", dir)
 	assert.Regexp(t, `ST-V0101\s+南岗村驿站\s+station\s+yes\s+\d{4}-`, list)
 	assert.Contains(t, list, "inc1:20")
+
+	// The open API is served beside the sync API: a parcel the station
+	// scanned in is tracked, for a client with the scope.
+	mustRun(t, "carrier", "add", "--data", dir, "--code", "zto", "--name", "中通快递")
+	out := mustRun(t, "client", "add", "--data", dir, "--id", "zto-api", "--name", "中通", "--carrier", "zto", "--scopes", "parcels:read")
+	key := regexp.MustCompile(`cy_\S+`).FindString(out)
+	req, err := http.NewRequest(http.MethodGet, base+"/api/v1/parcels/73010100000003", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	require.Eventually(t, func() bool {
+		r, err := client.Do(req)
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		return r.StatusCode == http.StatusOK && strings.Contains(string(b), `"at_station"`) && strings.Contains(string(b), "138****8000")
+	}, 10*time.Second, 50*time.Millisecond)
+	r, err := client.Get(base + "/api/v1/openapi.json")
+	require.NoError(t, err)
+	r.Body.Close()
+	assert.Equal(t, http.StatusOK, r.StatusCode)
+	r, err = client.Get(base + "/api/v1/parcels/73010100000003")
+	require.NoError(t, err)
+	r.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, r.StatusCode)
 }
 
 func TestServeTLS(t *testing.T) {
