@@ -1,6 +1,6 @@
 // The import boundaries of DESIGN §3: edge and hub never import each
-// other, syncproto imports neither (nor drivers), sqlitedb, confkit and
-// waybill (shared by both) import nothing of ours, ui imports nothing of ours, and
+// other, syncproto imports neither (nor drivers), sqlitedb, confkit,
+// waybill and sms (shared by both) import nothing of ours, ui imports nothing of ours, and
 // production code never imports testing.
 package cunyou_test
 
@@ -55,6 +55,7 @@ func violations(pkgs []pkg) []string {
 		{"cunyou/sqlitedb", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/confkit", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/waybill", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
+		{"cunyou/sms", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/ui", []string{"cunyou"}},
 	}
 	var out []string
