@@ -1,6 +1,6 @@
 // Package ui holds the web pages as static assets embedded in the
-// binaries: the station kiosk now, the hub console and the public mobile
-// pages later. No CDN, no external fonts, no build step.
+// binaries: the station kiosk and the villagers' public query pages now,
+// the hub console later. No CDN, no external fonts, no build step.
 package ui
 
 import (
@@ -10,7 +10,7 @@ import (
 	"os"
 )
 
-//go:embed kiosk
+//go:embed kiosk public
 var files embed.FS
 
 // Kiosk returns the kiosk page's files: the embedded copy, or the folder
@@ -23,4 +23,16 @@ func Kiosk(dir string) (fs.FS, error) {
 		return os.DirFS(dir), nil
 	}
 	return fs.Sub(files, "kiosk")
+}
+
+// Public returns the villagers' query pages (served by the hub under
+// /q/): the embedded copy, or the folder dir when it is set.
+func Public(dir string) (fs.FS, error) {
+	if dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("public ui folder: %w", err)
+		}
+		return os.DirFS(dir), nil
+	}
+	return fs.Sub(files, "public")
 }
