@@ -48,6 +48,9 @@ type Options struct {
 	// MaxBatch bounds the parcels of one batch (DefaultMaxBatch when 0;
 	// at most intake.MaxEntries).
 	MaxBatch int
+	// Location is the county's time zone (the day of GET /trips);
+	// Asia/Shanghai when nil.
+	Location *time.Location
 }
 
 // Limits.
@@ -63,6 +66,7 @@ const (
 // Server serves the open API.
 type Server struct {
 	o      Options
+	loc    *time.Location
 	st     *store.Store
 	log    *slog.Logger
 	now    func() time.Time
@@ -89,6 +93,9 @@ func New(o Options) *Server {
 	if s.now == nil {
 		s.now = o.Store.Now
 	}
+	if s.loc = o.Location; s.loc == nil {
+		s.loc = time.FixedZone("CST", 8*3600)
+	}
 	s.doc = buildDocument(o.Version, o.MaxBatch)
 	return s
 }
@@ -112,7 +119,7 @@ func (s *Server) router() chi.Router {
 		s.writeProblem(w, r, problem(CodeNotFound, "no route %s", r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
-		for _, m := range []string{http.MethodGet, http.MethodPost} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch} {
 			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
 				w.Header().Add("Allow", m)
 			}
@@ -133,6 +140,13 @@ func (s *Server) router() chi.Router {
 		r.With(s.need(scopeDispatch)).Get("/api/v1/stations", s.stations)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/counts", s.counts)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/exceptions", s.exceptions)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/carriers", s.listCarriers)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/sites", s.listSites)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/lines", s.listLines)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/trips", s.listTrips)
+		r.With(s.need(scopeDispatch)).Patch("/api/v1/trips/{id}", s.updateTrip)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/vehicles", s.listVehicles)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/drivers", s.listDrivers)
 		r.With(s.need(scopeWebhooks)).Get("/api/v1/webhooks/deliveries", s.deliveries)
 		r.With(s.need(scopeWebhooks)).Get("/api/v1/webhooks/deliveries/{id}", s.delivery)
 		r.With(s.need(scopeWebhooks)).Post("/api/v1/webhooks/deliveries/{id}/replay", s.replayDelivery)

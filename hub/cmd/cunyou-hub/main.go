@@ -235,7 +235,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		MaxBatchBytes: c.MaxBatchBytes, MaxBlobBytes: c.MaxBlobBytes, MetricsToken: c.MetricsToken, Version: version, Log: log,
 	})
 	open := openapi.New(openapi.Options{Store: st, Intake: intake.New(st, mg, c.Location()), Webhooks: hooks,
-		AdminToken: c.AdminToken, Version: version, Log: log})
+		AdminToken: c.AdminToken, Version: version, Log: log, Location: c.Location()})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", open.Handler())
 	mux.Handle("/", api.Handler())

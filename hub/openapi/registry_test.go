@@ -1,0 +1,60 @@
+package openapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"cunyou/hub/openapi"
+	"cunyou/hub/store"
+)
+
+func TestRegistry(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	require.NoError(t, e.st.PutVehicle(ctx, store.Vehicle{Plate: "黑M12345", Kind: "bus", Capacity: 300, Active: true}))
+	require.NoError(t, e.st.PutDriver(ctx, store.Driver{ID: "D001", Name: "张师傅", Phone: "13700001111", Active: true}))
+	_, err := e.st.PlanTrips(ctx, "2026-03-14")
+	require.NoError(t, err)
+
+	for _, path := range []string{"/api/v1/carriers", "/api/v1/sites", "/api/v1/lines", "/api/v1/trips", "/api/v1/vehicles", "/api/v1/drivers"} {
+		assert.Equal(t, http.StatusForbidden, e.get(path, "reader").status, path)
+		assert.Equal(t, http.StatusUnauthorized, e.get(path, "").status, path)
+		assert.Equal(t, http.StatusOK, e.get(path, "county").status, path)
+	}
+	var sites openapi.SiteList
+	require.NoError(t, json.Unmarshal(e.get("/api/v1/sites", "county").body, &sites))
+	require.Len(t, sites.Sites, 78)
+	assert.Equal(t, "CENTRE", sites.Sites[0].Node)
+	assert.Equal(t, "ST-V0101", sites.Sites[1].Node)
+	assert.Equal(t, "望奎镇", sites.Sites[1].TownName)
+	assert.Equal(t, "07:30-19:30", sites.Sites[1].Hours)
+
+	var trips openapi.TripList
+	require.NoError(t, json.Unmarshal(e.get("/api/v1/trips?date=2026-03-14", "county").body, &trips))
+	require.NotEmpty(t, trips.Trips)
+	id := trips.Trips[0].ID
+	assert.Equal(t, "CENTRE", trips.Trips[0].Stops[0].Node)
+	assert.Equal(t, http.StatusBadRequest, e.get("/api/v1/trips?date=14.3.2026", "county").status)
+
+	r := e.do(http.MethodPatch, "/api/v1/trips/"+id, "county", []byte(`{"vehicle":"黑M12345","driver":"D001"}`), nil)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	var trip openapi.Trip
+	require.NoError(t, json.Unmarshal(r.body, &trip))
+	assert.Equal(t, "黑M12345", trip.Vehicle)
+	assert.Equal(t, "D001", trip.Driver)
+	assert.Equal(t, http.StatusUnprocessableEntity, e.do(http.MethodPatch, "/api/v1/trips/"+id, "county", []byte(`{"status":"lost"}`), nil).status)
+	assert.Equal(t, http.StatusNotFound, e.do(http.MethodPatch, "/api/v1/trips/"+id, "county", []byte(`{"vehicle":"黑X0"}`), nil).status)
+	assert.Equal(t, http.StatusNotFound, e.do(http.MethodPatch, "/api/v1/trips/L9-20260314-0700", "county", []byte(`{}`), nil).status)
+	assert.Equal(t, http.StatusBadRequest, e.do(http.MethodPatch, "/api/v1/trips/"+id, "county", []byte(`{"vehicel":"x"}`), nil).status)
+
+	var ds openapi.DriverList
+	require.NoError(t, json.Unmarshal(e.get("/api/v1/drivers", "county").body, &ds))
+	assert.Equal(t, "137****1111", ds.Drivers[0].Phone)
+	require.NoError(t, json.Unmarshal(e.get("/api/v1/drivers", "admin").body, &ds))
+	assert.Equal(t, "13700001111", ds.Drivers[0].Phone)
+}
