@@ -103,6 +103,7 @@ func run(ctx context.Context, bin, data string) error {
 	}
 	fmt.Printf("  centre CENTRE 分拨中心:      http://%s/   (JSON API /api/v1/centre/…)\n", centreAddr)
 	fmt.Printf("  accounts:  owner / PIN 246810 (店主)   clerk / PIN 135790 (店员)\n")
+	fmt.Printf("  villagers: http://%s/q/   (track 73100000000001; my parcels; stations; prices; buses)\n", hubAddr)
 	fmt.Printf("  hub:       http://%s/healthz   try: %s/cunyou-hub track --data %s 73100000000001\n", hubAddr, bin, hubData)
 	fmt.Printf("             %s/cunyou-hub unresolved --data %s   (the dispatchers' queue)\n", bin, hubData)
 	if apiKey != "" {

@@ -32,6 +32,7 @@ import (
 	"cunyou/hub/intake"
 	"cunyou/hub/merge"
 	"cunyou/hub/openapi"
+	"cunyou/hub/public"
 	"cunyou/hub/store"
 	"cunyou/hub/syncapi"
 	"cunyou/hub/webhook"
@@ -236,8 +237,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	})
 	open := openapi.New(openapi.Options{Store: st, Intake: intake.New(st, mg, c.Location()), Webhooks: hooks,
 		AdminToken: c.AdminToken, Version: version, Log: log, Location: c.Location()})
+	villagers := public.New(public.Options{Store: st, Location: c.Location(), Log: log})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", open.Handler())
+	mux.Handle(public.Prefix, villagers.Handler())
 	mux.Handle("/", api.Handler())
 	srv := &http.Server{
 		Handler:           mux,
