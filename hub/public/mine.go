@@ -139,7 +139,7 @@ func (s *Server) mine(w http.ResponseWriter, r *http.Request) {
 		v := s.parcelView(lang, reg, p)
 		switch p.Status {
 		case stAtStation:
-			since := p.Updated
+			since := lastChange(p)
 			ans.Waiting = append(ans.Waiting, waitingView{parcelView: v, Code: p.Code, Since: s.stamp(since),
 				Days: max(0, int(now.Sub(since)/(24*time.Hour)))})
 		case stManifested, stAtCentre, stSorted, stLoaded, stInTransit:
@@ -155,7 +155,7 @@ func (s *Server) mine(w http.ResponseWriter, r *http.Request) {
 			}
 			ans.OnTheWay = append(ans.OnTheWay, v)
 		default:
-			if now.Sub(p.Updated) <= recentDays*24*time.Hour {
+			if now.Sub(lastChange(p)) <= recentDays*24*time.Hour {
 				ans.Recent = append(ans.Recent, v)
 			}
 		}

@@ -131,7 +131,7 @@ func (s *Server) track(w http.ResponseWriter, r *http.Request) {
 // events, no code.
 func (s *Server) parcelView(lang Lang, reg *registry, p store.Parcel) parcelView {
 	v := parcelView{Waybill: p.Waybill, Direction: p.Direction, Carrier: carrierView{Code: p.Carrier, Name: reg.carrierName(p.Carrier)},
-		Status: p.Status, StatusText: statusText(lang, p.Status), Updated: s.stamp(p.Updated)}
+		Status: p.Status, StatusText: statusText(lang, p.Status), Updated: s.stamp(lastChange(p))}
 	steps, at := inSteps, inStep
 	if p.Direction == "out" {
 		steps, at = outSteps, outStep
@@ -148,6 +148,16 @@ func (s *Server) parcelView(lang Lang, reg *registry, p store.Parcel) parcelView
 		}
 	}
 	return v
+}
+
+// lastChange is when the parcel's newest fact happened (by the clock of
+// the node that made it), not when the hub learnt of it: a station off
+// the network for a day still shows the hour it scanned the parcel in.
+func lastChange(p store.Parcel) time.Time {
+	if p.UpdatedHLC != 0 {
+		return p.UpdatedHLC.Time()
+	}
+	return p.Updated
 }
 
 // stationOf is the station a villager should know of: where the parcel

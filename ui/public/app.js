@@ -416,7 +416,7 @@
       parts.push(h("h2", { text: t("mine.on_the_way", { n: d.on_the_way.length }) }));
       parts.push(h("div", { class: "card" }, d.on_the_way.map(function (p) {
         return h("div", { class: "mini", "data-waybill": p.waybill },
-          h("a", { href: "#/track/" + encodeURIComponent(p.waybill), class: "status small", text: p.status_text }),
+          h("a", { href: "#/track/" + encodeURIComponent(p.waybill), class: "status", text: p.status_text }),
           h("div", { class: "sub", text: p.carrier.name + " · " + p.waybill }),
           p.latest ? h("div", { class: "sub", text: dayClock(p.latest.at) + " " + p.latest.text }) : null);
       })));
