@@ -86,7 +86,7 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-func newEnv(t *testing.T, limits public.Limits) *env {
+func newEnv(t testing.TB, limits public.Limits) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: t0}
@@ -113,14 +113,14 @@ func newEnv(t *testing.T, limits public.Limits) *env {
 }
 
 // enroll enrolls node with its code from the county load.
-func (e *env) enroll(t *testing.T, node string) {
+func (e *env) enroll(t testing.TB, node string) {
 	t.Helper()
 	_, _, err := e.st.Enroll(context.Background(), e.codes[node], node, "test")
 	require.NoError(t, err)
 }
 
 // announce announces a parcel from a carrier, as the open API does.
-func (e *env) announce(t *testing.T, wb, phone, name, address string) intake.Result {
+func (e *env) announce(t testing.TB, wb, phone, name, address string) intake.Result {
 	t.Helper()
 	rs, err := e.in.Announce(context.Background(), "api:test", "", []intake.Entry{{Waybill: wb, Carrier: "zto",
 		ReceiverName: name, ReceiverPhone: phone, Address: address, WeightGrams: 800}})
@@ -132,7 +132,7 @@ func (e *env) announce(t *testing.T, wb, phone, name, address string) intake.Res
 
 // apply merges facts of node made at its clock time at, as a station or
 // the centre uploads them, and waits for the tracking index.
-func (e *env) apply(t *testing.T, node string, at time.Time, kind syncproto.EventKind, payload any) {
+func (e *env) apply(t testing.TB, node string, at time.Time, kind syncproto.EventKind, payload any) {
 	t.Helper()
 	body, err := json.Marshal(payload)
 	require.NoError(t, err)
@@ -174,7 +174,7 @@ const (
 // journey puts the county's parcels where the constants say: announced
 // by the carrier, sorted and carried by the centre on the L1 07:00 bus,
 // scanned in at 福兴村驿站, one collected.
-func (e *env) journey(t *testing.T) {
+func (e *env) journey(t testing.TB) {
 	t.Helper()
 	e.enroll(t, "CENTRE")
 	e.enroll(t, stFuxing)
