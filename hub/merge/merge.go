@@ -56,9 +56,17 @@ type Options struct {
 	// in the projection's transaction.
 	Outbox Outbox
 	// Projected, when set, is called after each projection commit (to
-	// wake the webhook dispatcher).
+	// wake the webhook dispatcher and the notifier).
 	Projected func()
+	// NoticeWindow is how long an arrival notice waits for more parcels
+	// of the same phone to combine with; DefaultNoticeWindow when 0, none
+	// when negative.
+	NoticeWindow time.Duration
 }
+
+// DefaultNoticeWindow: parcels of one phone scanned in within it go out
+// in one SMS.
+const DefaultNoticeWindow = 2 * time.Second
 
 // Outbox takes events for carriers in the projection's transaction: an
 // event is queued if and only if the fact that caused it is projected.
@@ -180,6 +188,13 @@ const (
 	// An inbound scan of a parcel on its way to that station: one UPDATE.
 	qStepArrived = `UPDATE parcels SET status = 'at_station', node = ?, code = ?, updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND status IN ('manifested', 'at_centre', 'sorted', 'loaded', 'in_transit') AND (dest = '' OR dest = ?)`
 	qInsChange   = `INSERT INTO changes (seq, node, type, payload, created_ms) VALUES (?, ?, ?, ?, ?)`
+	// The arrival notice of a parcel now at a station with a receiver's
+	// phone: one per parcel and station, whatever re-scans follow.
+	qInsArrival = `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
+		SELECT 'arrival/' || waybill || '/' || node, 'arrival', receiver_phone, node, waybill, json_object('code', code, 'carrier', carrier), ?, ?
+		FROM parcels WHERE waybill = ? AND direction = 'in' AND status = 'at_station' AND node = ? AND receiver_phone <> ''
+		ON CONFLICT (key) DO NOTHING`
+	qCancelNotices = `UPDATE notices SET state = 'cancelled', reason = ? WHERE waybill = ? AND state = 'pending'`
 	// The fast paths of facts at the node holding an inbound parcel, in a
 	// status its rules allow the fact after (see allowedAfter).
 	qStepPickedUp  = `UPDATE parcels SET status = 'picked_up', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND node = ? AND status = 'at_station'`
@@ -195,7 +210,7 @@ const (
 )
 
 var queries = []string{qSelNode, qSelCursor, qInsCursor, qUpdCursor, qSelOpHash, qSelOpRange, qInsQuar, qInsDead, qUpdNode, qUpdHWM,
-	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
+	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qInsArrival, qCancelNotices, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
 
 // New starts a merger on st: the hub's clock resumes from its persisted
 // high-water mark and the writer goroutine starts. Close stops it.
@@ -208,6 +223,12 @@ func New(ctx context.Context, st *store.Store, o Options) (*Merger, error) {
 	}
 	if o.MaxGroupOps <= 0 {
 		o.MaxGroupOps = 20000
+	}
+	switch {
+	case o.NoticeWindow == 0:
+		o.NoticeWindow = DefaultNoticeWindow
+	case o.NoticeWindow < 0:
+		o.NoticeWindow = 0
 	}
 	log := o.Log
 	if log == nil {

@@ -347,6 +347,10 @@ func (w *writer) project(p *prepared) error {
 			detail += " photo " + v.PhotoSHA256
 		}
 		for _, wb := range v.Waybills {
+			// Collected before its notice went: it needs none.
+			if _, err := w.stmt(qCancelNotices).ExecContext(w.ctx, "picked up", wb); err != nil {
+				return err
+			}
 			if ok, err := w.step(op, qStepPickedUp, wb, detail); err != nil {
 				return err
 			} else if !ok {
@@ -509,6 +513,9 @@ func (w *writer) projectInbound(op *syncproto.Op, v *syncproto.ParcelInbound) er
 		if err != nil {
 			return err
 		}
+	}
+	if _, err := w.stmt(qInsArrival).ExecContext(w.ctx, w.nowMs, w.nowMs+w.m.o.NoticeWindow.Milliseconds(), v.Waybill, op.Node); err != nil {
+		return err
 	}
 	if w.m.o.Outbox == nil {
 		return nil

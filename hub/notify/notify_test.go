@@ -1,0 +1,313 @@
+package notify_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"cunyou/hub/gazetteer"
+	"cunyou/hub/merge"
+	"cunyou/hub/notify"
+	"cunyou/hub/store"
+	"cunyou/sms"
+	"cunyou/syncproto"
+)
+
+var cst = time.FixedZone("CST", 8*3600)
+
+type clock struct{ ms atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.UnixMilli(c.ms.Load()) }
+func (c *clock) set(t time.Time)         { c.ms.Store(t.UnixMilli()) }
+func (c *clock) advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
+
+// gateway records what it is asked to send; fail holds the errors of the
+// next sends.
+type gateway struct {
+	name     string
+	mu       sync.Mutex
+	sent     []sms.Message
+	fail     []error
+	receipts []sms.Receipt
+}
+
+func (g *gateway) Name() string { return g.name }
+func (g *gateway) Send(ctx context.Context, m sms.Message) (sms.Sent, error) {
+	if err := m.Check(); err != nil {
+		return sms.Sent{}, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.fail) > 0 {
+		err := g.fail[0]
+		g.fail = g.fail[1:]
+		return sms.Sent{}, err
+	}
+	g.sent = append(g.sent, m)
+	_, parts := sms.Count(m.Text)
+	return sms.Sent{ProviderID: fmt.Sprintf("%s-%d", g.name, len(g.sent)), Parts: parts}, nil
+}
+func (g *gateway) Receipts(ctx context.Context, limit int) ([]sms.Receipt, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := g.receipts
+	g.receipts = nil
+	return out, nil
+}
+func (g *gateway) Close() error { return nil }
+func (g *gateway) texts() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []string
+	for _, m := range g.sent {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+type env struct {
+	st  *store.Store
+	m   *merge.Merger
+	n   *notify.Notifier
+	clk *clock
+	gws []*gateway
+	seq map[string]uint64
+}
+
+func newEnv(t *testing.T, at time.Time, gws ...*gateway) *env {
+	t.Helper()
+	ctx := context.Background()
+	e := &env{clk: &clock{}, seq: map[string]uint64{}, gws: gws}
+	e.clk.set(at)
+	st, err := store.Open(ctx, t.TempDir(), store.Options{Now: e.clk.now})
+	require.NoError(t, err)
+	m, err := merge.New(ctx, st, merge.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		m.Close()
+		st.Close()
+	})
+	c, err := gazetteer.LoadFile("../../testdata/county.json")
+	require.NoError(t, err)
+	_, err = st.LoadCounty(ctx, c)
+	require.NoError(t, err)
+	var gs []sms.Gateway
+	for _, g := range gws {
+		gs = append(gs, g)
+	}
+	e.st, e.m = st, m
+	e.n = notify.New(notify.Options{Store: st, Gateways: gs, Sign: "望奎村邮", Location: cst, Now: e.clk.now})
+	return e
+}
+
+// inbound scans a parcel in at node with the receiver's phone.
+func (e *env) scan(t *testing.T, node, wb, phone string) {
+	t.Helper()
+	e.op(t, node, syncproto.KindParcelInbound, syncproto.ParcelInbound{Waybill: wb, Carrier: "zto", ReceiverPhone: phone,
+		Shelf: 1, Layer: 1, Code: "1-1-" + wb[len(wb)-4:]})
+}
+
+func (e *env) op(t *testing.T, node string, kind syncproto.EventKind, payload any) {
+	t.Helper()
+	ctx := context.Background()
+	e.seq[node]++
+	o := syncproto.Op{Node: node, Incarnation: "inc", Seq: e.seq[node], HLC: syncproto.MakeTimestamp(e.clk.now().UnixMilli(), 0),
+		Actor: "clerk", Kind: kind}
+	o.Payload, _ = jsonMarshal(payload)
+	o.Seal()
+	_, err := e.m.Apply(ctx, node, syncproto.Batch{Header: syncproto.BatchHeader{Proto: syncproto.ProtoVersion,
+		Kind: syncproto.BatchOps, Node: node, Incarnation: "inc", Count: 1}, Ops: []syncproto.Op{o}})
+	require.NoError(t, err)
+	require.NoError(t, e.m.Flush(ctx))
+}
+
+func (e *env) pass(t *testing.T) {
+	t.Helper()
+	require.NoError(t, e.n.Pass(context.Background()))
+}
+
+func (e *env) state(t *testing.T, q string, args ...any) string {
+	t.Helper()
+	var s string
+	require.NoError(t, e.st.DB().QueryRow(q, args...).Scan(&s))
+	return s
+}
+
+var morning = time.Date(2026, 11, 27, 10, 0, 0, 0, cst)
+
+func enroll(t *testing.T, e *env, nodes ...string) {
+	t.Helper()
+	for _, n := range nodes {
+		code, err := e.st.NewEnrollCode(context.Background(), n)
+		require.NoError(t, err)
+		_, _, err = e.st.Enroll(context.Background(), code, n, "test")
+		require.NoError(t, err)
+	}
+}
+
+func TestArrivalOnceAndCombined(t *testing.T) {
+	g := &gateway{name: "aliyun"}
+	e := newEnv(t, morning, g)
+	enroll(t, e, "ST-V0101", "ST-V0102")
+	e.scan(t, "ST-V0101", "73100000000001", "13912345678")
+	e.scan(t, "ST-V0101", "73100000000001", "13912345678") // a re-scan
+	e.pass(t)
+	assert.Empty(t, g.texts(), "the batching window has not passed")
+	e.scan(t, "ST-V0101", "73100000000002", "13912345678")
+	e.scan(t, "ST-V0101", "73100000000003", "13912345678")
+	e.scan(t, "ST-V0102", "73100000000004", "13700001111")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	assert.ElementsMatch(t, []string{
+		"【望奎村邮】您有3件包裹已到南岗村驿站，取件码1-1-0001、1-1-0002、1-1-0003，营业至19:30。",
+		"【望奎村邮】您的中通包裹已到新兴村驿站，取件码1-1-0004，营业至21:00。",
+	}, g.texts())
+	e.pass(t)
+	assert.Len(t, g.texts(), 2, "never twice")
+	assert.Equal(t, "submitted", e.state(t, "SELECT state FROM sms_messages WHERE phone = '13700001111'"))
+
+	// The receipt comes back.
+	g.mu.Lock()
+	g.receipts = []sms.Receipt{{ProviderID: "aliyun-2", Status: sms.Delivered, Code: "DELIVRD", At: e.clk.now()},
+		{ProviderID: "aliyun-1", Status: sms.Failed, Code: "UNDELIV", At: e.clk.now()}}
+	g.mu.Unlock()
+	n, err := e.n.Receipts(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	ms, err := notify.Messages(context.Background(), e.st, "problems", 10)
+	require.NoError(t, err)
+	require.Len(t, ms, 1)
+	assert.Equal(t, "UNDELIV", ms[0].ErrorCode)
+	assert.Len(t, ms[0].Waybills, 1)
+}
+
+func TestPickedUpBeforeTheNoticeQuietHoursOptOut(t *testing.T) {
+	g := &gateway{name: "aliyun"}
+	e := newEnv(t, time.Date(2026, 11, 27, 22, 30, 0, 0, cst), g)
+	enroll(t, e, "ST-V0101")
+	e.scan(t, "ST-V0101", "73100000000001", "13912345678")
+	e.scan(t, "ST-V0101", "73100000000002", "13800001111")
+	e.op(t, "ST-V0101", syncproto.KindParcelsPickedUp, syncproto.ParcelsPickedUp{Waybills: []string{"73100000000002"},
+		Collector: syncproto.Collector{Kind: "receiver"}})
+	e.clk.advance(time.Minute)
+	e.pass(t)
+	assert.Empty(t, g.texts(), "quiet hours: nothing at night")
+	assert.Equal(t, "cancelled", e.state(t, "SELECT state FROM notices WHERE waybill = '73100000000002'"))
+	assert.Equal(t, time.Date(2026, 11, 28, 8, 0, 0, 0, cst).UnixMilli(),
+		mustInt(t, e, "SELECT due_ms FROM notices WHERE waybill = '73100000000001'"), "held till 08:00")
+
+	require.NoError(t, notify.OptOut(context.Background(), e.st, "13700002222", "reply TD"))
+	e.scan(t, "ST-V0101", "73100000000003", "13700002222")
+	e.clk.set(time.Date(2026, 11, 28, 8, 0, 1, 0, cst))
+	e.pass(t)
+	assert.Equal(t, []string{"【望奎村邮】您的中通包裹已到南岗村驿站，取件码1-1-0001，营业至19:30。"}, g.texts())
+	assert.Equal(t, "suppressed", e.state(t, "SELECT state FROM notices WHERE waybill = '73100000000003'"))
+}
+
+func mustInt(t *testing.T, e *env, q string) int64 {
+	var n int64
+	require.NoError(t, e.st.DB().QueryRow(q).Scan(&n))
+	return n
+}
+
+func TestFailoverRetryAndDead(t *testing.T) {
+	a, b := &gateway{name: "aliyun"}, &gateway{name: "smpp:sim"}
+	e := newEnv(t, morning, a, b)
+	enroll(t, e, "ST-V0101")
+	a.fail = []error{&sms.Error{Kind: sms.Temporary, Msg: "timeout"}}
+	e.scan(t, "ST-V0101", "73100000000001", "13912345678")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	assert.Len(t, b.texts(), 1, "the second gateway took it")
+	assert.Equal(t, "smpp:sim", e.state(t, "SELECT gateway FROM sms_messages"))
+
+	// Every gateway busy: retried later, not lost.
+	a.fail = []error{&sms.Error{Kind: sms.Throttled, RetryAfter: time.Minute}}
+	b.fail = []error{&sms.Error{Kind: sms.Temporary}}
+	e.scan(t, "ST-V0101", "73100000000002", "13800001111")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	assert.Equal(t, "queued", e.state(t, "SELECT state FROM sms_messages WHERE phone = '13800001111'"))
+	e.clk.advance(11 * time.Minute)
+	e.pass(t)
+	assert.Equal(t, "submitted", e.state(t, "SELECT state FROM sms_messages WHERE phone = '13800001111'"))
+
+	// A permanent refusal: dead at once, with the reason, for dispatchers.
+	a.fail = []error{&sms.Error{Kind: sms.Permanent, Code: "isv.MOBILE_NUMBER_ILLEGAL", Msg: "bad number"}}
+	e.scan(t, "ST-V0101", "73100000000003", "13700001111")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	assert.Equal(t, "dead", e.state(t, "SELECT state FROM sms_messages WHERE phone = '13700001111'"))
+	assert.Equal(t, "isv.MOBILE_NUMBER_ILLEGAL", e.state(t, "SELECT error_code FROM sms_messages WHERE phone = '13700001111'"))
+	assert.Equal(t, 3, int(mustInt(t, e, "SELECT count(*) FROM sms_attempts WHERE ok = 0")), "every refusal logged")
+}
+
+func TestPerPhoneLimits(t *testing.T) {
+	g := &gateway{name: "aliyun"}
+	e := newEnv(t, morning, g)
+	e.n = notify.New(notify.Options{Store: e.st, Gateways: []sms.Gateway{g}, Sign: "望奎村邮", Location: cst, Now: e.clk.now,
+		Limits: notify.Limits{PerMinute: 1, PerHour: 2, PerDay: 10}})
+	enroll(t, e, "ST-V0101", "ST-V0102", "ST-V0103")
+	for i, node := range []string{"ST-V0101", "ST-V0102", "ST-V0103"} {
+		e.scan(t, node, fmt.Sprintf("7310000000000%d", i+1), "13912345678")
+	}
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	assert.Len(t, g.texts(), 1, "one a minute")
+	e.clk.advance(time.Minute)
+	e.pass(t)
+	assert.Len(t, g.texts(), 2)
+	e.clk.advance(time.Minute)
+	e.pass(t)
+	assert.Len(t, g.texts(), 2, "two an hour")
+	e.clk.advance(time.Hour)
+	e.pass(t)
+	assert.Len(t, g.texts(), 3)
+}
+
+func TestRecoverAndTemplates(t *testing.T) {
+	g := &gateway{name: "aliyun"}
+	e := newEnv(t, morning, g)
+	ctx := context.Background()
+	p, err := notify.SetTemplate(ctx, e.st, "arrival", "望奎村邮", "{carrier}快递到{station}了，凭{code}取件，{close}关门。",
+		map[string]string{"aliyun": "SMS_1001"}, "admin")
+	require.NoError(t, err)
+	assert.Equal(t, "【望奎村邮】中通快递到南岗村驿站了，凭5-2-3001取件，19:30关门。", p.Text)
+	assert.Equal(t, 1, p.Parts)
+	_, err = notify.SetTemplate(ctx, e.st, "arrival", "望奎村邮", "到了 {phone}", nil, "admin")
+	assert.ErrorContains(t, err, "{phone} is not a variable")
+	_, err = notify.SetTemplate(ctx, e.st, "nope", "望奎村邮", "x", nil, "admin")
+	assert.ErrorIs(t, err, store.ErrInvalid)
+
+	enroll(t, e, "ST-V0101")
+	e.scan(t, "ST-V0101", "73100000000001", "13912345678")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	require.Len(t, g.sent, 1)
+	assert.Equal(t, "SMS_1001", g.sent[0].Template, "the provider's template id")
+	assert.Equal(t, []sms.Param{{Name: "carrier", Value: "中通"}, {Name: "station", Value: "南岗村驿站"}, {Name: "code", Value: "1-1-0001"},
+		{Name: "close", Value: "19:30"}}, g.sent[0].Params)
+
+	_, err = e.st.DB().Exec("SELECT 1") // read pool fine
+	require.NoError(t, err)
+	require.NoError(t, e.st.Write(ctx, func(tx *sqlTx) error {
+		_, err := tx.Exec("UPDATE sms_messages SET state = 'sending'")
+		return err
+	}))
+	n, err := e.n.Recover(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, "queued", e.state(t, "SELECT state FROM sms_messages"))
+}
+
+type sqlTx = sql.Tx
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
