@@ -5,6 +5,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"cunyou/confkit"
@@ -52,6 +54,9 @@ type Config struct {
 	// BusyTimeout is how long a write waits for another process (a CLI
 	// command beside the server).
 	BusyTimeout Duration `json:"busy_timeout" env:"CUNYOU_HUB_BUSY_TIMEOUT" help:"database lock wait"`
+	// SMS configures the arrival SMS: signature, quiet hours, per-phone
+	// limits and the gateways in failover order.
+	SMS SMS `json:"sms"`
 	// Timezone counts the county's days (trips, statistics).
 	Timezone string `json:"timezone" env:"CUNYOU_HUB_TIMEZONE" help:"time zone of the county's days"`
 	// LogLevel is debug, info, warn or error.
@@ -117,6 +122,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: max_blob_bytes %d: use 1 MiB to 4 GiB", c.MaxBlobBytes)
 	case c.MaxSkew < Duration(time.Second):
 		return fmt.Errorf("config: max_skew %s: use at least 1s", time.Duration(c.MaxSkew))
+	case c.SMS.validate() != nil:
+		return c.SMS.validate()
 	case !validZone(c.Timezone):
 		return fmt.Errorf("config: timezone %q: give a zone like Asia/Shanghai", c.Timezone)
 	case c.MetricsToken != "" && len(c.MetricsToken) < 16:
@@ -149,4 +156,75 @@ func (c Config) Location() *time.Location {
 		return time.Local
 	}
 	return loc
+}
+
+// SMS configures the arrival SMS.
+type SMS struct {
+	// Sign is the approved signature, without brackets (望奎村邮).
+	Sign string `json:"sign"`
+	// Quiet is the county's default quiet hours (HH:MM-HH:MM); a
+	// station's own win.
+	Quiet string `json:"quiet"`
+	// Window is how long an arrival waits for more parcels of the same
+	// phone to go out in one SMS.
+	Window Duration `json:"window"`
+	// PerMinute, PerHour, PerDay bound the messages one phone gets.
+	PerMinute int `json:"per_minute"`
+	PerHour   int `json:"per_hour"`
+	PerDay    int `json:"per_day"`
+	// Gateways, in failover order. None: notices wait in the database.
+	Gateways []Gateway `json:"gateways"`
+}
+
+// Gateway is one SMS gateway.
+type Gateway struct {
+	// Type is smpp, aliyun or tencent.
+	Type string `json:"type"`
+	// SMPP: the SMSC's address and the account.
+	Addr       string `json:"addr,omitempty"`
+	SystemID   string `json:"system_id,omitempty"`
+	Password   string `json:"password,omitempty"`
+	SourceAddr string `json:"source_addr,omitempty"`
+	// Clouds: endpoint (default the provider's), credentials, region,
+	// and Tencent's SmsSdkAppId.
+	Endpoint  string `json:"endpoint,omitempty"`
+	KeyID     string `json:"key_id,omitempty"`
+	KeySecret string `json:"key_secret,omitempty"`
+	Region    string `json:"region,omitempty"`
+	AppID     string `json:"app_id,omitempty"`
+}
+
+var quietRe = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$`)
+
+func (s SMS) validate() error {
+	if s.Quiet != "" && !quietRe.MatchString(s.Quiet) {
+		return fmt.Errorf("config: sms.quiet %q: use HH:MM-HH:MM", s.Quiet)
+	}
+	if s.Window < 0 || time.Duration(s.Window) > 10*time.Minute {
+		return errors.New("config: sms.window: use 0 to 10m")
+	}
+	if s.PerMinute < 0 || s.PerHour < 0 || s.PerDay < 0 {
+		return errors.New("config: sms limits must not be negative")
+	}
+	if len(s.Gateways) > 0 && strings.TrimSpace(s.Sign) == "" {
+		return errors.New("config: sms.sign: give the approved signature (e.g. 望奎村邮)")
+	}
+	for i, g := range s.Gateways {
+		switch g.Type {
+		case "smpp":
+			if g.Addr == "" || g.SystemID == "" {
+				return fmt.Errorf("config: sms.gateways[%d]: smpp needs addr and system_id", i)
+			}
+		case "aliyun", "tencent":
+			if g.KeyID == "" || g.KeySecret == "" {
+				return fmt.Errorf("config: sms.gateways[%d]: %s needs key_id and key_secret", i, g.Type)
+			}
+			if g.Type == "tencent" && g.AppID == "" {
+				return fmt.Errorf("config: sms.gateways[%d]: tencent needs app_id (SmsSdkAppId)", i)
+			}
+		default:
+			return fmt.Errorf("config: sms.gateways[%d]: type %q: use smpp, aliyun or tencent", i, g.Type)
+		}
+	}
+	return nil
 }

@@ -357,8 +357,12 @@ type queued struct {
 	created           time.Time
 }
 
-// send sends the messages due, each through the gateways in order.
+// send sends the messages due, each through the gateways in order. With
+// no gateway configured they wait in the queue.
 func (n *Notifier) send(ctx context.Context) (int, error) {
+	if len(n.o.Gateways) == 0 {
+		return 0, nil
+	}
 	now := n.o.Now()
 	rows, err := n.st.DB().QueryContext(ctx, `SELECT id, phone, kind, text, params, attempts, created_ms FROM sms_messages
 		WHERE state = 'queued' AND next_ms <= ? ORDER BY id LIMIT 500`, now.UnixMilli())

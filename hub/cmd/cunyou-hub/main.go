@@ -31,6 +31,7 @@ import (
 	"cunyou/hub/config"
 	"cunyou/hub/intake"
 	"cunyou/hub/merge"
+	"cunyou/hub/notify"
 	"cunyou/hub/openapi"
 	"cunyou/hub/public"
 	"cunyou/hub/store"
@@ -83,6 +84,8 @@ Commands:
   vehicle      vehicle add --plate P [--kind bus|van|truck] [--capacity N] [--terminal PHONE] | vehicle list
   driver       driver add --id D --name NAME [--phone P] | driver list
   track        track WAYBILL               a parcel, its timeline and exceptions
+  sms          sms list [--state S] | sms templates | sms template --kind K --text T [--provider aliyun=SMS_1]...
+                 | sms optout --phone P | sms optin --phone P
   tariffs      tariffs set --station ID|all --file TARIFFS.json   the county's table (all) and the stations' copies
   sync         carry sync on a USB stick:
                  sync import FILE                          merge a bundle of ops batches written by a station
@@ -126,6 +129,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.driver(ctx, args)
 	case "track":
 		return m.track(ctx, args)
+	case "sms":
+		return m.smsCmd(ctx, args)
 	case "tariffs":
 		return m.tariffs(ctx, args)
 	case "sync":
@@ -223,14 +228,30 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer st.Close()
 	log := m.logger(c)
 	hooks := webhook.New(st, &endpoints{st: st}, webhook.Options{Version: version, Log: log})
+	gateways, err := smsGateways(c.SMS, log)
+	if err != nil {
+		return err
+	}
+	defer closeGateways(gateways)
+	notifier := notify.New(notify.Options{Store: st, Gateways: gateways, Sign: c.SMS.Sign, Quiet: c.SMS.Quiet, Location: c.Location(),
+		Limits: notify.Limits{PerMinute: c.SMS.PerMinute, PerHour: c.SMS.PerHour, PerDay: c.SMS.PerDay}, Log: log})
+	if _, err := notifier.Recover(ctx); err != nil {
+		return err
+	}
 	mo := c.MergeOptions()
-	mo.Log, mo.Outbox, mo.Projected = log, outbox{hooks}, hooks.Notify
+	mo.Log, mo.Outbox = log, outbox{hooks}
+	mo.Projected = func() { hooks.Notify(); notifier.Kick() }
+	mo.NoticeWindow = time.Duration(c.SMS.Window)
+	if mo.NoticeWindow == 0 {
+		mo.NoticeWindow = -1 // none asked: send at once
+	}
 	mg, err := merge.New(ctx, st, mo)
 	if err != nil {
 		return err
 	}
 	defer mg.Close()
 	defer runWebhooks(hooks, st, log)()
+	defer runNotifier(notifier)()
 	api := syncapi.New(st, mg, syncapi.Options{
 		MaxMerges: c.MaxMerges, MergeWait: time.Duration(c.MergeWait), MaxUploads: c.MaxUploads,
 		MaxBatchBytes: c.MaxBatchBytes, MaxBlobBytes: c.MaxBlobBytes, MetricsToken: c.MetricsToken, Version: version, Log: log,
