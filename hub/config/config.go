@@ -82,6 +82,7 @@ func Default() Config {
 		BusyTimeout:   Duration(5 * time.Second),
 		LogLevel:      "info",
 		Timezone:      "Asia/Shanghai",
+		SMS:           SMS{Window: Duration(2 * time.Second)},
 	}
 }
 
