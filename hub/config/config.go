@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -54,6 +55,10 @@ type Config struct {
 	// BusyTimeout is how long a write waits for another process (a CLI
 	// command beside the server).
 	BusyTimeout Duration `json:"busy_timeout" env:"CUNYOU_HUB_BUSY_TIMEOUT" help:"database lock wait"`
+	// TrustedProxies are the reverse proxies (CIDR prefixes, e.g.
+	// 10.0.0.0/8) whose X-Forwarded-For names the client, for the public
+	// pages' limits. None: the connection's address is the client.
+	TrustedProxies []string `json:"trusted_proxies"`
 	// SMS configures the arrival SMS: signature, quiet hours, per-phone
 	// limits and the gateways in failover order.
 	SMS SMS `json:"sms"`
@@ -123,6 +128,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: max_blob_bytes %d: use 1 MiB to 4 GiB", c.MaxBlobBytes)
 	case c.MaxSkew < Duration(time.Second):
 		return fmt.Errorf("config: max_skew %s: use at least 1s", time.Duration(c.MaxSkew))
+	case badPrefix(c.TrustedProxies) != "":
+		return fmt.Errorf("config: trusted_proxies: %q is no CIDR prefix like 10.0.0.0/8", badPrefix(c.TrustedProxies))
 	case c.SMS.validate() != nil:
 		return c.SMS.validate()
 	case !validZone(c.Timezone):
@@ -228,4 +235,24 @@ func (s SMS) validate() error {
 		}
 	}
 	return nil
+}
+
+func badPrefix(ps []string) string {
+	for _, p := range ps {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Proxies returns TrustedProxies parsed (Validate has checked them).
+func (c Config) Proxies() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range c.TrustedProxies {
+		if pp, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pp)
+		}
+	}
+	return out
 }

@@ -583,6 +583,11 @@ func (w *writer) projectCentre(op *syncproto.Op, payload any) error {
 		if err := w.nodeFact(op, fmt.Sprintf("trip %s departed with %d parcels", v.Trip, len(v.Waybills))); err != nil {
 			return err
 		}
+		// The county's trip is on the road (the villagers' bus page).
+		if _, err := w.tx.ExecContext(w.ctx, `UPDATE trips SET status = 'departed', departed_ms = ? WHERE id = ? AND status = 'planned'`,
+			op.HLC.Time().UnixMilli(), v.Trip); err != nil {
+			return err
+		}
 		for _, wb := range v.Waybills {
 			cur, err := w.parcel(wb, "in")
 			if err != nil {

@@ -92,7 +92,8 @@ func (s *Store) ParcelsByWaybill(ctx context.Context, waybill string) ([]Parcel,
 // ParcelsByPhone returns the parcels of a receiver's phone, newest first,
 // at most limit.
 func (s *Store) ParcelsByPhone(ctx context.Context, phone string, limit int) ([]Parcel, error) {
-	return s.parcels(ctx, "WHERE receiver_phone = ? ORDER BY updated_ms DESC LIMIT ?", phone, limit)
+	// receiver_phone <> '' lets SQLite use the partial index parcels_phone.
+	return s.parcels(ctx, "WHERE receiver_phone = ? AND receiver_phone <> '' ORDER BY updated_ms DESC LIMIT ?", phone, limit)
 }
 
 // ParcelsAt returns the parcels node holds in status ("" for any),
@@ -128,7 +129,7 @@ func (s *Store) Unresolved(ctx context.Context, limit int) ([]Parcel, error) {
 // delivered, for routing a parcel whose address says nothing useful.
 func (s *Store) LastStationOf(ctx context.Context, phone string) (string, bool, error) {
 	var node string
-	err := s.r.QueryRowContext(ctx, `SELECT node FROM parcels WHERE receiver_phone = ? AND direction = 'in'
+	err := s.r.QueryRowContext(ctx, `SELECT node FROM parcels WHERE receiver_phone = ? AND receiver_phone <> '' AND direction = 'in'
 		AND status IN ('at_station', 'picked_up') AND node <> '' ORDER BY updated_ms DESC LIMIT 1`, phone).Scan(&node)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
