@@ -315,7 +315,7 @@ func (g *Aliyun) call(ctx context.Context, action string, params map[string]stri
 	var head struct{ Code, Message, RequestID string }
 	if json.Unmarshal(b, &head) != nil || head.Code == "" {
 		if status >= 300 {
-			return httpStatusError(status, "")
+			return httpStatusError(status)
 		}
 		return &sms.Error{Kind: sms.Temporary, Code: "bad_answer", Msg: "unreadable " + action + " answer"}
 	}

@@ -61,7 +61,6 @@ func TestAliyunConformance(t *testing.T) {
 	})
 }
 
-
 func TestAliyunSendCarriesWhatSendSmsNeeds(t *testing.T) {
 	f := newAliyunFake(t)
 	g := newAliyun(t, f, func(o *AliyunOptions) { o.SignName = "望奎村邮" })

@@ -88,13 +88,9 @@ func (h httpClient) close() {
 
 // httpStatusError is the error of an answer that carries no provider
 // code (a proxy's or load balancer's page).
-func httpStatusError(status int, retryAfter string) *sms.Error {
+func httpStatusError(status int) *sms.Error {
 	r := unknownRule(status, "", false, false)
-	e := &sms.Error{Kind: r.kind, Code: "http_" + strconv.Itoa(status), Msg: r.what, RetryAfter: r.retry}
-	if s, err := strconv.Atoi(retryAfter); err == nil && s > 0 {
-		e.RetryAfter = time.Duration(s) * time.Second
-	}
-	return e
+	return &sms.Error{Kind: r.kind, Code: "http_" + strconv.Itoa(status), Msg: r.what, RetryAfter: r.retry}
 }
 
 // nonce returns a fresh random hex string.
