@@ -77,7 +77,7 @@ var pduCases = []struct {
 	{"deliver_sm receipt", PDU{ID: DeliverSM, Seq: 4, Body: &SM{
 		SourceTON: 1, SourceNPI: 1, SourceAddr: "8613900000001", DestAddr: "10690", ESMClass: ESMClassReceipt,
 		ShortMessage: []byte("id:1 stat:DELIVRD"),
-		TLVs: []TLV{{Tag: TagReceiptedMessageID, Value: []byte("1\x00")}, {Tag: TagMessageState, Value: []byte{StateDelivered}}}}},
+		TLVs:         []TLV{{Tag: TagReceiptedMessageID, Value: []byte("1\x00")}, {Tag: TagMessageState, Value: []byte{StateDelivered}}}}},
 		`0000004f 00000005 00000000 00000004
 		 00 01 01 3836313339303030303030303100 00 00 313036393000
 		 04 00 00 00 00 00 00 00 00
