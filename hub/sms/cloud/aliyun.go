@@ -312,7 +312,10 @@ func (g *Aliyun) call(ctx context.Context, action string, params map[string]stri
 	if err != nil {
 		return err
 	}
-	var head struct{ Code, Message, RequestID string }
+	var head struct {
+		Code, Message string
+		RequestID     string `json:"RequestId"`
+	}
 	if json.Unmarshal(b, &head) != nil || head.Code == "" {
 		if status >= 300 {
 			return httpStatusError(status)
@@ -320,7 +323,9 @@ func (g *Aliyun) call(ctx context.Context, action string, params map[string]stri
 		return &sms.Error{Kind: sms.Temporary, Code: "bad_answer", Msg: "unreadable " + action + " answer"}
 	}
 	if head.Code != "OK" {
-		return aliyunError(status, head.Code, head.Message, now)
+		e := aliyunError(status, head.Code, head.Message, now)
+		e.Msg += requestNote(head.RequestID)
+		return e
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return &sms.Error{Kind: sms.Temporary, Code: "bad_answer", Msg: "unreadable " + action + " answer: " + scrub(err.Error())}

@@ -147,3 +147,12 @@ func checkTemplate(m sms.Message, sign string) error {
 	}
 	return nil
 }
+
+// requestNote names the provider's request id in an error, for a ticket
+// with the provider's support.
+func requestNote(id string) string {
+	if id == "" {
+		return ""
+	}
+	return " (request id " + id + ")"
+}

@@ -34,16 +34,19 @@ type rule struct {
 	what     string
 }
 
-// aliyunRules maps dysmsapi's codes. Sources: the SendSms error code list
-// (https://help.aliyun.com/document_detail/101346.html, 短信服务 API 错误码)
-// and Alibaba Cloud's common gateway codes; PROTOCOLS.md §5.3 for
-// isv.BUSINESS_LIMIT_CONTROL. Kinds follow cunyou/sms: per-message faults
-// are Permanent, the account's or our configuration's are Misconfigured.
+// aliyunRules maps dysmsapi's codes. Sources: 国内消息API错误码
+// (https://help.aliyun.com/document_detail/101346.html) and PROTOCOLS.md
+// §5.3 for isv.BUSINESS_LIMIT_CONTROL; the gateway's own codes
+// (InvalidAccessKeyId.NotFound, SignatureDoesNotMatch, InvalidTimeStamp.*,
+// SignatureNonceUsed, Throttling.*) as Alibaba Cloud's APIs answer them
+// [U: not checked against a page here]. Kinds follow cunyou/sms:
+// per-message faults are Permanent, the account's or our configuration's
+// are Misconfigured.
 var aliyunRules = map[string]rule{
 	// Rate limits. BUSINESS_LIMIT_CONTROL is refined by its message
 	// (minute, hour or day level) in aliyunRetryAfter.
 	"isv.BUSINESS_LIMIT_CONTROL": {kind: sms.Throttled, retry: time.Minute, what: "per-number frequency limit"},
-	"isv.DAY_LIMIT_CONTROL":      {kind: sms.Throttled, retry: 24 * time.Hour, what: "daily limit reached"},
+	"isv.DAY_LIMIT_CONTROL":      {kind: sms.Throttled, midnight: true, what: "the account's daily limit (set in the console) reached"},
 	"Throttling":                 {kind: sms.Throttled, retry: time.Second, what: "API rate limit"},
 	"Throttling.User":            {kind: sms.Throttled, retry: time.Second, what: "API rate limit"},
 	"Throttling.Api":             {kind: sms.Throttled, retry: time.Second, what: "API rate limit"},
@@ -61,31 +64,34 @@ var aliyunRules = map[string]rule{
 	"isv.DENY_IP_RANGE":               {kind: sms.Misconfigured, what: "this host's IP is not allowed"},
 
 	// The gateway is wrong: fail over and tell a person.
-	"isv.SMS_TEMPLATE_ILLEGAL":        {kind: sms.Misconfigured, what: "template not approved or not this account's"},
-	"isv.SMS_SIGNATURE_ILLEGAL":       {kind: sms.Misconfigured, what: "signature not approved"},
-	"isv.SIGN_NAME_ILLEGAL":           {kind: sms.Misconfigured, what: "signature not approved"},
-	"isv.SMS_SIGN_ILLEGAL":            {kind: sms.Misconfigured, what: "signature not approved"},
-	"isv.SMS_SIGNATURE_SCENE_ILLEGAL": {kind: sms.Misconfigured, what: "signature not approved for this kind of message"},
-	"isv.EXTEND_CODE_ERROR":           {kind: sms.Misconfigured, what: "bad extension code"},
-	"isv.AMOUNT_NOT_ENOUGH":           {kind: sms.Misconfigured, what: "account out of money"},
-	"isv.OUT_OF_SERVICE":              {kind: sms.Misconfigured, what: "account suspended"},
-	"isv.ACCOUNT_NOT_EXISTS":          {kind: sms.Misconfigured, what: "account does not exist"},
-	"isv.ACCOUNT_ABNORMAL":            {kind: sms.Misconfigured, what: "account abnormal"},
-	"isv.PRODUCT_UN_SUBSCRIPT":        {kind: sms.Misconfigured, what: "SMS service not subscribed"},
-	"isv.PRODUCT_UNSUBSCRIBE":         {kind: sms.Misconfigured, what: "SMS service not subscribed"},
-	"isv.RAM_PERMISSION_DENY":         {kind: sms.Misconfigured, what: "access key lacks the SMS permission"},
-	"isp.RAM_PERMISSION_DENY":         {kind: sms.Misconfigured, what: "access key lacks the SMS permission"},
-	"InvalidAccessKeyId":              {kind: sms.Misconfigured, what: "unknown access key id"},
-	"InvalidAccessKeyId.NotFound":     {kind: sms.Misconfigured, what: "unknown access key id"},
-	"InvalidAccessKeyId.Inactive":     {kind: sms.Misconfigured, what: "access key disabled"},
-	"SignatureDoesNotMatch":           {kind: sms.Misconfigured, what: "signature refused: wrong access key secret"},
-	"IncompleteSignature":             {kind: sms.Misconfigured, what: "signature refused"},
-	"InvalidTimeStamp.Expired":        {kind: sms.Misconfigured, what: "request timestamp refused: check this host's clock"},
-	"InvalidTimeStamp.Format":         {kind: sms.Misconfigured, what: "request timestamp refused"},
-	"Forbidden.RAM":                   {kind: sms.Misconfigured, what: "access key lacks the SMS permission"},
-	"InvalidVersion":                  {kind: sms.Misconfigured, what: "API version refused"},
-	"InvalidAction.NotFound":          {kind: sms.Misconfigured, what: "API action refused"},
-	"MissingParameter":                {kind: sms.Misconfigured, what: "a required parameter is missing"},
+	"isv.SMS_TEMPLATE_ILLEGAL":          {kind: sms.Misconfigured, what: "template not approved or not this account's"},
+	"isv.SMS_SIGNATURE_ILLEGAL":         {kind: sms.Misconfigured, what: "signature not approved"},
+	"isv.SIGN_NAME_ILLEGAL":             {kind: sms.Misconfigured, what: "signature not approved"},
+	"isv.SMS_SIGN_ILLEGAL":              {kind: sms.Misconfigured, what: "signature not approved"},
+	"isv.SMS_SIGNATURE_SCENE_ILLEGAL":   {kind: sms.Misconfigured, what: "signature not approved for this kind of message"},
+	"isv.SIGN_STATE_ILLEGAL":            {kind: sms.Misconfigured, what: "signature unusable"},
+	"isv.DOMESTIC_NUMBER_NOT_SUPPORTED": {kind: sms.Misconfigured, what: "an international template cannot send to mainland numbers"},
+	"isv.MONTH_LIMIT_CONTROL":           {kind: sms.Misconfigured, what: "the account's monthly limit (set in the console) reached"},
+	"isv.EXTEND_CODE_ERROR":             {kind: sms.Misconfigured, what: "bad extension code"},
+	"isv.AMOUNT_NOT_ENOUGH":             {kind: sms.Misconfigured, what: "account out of money"},
+	"isv.OUT_OF_SERVICE":                {kind: sms.Misconfigured, what: "account suspended"},
+	"isv.ACCOUNT_NOT_EXISTS":            {kind: sms.Misconfigured, what: "account does not exist"},
+	"isv.ACCOUNT_ABNORMAL":              {kind: sms.Misconfigured, what: "account abnormal"},
+	"isv.PRODUCT_UN_SUBSCRIPT":          {kind: sms.Misconfigured, what: "SMS service not subscribed"},
+	"isv.PRODUCT_UNSUBSCRIBE":           {kind: sms.Misconfigured, what: "SMS service not subscribed"},
+	"isv.RAM_PERMISSION_DENY":           {kind: sms.Misconfigured, what: "access key lacks the SMS permission"},
+	"isp.RAM_PERMISSION_DENY":           {kind: sms.Misconfigured, what: "access key lacks the SMS permission"},
+	"InvalidAccessKeyId":                {kind: sms.Misconfigured, what: "unknown access key id"},
+	"InvalidAccessKeyId.NotFound":       {kind: sms.Misconfigured, what: "unknown access key id"},
+	"InvalidAccessKeyId.Inactive":       {kind: sms.Misconfigured, what: "access key disabled"},
+	"SignatureDoesNotMatch":             {kind: sms.Misconfigured, what: "signature refused: wrong access key secret"},
+	"IncompleteSignature":               {kind: sms.Misconfigured, what: "signature refused"},
+	"InvalidTimeStamp.Expired":          {kind: sms.Misconfigured, what: "request timestamp refused: check this host's clock"},
+	"InvalidTimeStamp.Format":           {kind: sms.Misconfigured, what: "request timestamp refused"},
+	"Forbidden.RAM":                     {kind: sms.Misconfigured, what: "access key lacks the SMS permission"},
+	"InvalidVersion":                    {kind: sms.Misconfigured, what: "API version refused"},
+	"InvalidAction.NotFound":            {kind: sms.Misconfigured, what: "API action refused"},
+	"MissingParameter":                  {kind: sms.Misconfigured, what: "a required parameter is missing"},
 
 	// Try again.
 	"isp.SYSTEM_ERROR":   {kind: sms.Temporary, what: "provider system error"},
@@ -125,8 +131,9 @@ func aliyunRetryAfter(message string) time.Duration {
 }
 
 // tencentRules maps Tencent Cloud SMS codes: the SMS product's codes
-// (https://cloud.tencent.com/document/api/382/55981, "错误码") and the
-// common API 3.0 codes. AuthFailure.*, UnauthorizedOperation.* and
+// (https://cloud.tencent.com/document/api/382/59177 and the SendSms page
+// https://cloud.tencent.com/document/api/382/55981) and the common API 3.0
+// codes (https://cloud.tencent.com/document/api/382/38780). AuthFailure.*, UnauthorizedOperation.* and
 // InternalError.* not listed here go by their prefix (tencentError).
 var tencentRules = map[string]rule{
 	// Per-number limits: wait, this number only.
@@ -165,6 +172,9 @@ var tencentRules = map[string]rule{
 	"InvalidParameter.InvalidParameters":              {kind: sms.Misconfigured, what: "invalid parameters"},
 	"MissingParameter":                                {kind: sms.Misconfigured, what: "a required parameter is missing"},
 	"InvalidAction":                                   {kind: sms.Misconfigured, what: "API action refused"},
+	"ActionOffline":                                   {kind: sms.Misconfigured, what: "API action offline"},
+	"NoSuchVersion":                                   {kind: sms.Misconfigured, what: "API version refused"},
+	"IpNotInWhitelist":                                {kind: sms.Misconfigured, what: "this host's IP is not allowed"},
 	"InternalError.RequestTimeException":              {kind: sms.Misconfigured, what: "request time refused: check this host's clock"},
 	"InternalError.SigVerificationFail":               {kind: sms.Misconfigured, what: "signature refused"},
 

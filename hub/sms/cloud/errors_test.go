@@ -37,6 +37,7 @@ func TestAliyunErrorTable(t *testing.T) {
 		{404, "InvalidAccessKeyId", "", sms.Misconfigured, 0},
 		{400, "SignatureDoesNotMatch", "", sms.Misconfigured, 0},
 		{400, "InvalidTimeStamp.Expired", "", sms.Misconfigured, 0},
+		{200, "isv.DAY_LIMIT_CONTROL", "", sms.Throttled, 12 * time.Hour},
 		{200, "isp.SYSTEM_ERROR", "", sms.Temporary, 0},
 		{503, "ServiceUnavailable", "", sms.Temporary, 0},
 		{400, "SignatureNonceUsed", "", sms.Temporary, 0},

@@ -271,7 +271,8 @@ func (g *Tencent) call(ctx context.Context, action string, req, out any) error {
 	}
 	var ans struct {
 		Response struct {
-			Error *struct{ Code, Message string }
+			Error     *struct{ Code, Message string }
+			RequestID string `json:"RequestId"`
 		}
 	}
 	if json.Unmarshal(b, &ans) != nil || (status >= 300 && ans.Response.Error == nil) {
@@ -281,7 +282,9 @@ func (g *Tencent) call(ctx context.Context, action string, req, out any) error {
 		return &sms.Error{Kind: sms.Temporary, Code: "bad_answer", Msg: "unreadable " + action + " answer"}
 	}
 	if e := ans.Response.Error; e != nil {
-		return tencentError(status, e.Code, e.Message, now)
+		te := tencentError(status, e.Code, e.Message, now)
+		te.Msg += requestNote(ans.Response.RequestID)
+		return te
 	}
 	var wrap struct{ Response json.RawMessage }
 	if err := json.Unmarshal(b, &wrap); err != nil || json.Unmarshal(wrap.Response, out) != nil {

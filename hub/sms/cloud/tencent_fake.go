@@ -80,8 +80,9 @@ func (f *TencentFake) Deliver(serialNo string, st sms.Status) bool {
 	return true
 }
 
-// tencentRefusal is where a code goes: a per-number refusal is the
-// number's SendStatus, anything else Response.Error.
+// tencentPerNumber tells where a refusal goes: a per-number one is the
+// number's SendStatus, anything else Response.Error [U: which codes
+// Tencent answers in SendStatusSet is inferred from its code list].
 func tencentPerNumber(code string) bool {
 	return strings.HasPrefix(code, "LimitExceeded.PhoneNumber") || strings.HasPrefix(code, "FailedOperation.") ||
 		code == "InvalidParameterValue.IncorrectPhoneNumber" || code == "LimitExceeded.DeliveryFrequencyLimit"
