@@ -3,6 +3,7 @@ package cloud
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -191,6 +192,14 @@ func (g *Aliyun) Receipts(ctx context.Context, limit int) ([]sms.Receipt, error)
 			continue
 		}
 		r, final, err := g.query(ctx, p)
+		var e *sms.Error
+		if errors.As(err, &e) && e.Kind == sms.Permanent {
+			// This message's query can never succeed: do not let it
+			// stall the ones behind it.
+			g.done(p.bizID)
+			out = append(out, sms.Receipt{ProviderID: p.bizID, MessageID: p.messageID, Phone: p.phone, Status: sms.Unknown, Code: e.Code, At: now})
+			continue
+		}
 		if err != nil {
 			if len(out) > 0 {
 				g.h.log.Warn("sms receipts: query failed", "gateway", "aliyun", "biz_id", p.bizID, "err", err)

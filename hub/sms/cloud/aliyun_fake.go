@@ -228,6 +228,10 @@ func (f *AliyunFake) querySendDetails(w http.ResponseWriter, p map[string]string
 		f.refuse(w, http.StatusBadRequest, "MissingParameter", "PhoneNumber and SendDate are mandatory.")
 		return
 	}
+	if _, ok := mainlandPhone(p["PhoneNumber"]); !ok {
+		f.refuse(w, http.StatusOK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
+		return
+	}
 	f.mu.Lock()
 	var dtos []map[string]any
 	for _, m := range f.received {

@@ -214,3 +214,18 @@ func TestNewAliyunValidates(t *testing.T) {
 	_, err = g.Send(context.Background(), sms.Message{ID: "m", Phone: "13912345678", Text: "【村邮】到了"})
 	assert.Equal(t, sms.Misconfigured, sms.KindOf(err), "no template: another gateway must send it")
 }
+
+func TestAliyunReceiptsSkipAMessageWhoseQueryIsRefused(t *testing.T) {
+	f := newAliyunFake(t)
+	g := newAliyun(t, f, nil)
+	ctx := context.Background()
+	g.Track("1^1", "1391234", "msg-bad", time.Now().Add(-time.Minute)) // PhoneNumber refused by the fake
+	s, err := g.Send(ctx, smstest.Message(1, false))
+	require.NoError(t, err)
+	f.Deliver(s.ProviderID, sms.Delivered)
+	rs, err := g.Receipts(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, rs, 2)
+	assert.Equal(t, sms.Receipt{ProviderID: "1^1", MessageID: "msg-bad", Phone: "1391234", Status: sms.Unknown, Code: "isv.MOBILE_NUMBER_ILLEGAL", At: rs[0].At}, rs[0])
+	assert.Equal(t, sms.Delivered, rs[1].Status)
+}
