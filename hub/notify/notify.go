@@ -550,6 +550,42 @@ func (n *Notifier) Recover(ctx context.Context) (int, error) {
 	return int(count), err
 }
 
+// tracker is a gateway that polls for the receipts of messages it sent
+// and must be told of them again after a restart (Aliyun).
+type tracker interface {
+	Track(providerID, phone, messageID string, sentAt time.Time)
+}
+
+// Resume tells gateways that poll for receipts which of their messages
+// still wait for one (at start, after Recover).
+func (n *Notifier) Resume(ctx context.Context) error {
+	for _, g := range n.o.Gateways {
+		t, ok := g.(tracker)
+		if !ok {
+			continue
+		}
+		rows, err := n.st.DB().QueryContext(ctx, `SELECT id, phone, provider_id, submitted_ms FROM sms_messages
+			WHERE state = 'submitted' AND gateway = ? AND provider_id <> ''`, g.Name())
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, sent int64
+			var phone, pid string
+			if err := rows.Scan(&id, &phone, &pid, &sent); err != nil {
+				rows.Close()
+				return err
+			}
+			t.Track(pid, phone, fmt.Sprintf("m%d", id), time.UnixMilli(sent))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Receipts polls every gateway for delivery reports and records them.
 func (n *Notifier) Receipts(ctx context.Context) (int, error) {
 	got := 0

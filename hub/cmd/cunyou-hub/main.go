@@ -238,6 +238,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if _, err := notifier.Recover(ctx); err != nil {
 		return err
 	}
+	if err := notifier.Resume(ctx); err != nil {
+		return err
+	}
 	mo := c.MergeOptions()
 	mo.Log, mo.Outbox = log, outbox{hooks}
 	mo.Projected = func() { hooks.Notify(); notifier.Kick() }

@@ -10,6 +10,7 @@ import (
 
 	"cunyou/hub/config"
 	"cunyou/hub/notify"
+	"cunyou/hub/sms/cloud"
 	"cunyou/sms"
 )
 
@@ -139,5 +140,13 @@ func runNotifier(n *notify.Notifier) (stop func()) {
 
 // newGateway builds one gateway of the configuration.
 func newGateway(g config.Gateway, sign string, log *slog.Logger) (sms.Gateway, error) {
+	switch g.Type {
+	case "aliyun":
+		return cloud.NewAliyun(cloud.AliyunOptions{Endpoint: g.Endpoint, AccessKeyID: g.KeyID, AccessKeySecret: g.KeySecret,
+			SignName: sign, Region: g.Region, Log: log})
+	case "tencent":
+		return cloud.NewTencent(cloud.TencentOptions{Endpoint: g.Endpoint, SecretID: g.KeyID, SecretKey: g.KeySecret, AppID: g.AppID,
+			SignName: sign, Region: g.Region, Log: log})
+	}
 	return nil, fmt.Errorf("gateway type %q is not built into this cunyou-hub yet", g.Type)
 }

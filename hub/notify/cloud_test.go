@@ -1,0 +1,64 @@
+package notify_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"cunyou/hub/notify"
+	"cunyou/hub/sms/cloud"
+	"cunyou/sms"
+)
+
+// The arrival SMS through a real gateway: the Aliyun client signs its
+// requests, the fake dysmsapi verifies them, sends only approved
+// templates and signatures, and reports delivery; a Tencent client behind
+// it takes over when Aliyun refuses.
+func TestArrivalThroughTheClouds(t *testing.T) {
+	fa := cloud.NewAliyunFake(cloud.FakeOptions{KeyID: "LTAI-test", Secret: "secret-a",
+		Templates: map[string][]string{"SMS_1001": {"carrier", "station", "code", "close"}}, Signs: []string{"望奎村邮"}})
+	defer fa.Close()
+	ft := cloud.NewTencentFake(cloud.FakeOptions{KeyID: "AKID-test", Secret: "secret-t", AppID: "1400006666", Signs: []string{"望奎村邮"}})
+	defer ft.Close()
+	ali, err := cloud.NewAliyun(cloud.AliyunOptions{Endpoint: fa.URL(), AccessKeyID: "LTAI-test", AccessKeySecret: "secret-a",
+		SignName: "望奎村邮", PollEvery: -1})
+	require.NoError(t, err)
+	ten, err := cloud.NewTencent(cloud.TencentOptions{Endpoint: ft.URL(), SecretID: "AKID-test", SecretKey: "secret-t",
+		AppID: "1400006666", SignName: "望奎村邮"})
+	require.NoError(t, err)
+
+	e := newEnv(t, time.Now().In(cst))
+	ctx := context.Background()
+	_, err = notify.SetTemplate(ctx, e.st, "arrival", "望奎村邮", "您的{carrier}包裹已到{station}，取件码{code}，营业至{close}。",
+		map[string]string{"aliyun": "SMS_1001", "tencent": "2001"}, "test")
+	require.NoError(t, err)
+	e.n = notify.New(notify.Options{Store: e.st, Gateways: []sms.Gateway{ali, ten}, Sign: "望奎村邮", Location: cst,
+		Quiet: "00:00-00:01", Now: e.clk.now})
+	enroll(t, e, "ST-V0101")
+	e.scan(t, "ST-V0101", "73100000000001", "13912345678")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	got := fa.Received()
+	require.Len(t, got, 1)
+	assert.Equal(t, "13912345678", got[0].Phone)
+	assert.Equal(t, "SMS_1001:carrier=中通,station=南岗村驿站,code=1-1-0001,close=19:30", got[0].Text())
+	pid := e.state(t, "SELECT provider_id FROM sms_messages")
+	require.True(t, fa.Deliver(pid, sms.Delivered))
+	require.Eventually(t, func() bool {
+		_, err := e.n.Receipts(ctx)
+		require.NoError(t, err)
+		return e.state(t, "SELECT state FROM sms_messages") == "delivered"
+	}, 5*time.Second, 20*time.Millisecond)
+
+	// Aliyun throttles: Tencent sends it, with its own template id.
+	fa.FailNext(sms.Throttled)
+	e.scan(t, "ST-V0101", "73100000000002", "13800001111")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	require.Len(t, ft.Received(), 1)
+	assert.Equal(t, "2001:1=中通,2=南岗村驿站,3=1-1-0002,4=19:30", ft.Received()[0].Text())
+	assert.Equal(t, "tencent", e.state(t, "SELECT gateway FROM sms_messages WHERE phone = '13800001111'"))
+}
