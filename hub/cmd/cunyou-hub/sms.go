@@ -11,6 +11,7 @@ import (
 	"cunyou/hub/config"
 	"cunyou/hub/notify"
 	"cunyou/hub/sms/cloud"
+	"cunyou/hub/sms/smpp"
 	"cunyou/sms"
 )
 
@@ -144,9 +145,11 @@ func newGateway(g config.Gateway, sign string, log *slog.Logger) (sms.Gateway, e
 	case "aliyun":
 		return cloud.NewAliyun(cloud.AliyunOptions{Endpoint: g.Endpoint, AccessKeyID: g.KeyID, AccessKeySecret: g.KeySecret,
 			SignName: sign, Region: g.Region, Log: log})
+	case "smpp":
+		return smpp.New(smpp.Options{Addr: g.Addr, SystemID: g.SystemID, Password: g.Password, SourceAddr: g.SourceAddr, Log: log})
 	case "tencent":
 		return cloud.NewTencent(cloud.TencentOptions{Endpoint: g.Endpoint, SecretID: g.KeyID, SecretKey: g.KeySecret, AppID: g.AppID,
 			SignName: sign, Region: g.Region, Log: log})
 	}
-	return nil, fmt.Errorf("gateway type %q is not built into this cunyou-hub yet", g.Type)
+	return nil, fmt.Errorf("unknown gateway type %q", g.Type)
 }
