@@ -265,7 +265,7 @@ func (g *Gateway) Send(ctx context.Context, m sms.Message) (sms.Sent, error) {
 		if firstErr != nil {
 			break
 		}
-		s, seq, ch, err := g.submit(ctx, parent, g.submitSM(m.Phone, p, udhi))
+		s, seq, ch, err := g.submit(ctx, parent, g.submitSM(m.Phone, p, udhi), i < len(parts)-1)
 		if err != nil {
 			<-g.slots
 			firstErr = err
@@ -292,9 +292,6 @@ func (g *Gateway) Send(ctx context.Context, m sms.Message) (sms.Sent, error) {
 		return sms.Sent{}, firstErr
 	}
 	sent := sms.Sent{ProviderID: ids[len(ids)-1], Parts: len(parts)}
-	if len(ids) > 1 {
-		g.notePartIDs(ids[:len(ids)-1])
-	}
 	g.log.Debug("sent", "phone", sms.Mask(m.Phone), "id", m.ID, "provider_id", sent.ProviderID, "parts", sent.Parts)
 	return sent, nil
 }
@@ -317,13 +314,13 @@ func (g *Gateway) submitSM(phone string, payload []byte, udhi bool) *SM {
 // submit writes one submit_sm on the bound link, waiting for one if
 // there is none, and writing again on the next link when the link died
 // before the PDU was written whole.
-func (g *Gateway) submit(ctx, parent context.Context, sm *SM) (*session, uint32, chan result, error) {
+func (g *Gateway) submit(ctx, parent context.Context, sm *SM, part bool) (*session, uint32, chan result, error) {
 	for {
 		s, err := g.session(ctx, parent)
 		if err != nil {
 			return nil, 0, nil, err
 		}
-		seq, ch, err := s.request(SubmitSM, sm)
+		seq, ch, err := s.call(SubmitSM, sm, part)
 		if errors.Is(err, errDead) {
 			continue
 		}
@@ -399,14 +396,12 @@ func (g *Gateway) session(ctx, parent context.Context) (*session, error) {
 	}
 }
 
-func (g *Gateway) notePartIDs(ids []string) {
+func (g *Gateway) notePartID(id string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, id := range ids {
-		if !g.partIDs[id] {
-			g.partIDs[id] = true
-			g.partFIFO = append(g.partFIFO, id)
-		}
+	if !g.partIDs[id] {
+		g.partIDs[id] = true
+		g.partFIFO = append(g.partFIFO, id)
 	}
 	for len(g.partFIFO) > maxPartIDs {
 		delete(g.partIDs, g.partFIFO[0])
@@ -597,7 +592,7 @@ type session struct {
 	buf []byte
 
 	pmu     sync.Mutex
-	pending map[uint32]chan result
+	pending map[uint32]call
 
 	lastRead atomic.Int64 // unix nanoseconds
 	once     sync.Once
@@ -606,7 +601,7 @@ type session struct {
 }
 
 func newSession(g *Gateway, conn net.Conn) *session {
-	s := &session{g: g, conn: conn, pending: map[uint32]chan result{}, dead: make(chan struct{})}
+	s := &session{g: g, conn: conn, pending: map[uint32]call{}, dead: make(chan struct{})}
 	s.lastRead.Store(time.Now().UnixNano())
 	go s.readLoop()
 	return s
@@ -622,9 +617,22 @@ func (s *session) kill(err error) {
 	})
 }
 
+// call is a request waiting for its answer.
+type call struct {
+	ch chan result
+	// part: a submit_sm of a long message's part other than the last,
+	// whose message_id is noted (in the reader, before any receipt for it
+	// can be read) so that its receipt is dropped.
+	part bool
+}
+
 // request writes a request and registers for its answer. errDead means
 // it was not written (whole).
 func (s *session) request(id CommandID, body Body) (uint32, chan result, error) {
+	return s.call(id, body, false)
+}
+
+func (s *session) call(id CommandID, body Body, part bool) (uint32, chan result, error) {
 	ch := make(chan result, 1)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -644,7 +652,7 @@ func (s *session) request(id CommandID, body Body) (uint32, chan result, error) 
 	}
 	s.buf = b
 	s.pmu.Lock()
-	s.pending[seq] = ch
+	s.pending[seq] = call{ch, part}
 	s.pmu.Unlock()
 	if err := s.write(b); err != nil {
 		s.forget(seq)
@@ -726,14 +734,17 @@ func (s *session) readLoop() {
 
 func (s *session) answered(seq uint32, r result) {
 	s.pmu.Lock()
-	ch, ok := s.pending[seq]
+	c, ok := s.pending[seq]
 	delete(s.pending, seq)
 	s.pmu.Unlock()
 	if !ok {
 		s.g.log.Debug("late or unasked answer dropped", "pdu", r.pdu)
 		return
 	}
-	ch <- r
+	if resp, _ := r.pdu.Body.(*SMResp); c.part && resp != nil && resp.MessageID != "" {
+		s.g.notePartID(resp.MessageID)
+	}
+	c.ch <- r
 }
 
 func (s *session) handle(p PDU) {

@@ -328,6 +328,30 @@ func TestReceiptOfLongMessage(t *testing.T) {
 	assert.WithinDuration(t, time.Now(), rs[0].At, 2*time.Minute)
 }
 
+// Receipts that follow the last part's answer at once are sorted out too:
+// the parts' ids are known before the next PDU is read.
+func TestImmediateReceiptsOfLongMessages(t *testing.T) {
+	sim := newSim(t, smpp.SimOptions{ReceiptAfter: time.Nanosecond})
+	g := newGateway(t, sim, smpp.Options{})
+	ctx := context.Background()
+	parts, want := 0, map[string]bool{}
+	for i := range 20 {
+		sent, err := g.Send(ctx, smstest.Message(i, true))
+		require.NoError(t, err)
+		parts += sent.Parts
+		want[sent.ProviderID] = true
+	}
+	require.Eventually(t, func() bool { return sim.Stats().ReceiptsAcked == parts }, 3*time.Second, 5*time.Millisecond)
+	rs, err := g.Receipts(ctx, 0)
+	require.NoError(t, err)
+	got := map[string]bool{}
+	for _, r := range rs {
+		got[r.ProviderID] = true
+	}
+	assert.Len(t, rs, 20)
+	assert.Equal(t, want, got)
+}
+
 // Receipts issued while the link is down arrive after the rebind.
 func TestReceiptAfterReconnect(t *testing.T) {
 	sim := newSim(t, smpp.SimOptions{})
