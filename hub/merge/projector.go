@@ -22,7 +22,9 @@ import (
 //
 // Uploads come first: while uploads keep the writer busy (a commit less
 // than ingestGap ago) the projector holds back, unless it has fallen more
-// than maxLag ops behind, and it then projects in large chunks, which
+// than maxLag ops behind or has not projected for maxStale (so an arrival
+// SMS waits at most about that long for a storm of uploads), and it then
+// projects in large chunks, which
 // costs the writer less per op than projecting each batch as it comes. So a thousand stations reconnecting
 // at once are acknowledged quickly and the index catches up right after.
 
@@ -38,6 +40,7 @@ const (
 	maxLag        = 200_000 // ops the projector may fall behind before it takes turns with uploads
 	projectIdle   = time.Second
 	ingestGap     = 20 * time.Millisecond // a pause in commits this long lets the projector in
+	maxStale      = time.Second           // …and so does this long without projecting while ops wait
 )
 
 // projection is the projector's state.
@@ -48,6 +51,7 @@ type projection struct {
 	count                atomic.Int64
 	lastIngest           atomic.Int64 // unix ns of the last upload commit
 	paused               atomic.Bool  // tests only: hold the projector
+	lastProj             atomic.Int64 // unix ns of the last projection commit
 	memCap               int
 
 	kick chan struct{} // an ingest commit happened
@@ -100,7 +104,11 @@ func (p *projection) advanceCommitted(seq int64, ops []projected) {
 	}
 }
 
+// lastProjected is when the projector last committed.
+func (p *projection) lastProjected() time.Time { return time.Unix(0, p.lastProj.Load()) }
+
 func (p *projection) advanceProjected(seq int64, n int) {
+	p.lastProj.Store(time.Now().UnixNano())
 	p.projected.Store(seq)
 	p.count.Add(int64(n))
 	p.mu.Lock()
@@ -159,7 +167,7 @@ func (m *Merger) projectLoop() {
 		for m.proj.projected.Load() < m.proj.committed.Load() && !m.proj.paused.Load() {
 			// Uploads first: wait for a pause in their commits.
 			if wait := time.Duration(m.proj.lastIngest.Load() + int64(ingestGap) - time.Now().UnixNano()); wait > 0 &&
-				m.proj.committed.Load()-m.proj.projected.Load() < maxLag {
+				m.proj.committed.Load()-m.proj.projected.Load() < maxLag && time.Since(m.proj.lastProjected()) < maxStale {
 				select {
 				case <-m.stop:
 					return

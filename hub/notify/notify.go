@@ -393,31 +393,69 @@ func (n *Notifier) send(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sent := 0
+	// Hold the messages over a phone's limits; send the others through a
+	// few workers, as a gateway answers each submission in turn.
+	var ready []queued
+	phones := map[string]bool{}
 	for _, q := range due {
-		if ctx.Err() != nil {
-			return sent, ctx.Err()
+		if phones[q.phone] {
+			continue // one message a phone a pass: the next sees this one in the limits
 		}
+		phones[q.phone] = true
 		if wait, err := n.limited(ctx, q.phone, now); err != nil {
-			return sent, err
+			return 0, err
 		} else if wait > 0 {
 			if err := n.st.Write(ctx, func(tx *sql.Tx) error {
 				_, err := tx.ExecContext(ctx, "UPDATE sms_messages SET next_ms = ? WHERE id = ?", now.Add(wait).UnixMilli(), q.id)
 				return err
 			}); err != nil {
-				return sent, err
+				return 0, err
 			}
 			n.log.Info("notify: per-phone limit; message held", "phone", sms.Mask(q.phone), "message", q.id, "for", wait)
 			continue
 		}
-		if ok, err := n.sendOne(ctx, q, templates[q.kind], now); err != nil {
-			return sent, err
-		} else if ok {
-			sent++
-		}
+		ready = append(ready, q)
 	}
-	return sent, nil
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		sent     int
+		firstErr error
+		work     = make(chan queued)
+	)
+	for range min(sendWorkers, len(ready)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for q := range work {
+				ok, err := n.sendOne(ctx, q, templates[q.kind], now)
+				mu.Lock()
+				if ok {
+					sent++
+				}
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, q := range ready {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- q
+	}
+	close(work)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return sent, firstErr
 }
+
+// sendWorkers is how many messages are in flight at once.
+const sendWorkers = 16
 
 // limited returns how long phone must wait for its next message.
 func (n *Notifier) limited(ctx context.Context, phone string, now time.Time) (time.Duration, error) {
