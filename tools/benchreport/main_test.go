@@ -33,6 +33,9 @@ pkg: cunyou/hub/merge
 BenchmarkMerge1000Stations/60ops-batch200-2 	       1	  1200000000 ns/op	     51234 ops/s	     40000 e2e-ops/s
 BenchmarkMerge1000Stations/600ops-batch200-2 	       1	  9000000000 ns/op	     60000 ops/s	     45000 e2e-ops/s
 BenchmarkRawSQLiteInsert-2       	       1	   400000000 ns/op	    150000 ops/s
+pkg: cunyou/hub/notify
+BenchmarkArrivalLatency/window2s-2 	       1	3057595427 ns/op	         2.687 max-s	         2.615 p50-s	         2.687 p99-s
+BenchmarkArrivalLatency/window0-2  	       1	1178337360 ns/op	         0.742 max-s	         0.653 p50-s	         0.741 p99-s
 ok  	cunyou/syncproto	3.1s
 pkg: cunyou/systest
 BenchmarkDrain30DaysOffline-2    	       1	26942000000 ns/op	        28.49 B/op-wire-measured	         7.000 cuts	        26.94 s-to-drain
@@ -48,7 +51,7 @@ func TestParse(t *testing.T) {
 	if len(out.Failures) != 0 {
 		t.Errorf("failures: %v", out.Failures)
 	}
-	if got, want := len(out.Results), 12; got != want {
+	if got, want := len(out.Results), 14; got != want {
 		t.Fatalf("got %d results, want %d", got, want)
 	}
 	got := out.Results[0]
@@ -124,6 +127,8 @@ func TestBenchFigures(t *testing.T) {
 		{"hub.merge_and_projection.ops_per_s", 40000, "ops/s", "—", true},
 		{"hub.merge_600k.ops_per_s", 60000, "ops/s", "—", true},
 		{"hub.merge_and_projection_600k.ops_per_s", 45000, "ops/s", "—", true},
+		{"hub.sms.arrival_latency.p99", 2.687, "s", "≤ 5 s", true},
+		{"hub.sms.arrival_latency_no_window.p99", 0.741, "s", "—", true},
 		{"sync.drain_30d.seconds", 26.94, "s", "≤ 60 s", true},
 		{"sync.drain_30d.bytes_per_op", 28.49, "B", "—", true},
 		{"sync.bytes_per_op.station_mix", 28.91, "B", "≤ 40 B", true},
