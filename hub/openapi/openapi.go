@@ -147,6 +147,7 @@ func (s *Server) router() chi.Router {
 		r.With(s.need(scopeDispatch)).Patch("/api/v1/trips/{id}", s.updateTrip)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/vehicles", s.listVehicles)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/drivers", s.listDrivers)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/sms/messages", s.smsMessages)
 		r.With(s.need(scopeWebhooks)).Get("/api/v1/webhooks/deliveries", s.deliveries)
 		r.With(s.need(scopeWebhooks)).Get("/api/v1/webhooks/deliveries/{id}", s.delivery)
 		r.With(s.need(scopeWebhooks)).Post("/api/v1/webhooks/deliveries/{id}/replay", s.replayDelivery)

@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -57,4 +58,29 @@ func TestRegistry(t *testing.T) {
 	assert.Equal(t, "137****1111", ds.Drivers[0].Phone)
 	require.NoError(t, json.Unmarshal(e.get("/api/v1/drivers", "admin").body, &ds))
 	assert.Equal(t, "13700001111", ds.Drivers[0].Phone)
+}
+
+func TestSMSMessages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, err := e.st.DB().ExecContext(ctx, "SELECT 1")
+	require.NoError(t, err)
+	require.NoError(t, e.st.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO sms_messages (phone, kind, params, text, parts, state, error_code, error, created_ms, final_ms)
+			VALUES ('13912345678', 'arrival', '[]', '【村邮】到了', 1, 'dead', 'isv.MOBILE_NUMBER_ILLEGAL', 'bad number', 1, 2),
+			       ('13800001111', 'arrival', '[]', '【村邮】到了', 1, 'delivered', '', '', 3, 4)`)
+		return err
+	}))
+	var l openapi.SMSMessageList
+	r := e.get("/api/v1/sms/messages?state=problems", "county")
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.NoError(t, json.Unmarshal(r.body, &l))
+	require.Len(t, l.Messages, 1)
+	assert.Equal(t, "139****5678", l.Messages[0].Phone)
+	assert.Equal(t, "isv.MOBILE_NUMBER_ILLEGAL", l.Messages[0].ErrorCode)
+	require.NoError(t, json.Unmarshal(e.get("/api/v1/sms/messages", "admin").body, &l))
+	assert.Len(t, l.Messages, 2)
+	assert.Equal(t, "13800001111", l.Messages[0].Phone, "the admin sees the number")
+	assert.Equal(t, http.StatusForbidden, e.get("/api/v1/sms/messages", "reader").status)
+	assert.Equal(t, http.StatusBadRequest, e.get("/api/v1/sms/messages?state=lost", "county").status)
 }
