@@ -195,6 +195,11 @@ const (
 		FROM parcels WHERE waybill = ? AND direction = 'in' AND status = 'at_station' AND node = ? AND receiver_phone <> ''
 		ON CONFLICT (key) DO NOTHING`
 	qCancelNotices = `UPDATE notices SET state = 'cancelled', reason = ? WHERE waybill = ? AND state = 'pending'`
+	// The notice that an unclaimed parcel goes back, once per parcel.
+	qInsReturning = `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
+		SELECT 'returning/' || waybill, 'returning', receiver_phone, node, waybill, json_object('code', code, 'carrier', carrier), ?, ?
+		FROM parcels WHERE waybill = ? AND direction = 'in' AND status = 'returning' AND receiver_phone <> ''
+		ON CONFLICT (key) DO NOTHING`
 	// The fast paths of facts at the node holding an inbound parcel, in a
 	// status its rules allow the fact after (see allowedAfter).
 	qStepPickedUp  = `UPDATE parcels SET status = 'picked_up', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND node = ? AND status = 'at_station'`
@@ -210,7 +215,7 @@ const (
 )
 
 var queries = []string{qSelNode, qSelCursor, qInsCursor, qUpdCursor, qSelOpHash, qSelOpRange, qInsQuar, qInsDead, qUpdNode, qUpdHWM,
-	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qInsArrival, qCancelNotices, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
+	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qInsArrival, qCancelNotices, qInsReturning, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
 
 // New starts a merger on st: the hub's clock resumes from its persisted
 // high-water mark and the writer goroutine starts. Close stops it.

@@ -413,15 +413,23 @@ func (w *writer) project(p *prepared) error {
 		for _, wb := range v.Waybills {
 			if ok, err := w.step(op, qStepReturning, wb, v.Reason); err != nil {
 				return err
-			} else if ok {
-				continue
+			} else if !ok {
+				cur, dir, err := w.parcelEither(wb)
+				if err != nil {
+					return err
+				}
+				if err := w.fact(op, wb, dir, cur, StatusReturning, op.Node, v.Reason, nil); err != nil {
+					return err
+				}
 			}
-			cur, dir, err := w.parcelEither(wb)
-			if err != nil {
-				return err
-			}
-			if err := w.fact(op, wb, dir, cur, StatusReturning, op.Node, v.Reason, nil); err != nil {
-				return err
+			// An unclaimed parcel's receiver is told it goes back.
+			if v.Reason == "overdue" {
+				if _, err := w.stmt(qCancelNotices).ExecContext(w.ctx, "returning", wb); err != nil {
+					return err
+				}
+				if _, err := w.stmt(qInsReturning).ExecContext(w.ctx, w.nowMs, w.nowMs, wb); err != nil {
+					return err
+				}
 			}
 		}
 	case *syncproto.Stocktake:

@@ -58,8 +58,11 @@ type Options struct {
 	// Interval is how often the notifier looks for work when not woken
 	// (1 s).
 	Interval time.Duration
-	Now      func() time.Time
-	Log      *slog.Logger
+	// RemindAfter is how long a parcel waits at a station before its
+	// receiver is reminded, once (3 days; negative: never).
+	RemindAfter time.Duration
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // Notifier sends notices.
@@ -69,6 +72,8 @@ type Notifier struct {
 	log  *slog.Logger
 	kick chan struct{}
 	mu   sync.Mutex // one pass at a time
+
+	remindedAt time.Time // the last look for parcels to remind
 }
 
 // New returns a notifier.
@@ -87,6 +92,9 @@ func New(o Options) *Notifier {
 	}
 	if o.Interval <= 0 {
 		o.Interval = time.Second
+	}
+	if o.RemindAfter == 0 {
+		o.RemindAfter = 72 * time.Hour
 	}
 	if o.Now == nil {
 		o.Now = o.Store.Now
@@ -139,11 +147,37 @@ func (n *Notifier) Run(ctx context.Context) error {
 func (n *Notifier) Pass(ctx context.Context) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.o.RemindAfter > 0 && n.o.Now().Sub(n.remindedAt) >= time.Hour {
+		if _, err := n.remind(ctx); err != nil {
+			return err
+		}
+		n.remindedAt = n.o.Now()
+	}
 	if _, err := n.batch(ctx); err != nil {
 		return err
 	}
 	_, err := n.send(ctx)
 	return err
+}
+
+// remind writes a reminder notice, once, for each parcel waiting at a
+// station for longer than RemindAfter.
+func (n *Notifier) remind(ctx context.Context) (int64, error) {
+	now := n.o.Now().UnixMilli()
+	var made int64
+	err := n.st.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
+			SELECT 'reminder/' || waybill || '/' || node, 'reminder', receiver_phone, node, waybill,
+				json_object('code', code, 'carrier', carrier, 'days', CAST((? - updated_ms) / 86400000 AS TEXT)), ?, ?
+			FROM parcels WHERE direction = 'in' AND status = 'at_station' AND receiver_phone <> '' AND updated_ms < ?
+			ON CONFLICT (key) DO NOTHING`, now, now, now, now-n.o.RemindAfter.Milliseconds())
+		if err != nil {
+			return err
+		}
+		made, err = res.RowsAffected()
+		return err
+	})
+	return made, err
 }
 
 // notice is a pending notice.
@@ -209,6 +243,10 @@ func (n *Notifier) batch(ctx context.Context) (int, error) {
 				j++
 			}
 			group := due[i:j]
+			if _, ok := templates[group[0].kind+"_many"]; !ok && len(group) > 1 {
+				j = i + 1 // no combined form of this kind: one message each
+				group = due[i:j]
+			}
 			i = j
 			ids := make([]any, len(group))
 			for k, x := range group {
@@ -246,7 +284,7 @@ func (n *Notifier) batch(ctx context.Context) (int, error) {
 				continue
 			}
 			kind, vars := first.kind, map[string]string{"station": st.name, "close": closing(st.hours),
-				"carrier": carrierName(first.data["carrier"]), "code": first.data["code"]}
+				"carrier": carrierName(first.data["carrier"]), "code": first.data["code"], "days": first.data["days"]}
 			if len(group) > 1 {
 				kind = first.kind + "_many"
 				codes := make([]string, 0, len(group))

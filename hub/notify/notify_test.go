@@ -311,3 +311,31 @@ func TestRecoverAndTemplates(t *testing.T) {
 type sqlTx = sql.Tx
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func TestReminderAndReturning(t *testing.T) {
+	g := &gateway{name: "aliyun"}
+	e := newEnv(t, morning, g)
+	enroll(t, e, "ST-V0101")
+	e.scan(t, "ST-V0101", "73100000000001", "13912345678")
+	e.scan(t, "ST-V0101", "73100000000002", "13800001111")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	require.Len(t, g.texts(), 2)
+
+	// Three days on: each waiting parcel's receiver is reminded, once.
+	e.clk.advance(73 * time.Hour)
+	e.pass(t)
+	e.clk.advance(2 * time.Hour)
+	e.pass(t)
+	texts := g.texts()
+	require.Len(t, texts, 4)
+	assert.Contains(t, texts[2:], "【望奎村邮】您的中通包裹在南岗村驿站已等候3天，取件码1-1-0001，营业至19:30，请尽快领取。")
+
+	// One goes back unclaimed: its receiver is told.
+	e.op(t, "ST-V0101", syncproto.KindParcelsReturned, syncproto.ParcelsReturned{Waybills: []string{"73100000000002"}, Reason: "overdue"})
+	e.pass(t)
+	assert.Equal(t, "【望奎村邮】您在南岗村驿站的中通包裹（取件码1-1-0002）超期未取，已退回。如有疑问请联系驿站。", g.texts()[4])
+	e.clk.advance(2 * time.Hour)
+	e.pass(t)
+	assert.Len(t, g.texts(), 5, "no reminder for a parcel gone back")
+}

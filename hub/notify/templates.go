@@ -56,6 +56,8 @@ func (t Template) Render(sign string, vars map[string]string) (string, []sms.Par
 var Kinds = map[string]map[string]string{
 	"arrival":      {"carrier": "中通", "station": "南岗村驿站", "code": "5-2-3001", "close": "19:30"},
 	"arrival_many": {"count": "3", "station": "南岗村驿站", "codes": "5-2-3001、5-2-3002、5-3-1007", "close": "19:30"},
+	"reminder":     {"carrier": "中通", "station": "南岗村驿站", "code": "5-2-3001", "close": "19:30", "days": "3"},
+	"returning":    {"carrier": "中通", "station": "南岗村驿站", "code": "5-2-3001"},
 }
 
 // Templates returns the templates by kind.
