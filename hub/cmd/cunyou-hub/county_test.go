@@ -80,3 +80,18 @@ func TestStationSetShow(t *testing.T) {
 	assert.ErrorContains(t, run("station", "set", "--data", dir, "--id", "ST-V0101", "--status", "gone").err, "status")
 	assert.Contains(t, mustRun(t, "station", "show", "--data", dir, "--id", "ST-V0101"), "南岗村中心街 3 号")
 }
+
+func TestSMSCommands(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	out := mustRun(t, "sms", "templates", "--data", dir)
+	assert.Contains(t, out, "arrival: 您的{carrier}包裹已到{station}")
+	assert.Contains(t, out, "reminder:")
+	out = mustRun(t, "sms", "template", "--data", dir, "--kind", "arrival", "--text", "{station}到了您的{carrier}包裹，取件码{code}",
+		"--provider", "aliyun=SMS_1001")
+	assert.Contains(t, out, "template arrival saved: 南岗村驿站到了您的中通包裹，取件码5-2-3001 (")
+	assert.ErrorContains(t, run("sms", "template", "--data", dir, "--kind", "arrival", "--text", "{phone}").err, "not a variable")
+	assert.Contains(t, mustRun(t, "sms", "optout", "--data", dir, "--phone", "13912345678"), "139****5678 gets no more messages")
+	assert.Contains(t, mustRun(t, "sms", "optin", "--data", dir, "--phone", "13912345678"), "139****5678 gets messages again")
+	assert.Contains(t, mustRun(t, "sms", "list", "--data", dir), "no messages")
+}

@@ -24,7 +24,7 @@ func (m *Main) smsCmd(ctx context.Context, args []string) error {
 	fs, parse := m.flags("sms " + name)
 	state := fs.String("state", "", "sms list: queued, submitted, delivered, failed, dead, or problems (failed and dead)")
 	limit := fs.Int("limit", 50, "sms list: at most this many")
-	kind := fs.String("kind", "", "sms template: arrival or arrival_many")
+	kind := fs.String("kind", "", "sms template: arrival, arrival_many, reminder or returning")
 	text := fs.String("text", "", "sms template: the text with {variables}")
 	var providers multiFlag
 	fs.Var(&providers, "provider", "sms template: PROVIDER=TEMPLATE_ID, e.g. aliyun=SMS_15305001 (repeatable)")
@@ -60,7 +60,7 @@ func (m *Main) smsCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		for _, k := range []string{"arrival", "arrival_many"} {
+		for _, k := range []string{"arrival", "arrival_many", "reminder", "returning"} {
 			t := ts[k]
 			p, err := notify.Check(k, c.SMS.Sign, t.Text)
 			if err != nil {
