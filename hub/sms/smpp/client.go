@@ -469,6 +469,9 @@ func (g *Gateway) run(first chan<- error) {
 			g.setDown(s, temporary(CodeClosed, "gateway closed"))
 			return
 		}
+		// The link may have died before setUp, when kill could not yet
+		// take it down: take it down here too.
+		g.setDown(s, temporary(CodeLinkLost, s.err.Error()))
 		g.log.Warn("link lost", "err", s.err)
 		if time.Since(start) >= livedLong {
 			backoff = backoffMin
@@ -492,6 +495,11 @@ func asSMSError(err error) *sms.Error {
 func (g *Gateway) setUp(s *session) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	select {
+	case <-s.dead: // died on the way: run sees it and goes on
+		return
+	default:
+	}
 	g.sess, g.downErr = s, nil
 	close(g.up)
 }

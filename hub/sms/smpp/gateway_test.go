@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,6 +241,38 @@ func TestReconnectMidWindow(t *testing.T) {
 
 	_, err := g.Send(context.Background(), smstest.Message(300, false))
 	assert.NoError(t, err, "sends go on after the rebind")
+}
+
+// An SMSC that closes every link right after binding it: the gateway
+// binds again and again (backing off), and never takes a dead link for a
+// live one.
+func TestLinkDiesRightAfterBind(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	var binds atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := smpp.ReadPDU(c)
+			if err == nil {
+				p, _ := smpp.Decode(b)
+				out, _ := smpp.PDU{ID: p.ID.Resp(), Seq: p.Seq, Body: &smpp.BindResp{SystemID: "x"}}.Encode()
+				c.Write(out)
+				binds.Add(1)
+			}
+			c.Close()
+		}
+	}()
+	g, err := smpp.New(smpp.Options{Addr: ln.Addr().String(), SystemID: "cunyou", Timeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer g.Close()
+	require.Eventually(t, func() bool { return binds.Load() >= 4 }, 5*time.Second, 10*time.Millisecond)
+	_, err = g.Send(context.Background(), smstest.Message(1, false))
+	assert.Equal(t, sms.Temporary, sms.KindOf(err), "%v", err)
 }
 
 // A send while the link is down waits for the rebind rather than fail.
