@@ -580,9 +580,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// errDead: the link died; a request that gets it was not written.
-var errDead = errors.New("link closed")
-
 type result struct {
 	pdu PDU
 	err error // the answer's body did not decode

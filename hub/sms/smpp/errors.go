@@ -32,6 +32,14 @@ var (
 	ErrBody = errors.New("body does not fit the command")
 )
 
+// Errors inside the package.
+var (
+	errTooManyParts = errors.New("text needs more than 255 parts")
+	errNoReceipt    = errors.New("not a delivery receipt text")
+	// errDead: the link died; a request that gets it was not written.
+	errDead = errors.New("link closed")
+)
+
 // NackStatus is the command_status to answer a PDU that did not decode
 // with err (in a generic_nack, or the request's own response).
 func NackStatus(err error) CommandStatus {

@@ -1,7 +1,6 @@
 package smpp
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -25,8 +24,6 @@ type ReceiptText struct {
 }
 
 var receiptKeys = []string{"id:", "sub:", "dlvrd:", "submit date:", "done date:", "stat:", "err:", "text:"}
-
-var errNoReceipt = errors.New("not a delivery receipt text")
 
 // ParseReceipt reads a receipt text. Keys are matched without regard to
 // case, fields may be missing or reordered, and text: runs to the end.

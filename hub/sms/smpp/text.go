@@ -2,7 +2,6 @@ package smpp
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"unicode/utf16"
 )
@@ -32,8 +31,6 @@ const (
 	// RegisteredDeliveryReceipt asks for a receipt on success and failure.
 	RegisteredDeliveryReceipt = 0x01
 )
-
-var errTooManyParts = errors.New("text needs more than 255 parts")
 
 // Split encodes text as UCS-2 and cuts it into short_message payloads:
 // one without a header when it fits in SingleUnits, else parts of at most
