@@ -193,6 +193,10 @@ type Gateway struct {
 	SystemID   string `json:"system_id,omitempty"`
 	Password   string `json:"password,omitempty"`
 	SourceAddr string `json:"source_addr,omitempty"`
+	// Window is how many submissions may wait for the SMSC's answer at
+	// once (10); agree it with the operator: a link carries about
+	// window ÷ round trip messages a second.
+	Window int `json:"window,omitempty"`
 	// Clouds: endpoint (default the provider's), credentials, region,
 	// and Tencent's SmsSdkAppId.
 	Endpoint  string `json:"endpoint,omitempty"`

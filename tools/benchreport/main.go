@@ -90,6 +90,7 @@ var Rules = []Rule{
 	{"cunyou/hub/merge", "BenchmarkRawSQLiteInsert", "ops/s", "hub.sqlite_insert_ceiling.ops_per_s", "ops/s", Target{}},
 	{"cunyou/hub/notify", "BenchmarkArrivalLatency/window2s", "p99-s", "hub.sms.arrival_latency.p99", "s", atMost(5, "s")},
 	{"cunyou/hub/notify", "BenchmarkArrivalLatency/window0", "p99-s", "hub.sms.arrival_latency_no_window.p99", "s", Target{}},
+	{"cunyou/hub/sms/smpp", "BenchmarkSMPPThroughput/window=10", "msgs/s", "hub.sms.smpp.msgs_per_s", "msgs/s", atLeast(500, "msgs/s")},
 	{"cunyou/systest", "BenchmarkDrain30DaysOffline", "s-to-drain", "sync.drain_30d.seconds", "s", atMost(60, "s")},
 	{"cunyou/systest", "BenchmarkDrain30DaysOffline", "B/op-wire-measured", "sync.drain_30d.bytes_per_op", "B", Target{}},
 	{"cunyou/systest", "BenchmarkSyncBytesPerOpRealMix", "B/op-wire", "sync.bytes_per_op.station_mix", "B", atMost(40, "B")},

@@ -36,6 +36,8 @@ BenchmarkRawSQLiteInsert-2       	       1	   400000000 ns/op	    150000 ops/s
 pkg: cunyou/hub/notify
 BenchmarkArrivalLatency/window2s-2 	       1	3057595427 ns/op	         2.687 max-s	         2.615 p50-s	         2.687 p99-s
 BenchmarkArrivalLatency/window0-2  	       1	1178337360 ns/op	         0.742 max-s	         0.653 p50-s	         0.741 p99-s
+pkg: cunyou/hub/sms/smpp
+BenchmarkSMPPThroughput/window=10-2 	       1	  25000000 ns/op	     40000 msgs/s
 ok  	cunyou/syncproto	3.1s
 pkg: cunyou/systest
 BenchmarkDrain30DaysOffline-2    	       1	26942000000 ns/op	        28.49 B/op-wire-measured	         7.000 cuts	        26.94 s-to-drain
@@ -51,7 +53,7 @@ func TestParse(t *testing.T) {
 	if len(out.Failures) != 0 {
 		t.Errorf("failures: %v", out.Failures)
 	}
-	if got, want := len(out.Results), 14; got != want {
+	if got, want := len(out.Results), 15; got != want {
 		t.Fatalf("got %d results, want %d", got, want)
 	}
 	got := out.Results[0]
@@ -129,6 +131,7 @@ func TestBenchFigures(t *testing.T) {
 		{"hub.merge_and_projection_600k.ops_per_s", 45000, "ops/s", "—", true},
 		{"hub.sms.arrival_latency.p99", 2.687, "s", "≤ 5 s", true},
 		{"hub.sms.arrival_latency_no_window.p99", 0.741, "s", "—", true},
+		{"hub.sms.smpp.msgs_per_s", 40000, "msgs/s", "≥ 500 msgs/s", true},
 		{"sync.drain_30d.seconds", 26.94, "s", "≤ 60 s", true},
 		{"sync.drain_30d.bytes_per_op", 28.49, "B", "—", true},
 		{"sync.bytes_per_op.station_mix", 28.91, "B", "≤ 40 B", true},

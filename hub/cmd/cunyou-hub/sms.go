@@ -146,7 +146,8 @@ func newGateway(g config.Gateway, sign string, log *slog.Logger) (sms.Gateway, e
 		return cloud.NewAliyun(cloud.AliyunOptions{Endpoint: g.Endpoint, AccessKeyID: g.KeyID, AccessKeySecret: g.KeySecret,
 			SignName: sign, Region: g.Region, Log: log})
 	case "smpp":
-		return smpp.New(smpp.Options{Addr: g.Addr, SystemID: g.SystemID, Password: g.Password, SourceAddr: g.SourceAddr, Log: log})
+		return smpp.New(smpp.Options{Addr: g.Addr, SystemID: g.SystemID, Password: g.Password, SourceAddr: g.SourceAddr,
+			Window: g.Window, Log: log})
 	case "tencent":
 		return cloud.NewTencent(cloud.TencentOptions{Endpoint: g.Endpoint, SecretID: g.KeyID, SecretKey: g.KeySecret, AppID: g.AppID,
 			SignName: sign, Region: g.Region, Log: log})
