@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -193,4 +194,30 @@ func (m Message) Check() error {
 		return &Error{Kind: Permanent, Code: "too_long", Msg: fmt.Sprintf("%d characters (at most %d)", utf8.RuneCountInString(m.Text), MaxLen)}
 	}
 	return nil
+}
+
+// Reply is a message a receiver sent back (mobile-originated).
+type Reply struct {
+	Phone string // 11-digit mainland mobile
+	Text  string
+	At    time.Time
+}
+
+// Inbox is a gateway that also receives replies (SMPP's deliver_sm, a
+// modem's incoming SMS). Replies returns those that arrived since the
+// last call, at most limit.
+type Inbox interface {
+	Replies(ctx context.Context, limit int) ([]Reply, error)
+}
+
+// IsOptOut reports whether a reply asks for no more messages: TD, T, N,
+// 退订 or 取消 (the operators' convention), in any case and with spaces
+// or punctuation around.
+func IsOptOut(text string) bool {
+	t := strings.ToUpper(strings.Trim(strings.TrimSpace(text), "。.!！ "))
+	switch t {
+	case "TD", "T", "N", "退订", "取消", "退订短信":
+		return true
+	}
+	return false
 }

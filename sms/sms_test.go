@@ -50,3 +50,12 @@ func TestCheck(t *testing.T) {
 	}
 	assert.Equal(t, "139****5678", Mask("13912345678"))
 }
+
+func TestIsOptOut(t *testing.T) {
+	for _, s := range []string{"TD", "td", " Td。", "退订", "N", "取消"} {
+		assert.True(t, IsOptOut(s), s)
+	}
+	for _, s := range []string{"", "谢谢", "TD 明天取", "today"} {
+		assert.False(t, IsOptOut(s), s)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"cunyou/hub/notify"
 	"cunyou/hub/sms/cloud"
+	"cunyou/hub/sms/smpp"
 	"cunyou/sms"
 )
 
@@ -61,4 +62,29 @@ func TestArrivalThroughTheClouds(t *testing.T) {
 	require.Len(t, ft.Received(), 1)
 	assert.Equal(t, "2001:1=中通,2=南岗村驿站,3=1-1-0002,4=19:30", ft.Received()[0].Text())
 	assert.Equal(t, "tencent", e.state(t, "SELECT gateway FROM sms_messages WHERE phone = '13800001111'"))
+}
+
+// A villager replies TD through the SMSC: no more messages to that phone.
+func TestOptOutByReply(t *testing.T) {
+	sim, err := smpp.NewSimulator(smpp.SimOptions{SystemID: "u", Password: "p"})
+	require.NoError(t, err)
+	defer sim.Close()
+	g, err := smpp.New(smpp.Options{Addr: sim.Addr(), SystemID: "u", Password: "p"})
+	require.NoError(t, err)
+	defer g.Close()
+	e := newEnv(t, morning)
+	e.n = notify.New(notify.Options{Store: e.st, Gateways: []sms.Gateway{g}, Sign: "望奎村邮", Location: cst, Now: e.clk.now})
+	sim.Reply("13912345678", "TD")
+	require.Eventually(t, func() bool {
+		n, err := e.n.Replies(context.Background())
+		require.NoError(t, err)
+		return n == 1
+	}, 5*time.Second, 10*time.Millisecond)
+	enroll(t, e, "ST-V0101")
+	e.scan(t, "ST-V0101", "73100000000001", "13912345678")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	assert.Empty(t, sim.Received())
+	assert.Equal(t, "suppressed", e.state(t, "SELECT state FROM notices"))
+	assert.Equal(t, "reply TD", e.state(t, "SELECT source FROM sms_optout"))
 }

@@ -126,6 +126,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 			if _, err := n.Receipts(ctx); err != nil && ctx.Err() == nil {
 				n.log.Warn("notify: receipts", "err", err)
 			}
+			if _, err := n.Replies(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("notify: replies", "err", err)
+			}
 			lastReceipts = time.Now()
 		}
 		select {
@@ -660,6 +663,33 @@ func (n *Notifier) Resume(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Replies reads the receivers' replies from the gateways that take them
+// and honours opt-outs (TD, 退订, …); it returns how many phones opted out.
+func (n *Notifier) Replies(ctx context.Context) (int, error) {
+	out := 0
+	for _, g := range n.o.Gateways {
+		in, ok := g.(sms.Inbox)
+		if !ok {
+			continue
+		}
+		rs, err := in.Replies(ctx, 1000)
+		if err != nil {
+			return out, err
+		}
+		for _, r := range rs {
+			if !sms.IsOptOut(r.Text) || !sms.ValidPhone(r.Phone) {
+				continue
+			}
+			if err := OptOut(ctx, n.st, r.Phone, "reply "+strings.TrimSpace(r.Text)); err != nil {
+				return out, err
+			}
+			out++
+			n.log.Info("notify: opted out by reply", "phone", sms.Mask(r.Phone), "gateway", g.Name())
+		}
+	}
+	return out, nil
 }
 
 // Receipts polls every gateway for delivery reports and records them.

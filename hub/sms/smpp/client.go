@@ -148,6 +148,7 @@ type Gateway struct {
 	downErr  *sms.Error    // why there is no link
 	closed   bool
 	receipts []sms.Receipt
+	replies  []sms.Reply
 	partIDs  map[string]bool // message_ids of parts other than the last
 	partFIFO []string
 }
@@ -410,6 +411,41 @@ func (g *Gateway) notePartID(id string) {
 }
 
 // receipt takes a delivery receipt in.
+// reply keeps a receiver's message (a TD to opt out) for Replies.
+func (g *Gateway) reply(sm *SM) {
+	phone := nationalPhone(sm.SourceAddr)
+	payload := sm.ShortMessage
+	if sm.ESMClass&0x40 != 0 && len(payload) > 0 && int(payload[0])+1 <= len(payload) {
+		payload = payload[int(payload[0])+1:] // a part of a long reply: its text without the header
+	}
+	text, err := DecodeText(sm.DataCoding, payload)
+	if err != nil {
+		g.log.Warn("unreadable reply dropped", "from", sms.Mask(phone), "err", err)
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.replies) >= maxReceipts {
+		g.replies = g.replies[1:]
+	}
+	g.replies = append(g.replies, sms.Reply{Phone: phone, Text: text, At: g.opt.Now()})
+	g.log.Info("reply received", "from", sms.Mask(phone))
+}
+
+// Replies returns the receivers' messages that arrived since the last
+// call (kept in memory: an SMSC resends what the hub did not answer).
+func (g *Gateway) Replies(ctx context.Context, limit int) ([]sms.Reply, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := len(g.replies)
+	if limit > 0 && limit < n {
+		n = limit
+	}
+	out := append([]sms.Reply(nil), g.replies[:n]...)
+	g.replies = g.replies[n:]
+	return out, nil
+}
+
 func (g *Gateway) receipt(sm *SM) {
 	r, err := receiptOf(sm, g.opt.Location, g.opt.Now())
 	if err != nil {
@@ -768,7 +804,7 @@ func (s *session) handle(p PDU) {
 		if sm.ESMClass&esmTypeMask == ESMClassReceipt {
 			s.g.receipt(sm)
 		} else {
-			s.g.log.Info("mobile-originated message ignored", "from", sms.Mask(nationalPhone(sm.SourceAddr)))
+			s.g.reply(sm)
 		}
 		s.reply(PDU{ID: DeliverSMResp, Seq: p.Seq, Body: &SMResp{}})
 	default:

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 
 	"cunyou/sms"
 )
@@ -280,6 +281,17 @@ func (s *Simulator) Deliver(providerID string, st sms.Status) error {
 	s.mu.Unlock()
 	s.flush()
 	return nil
+}
+
+// Reply sends a receiver's message to the gateway (a mobile-originated
+// deliver_sm), e.g. TD to opt out; it waits for a bound link like a
+// receipt.
+func (s *Simulator) Reply(phone, text string) {
+	s.mu.Lock()
+	s.queued = append(s.queued, &SM{SourceTON: 1, SourceNPI: 1, SourceAddr: "86" + phone, DestAddr: "10690001",
+		DataCoding: CodingUCS2, ShortMessage: ucs2(utf16.Encode([]rune(text)))})
+	s.mu.Unlock()
+	s.flush()
 }
 
 // flush sends the queued receipts on a bound link.
