@@ -57,6 +57,7 @@ func violations(pkgs []pkg) []string {
 		{"cunyou/confkit", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/waybill", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/sms", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
+		{"cunyou/mask", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/ui", []string{"cunyou"}},
 	}
 	var out []string

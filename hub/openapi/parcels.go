@@ -20,6 +20,7 @@ import (
 	"cunyou/hub/intake"
 	"cunyou/hub/merge"
 	"cunyou/hub/store"
+	"cunyou/mask"
 	"cunyou/syncproto"
 	"cunyou/waybill"
 )
@@ -395,7 +396,7 @@ func (s *Server) searchParcels(w http.ResponseWriter, r *http.Request) {
 	if raw := q.Get("phone"); raw != "" {
 		phone, ok := intake.NormalizePhone(raw)
 		if !ok {
-			fail(problem(CodeBadParameter, "phone %s: give an 11-digit mobile number", MaskPhone(raw)))
+			fail(problem(CodeBadParameter, "phone %s: give an 11-digit mobile number", mask.Phone(raw)))
 			return
 		}
 		if c.carrier == "" && !c.has(scopeDispatch) {

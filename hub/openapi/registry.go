@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"cunyou/hub/store"
+	"cunyou/mask"
 )
 
 // The county's registries, read by dispatchers and the console (scope
@@ -281,7 +282,7 @@ func (s *Server) listDrivers(w http.ResponseWriter, r *http.Request) {
 	for _, d := range ds {
 		phone := d.Phone
 		if !admin {
-			phone = MaskPhone(phone)
+			phone = mask.Phone(phone)
 		}
 		out.Drivers = append(out.Drivers, Driver{ID: d.ID, Name: d.Name, Phone: phone, Active: d.Active})
 	}

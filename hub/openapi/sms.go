@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"cunyou/hub/notify"
+	"cunyou/mask"
 )
 
 // SMSMessage is an SMS the hub sent or tries to send. The phone is masked
@@ -67,7 +68,7 @@ func (s *Server) smsMessages(w http.ResponseWriter, r *http.Request) {
 	for _, m := range ms {
 		phone := m.Phone
 		if !admin {
-			phone = MaskPhone(phone)
+			phone = mask.Phone(phone)
 		}
 		wbs := m.Waybills
 		if wbs == nil {

@@ -3,13 +3,13 @@ package openapi
 import (
 	"context"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
 
 	"cunyou/hub/intake"
 	"cunyou/hub/merge"
 	"cunyou/hub/store"
+	"cunyou/mask"
 	"cunyou/syncproto"
 )
 
@@ -135,41 +135,6 @@ func stageOf(status string) string {
 	return "other"
 }
 
-// MaskPhone hides the middle of a phone number (138****5678) and all of
-// an extension.
-func MaskPhone(p string) string {
-	if p == "" {
-		return ""
-	}
-	num, ext, hasExt := strings.Cut(p, "-")
-	r := []rune(num)
-	var out string
-	if len(r) < 8 {
-		out = strings.Repeat("*", len(r))
-	} else {
-		out = string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
-	}
-	if hasExt {
-		out += "-" + strings.Repeat("*", len(ext))
-	}
-	return out
-}
-
-// MaskName hides a name but its first and last character (王*英, 李*),
-// a one-character name entirely.
-func MaskName(n string) string {
-	r := []rune(strings.TrimSpace(n))
-	switch len(r) {
-	case 0:
-		return ""
-	case 1:
-		return "*"
-	case 2:
-		return string(r[0]) + "*"
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
-}
-
 // sites caches the names and kinds of the county's nodes for 30 s.
 type sites struct {
 	mu    sync.Mutex
@@ -241,8 +206,8 @@ func (v view) parcel(p store.Parcel) Parcel {
 	if v.admin {
 		out.PickupCode = p.Code
 	} else {
-		out.Receiver = Person{Name: MaskName(p.ReceiverName), Phone: MaskPhone(p.ReceiverPhone)}
-		out.SenderName = MaskName(p.SenderName)
+		out.Receiver = Person{Name: mask.Name(p.ReceiverName), Phone: mask.Phone(p.ReceiverPhone)}
+		out.SenderName = mask.Name(p.SenderName)
 	}
 	return out
 }

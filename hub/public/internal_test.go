@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"cunyou/mask"
 )
 
 var placeholderRe = regexp.MustCompile(`\{[a-z_]+\}`)
@@ -95,10 +97,10 @@ func TestMask(t *testing.T) {
 	for in, want := range map[string]string{
 		"13912345678": "139****5678", "13800138000-1234": "138****8000-****", "1234567": "*******", "": "",
 	} {
-		assert.Equal(t, want, MaskPhone(in), in)
+		assert.Equal(t, want, mask.Phone(in), in)
 	}
 	for in, want := range map[string]string{"王秀英": "王*英", "李娜": "李*", "张": "*", "欧阳小娜": "欧**娜", " ": ""} {
-		assert.Equal(t, want, MaskName(in), in)
+		assert.Equal(t, want, mask.Name(in), in)
 	}
 }
 

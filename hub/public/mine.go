@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"cunyou/mask"
 )
 
 // How My parcels proves and lists.
@@ -86,7 +88,7 @@ func (s *Server) mine(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	client := clientKey(r, s.trusted)
 	logq := func(outcome string) {
-		s.log.Info("public: my parcels", "phone", MaskPhone(phone), "client", client, "outcome", outcome)
+		s.log.Info("public: my parcels", "phone", mask.Phone(phone), "client", client, "outcome", outcome)
 	}
 	if ok, retry := s.mineIP.take(client, now); !ok {
 		logq("client_limited")
@@ -115,7 +117,7 @@ func (s *Server) mine(w http.ResponseWriter, r *http.Request) {
 	if !proved {
 		if s.phones.fail(phone, now) {
 			logq("locked")
-			s.log.Warn("public: phone locked after wrong tries", "phone", MaskPhone(phone), "client", client,
+			s.log.Warn("public: phone locked after wrong tries", "phone", mask.Phone(phone), "client", client,
 				"for", s.limits.PhoneLock)
 			s.fail(w, r, &apiError{code: CodePhoneLocked, args: []string{"minutes", minutes(s.limits.PhoneLock)},
 				retry: s.limits.PhoneLock})
@@ -134,7 +136,7 @@ func (s *Server) mine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := s.lang(r)
-	ans := mineAnswer{Phone: MaskPhone(phone), Waiting: []waitingView{}, OnTheWay: []parcelView{}, Recent: []parcelView{}}
+	ans := mineAnswer{Phone: mask.Phone(phone), Waiting: []waitingView{}, OnTheWay: []parcelView{}, Recent: []parcelView{}}
 	for _, p := range ps {
 		v := s.parcelView(lang, reg, p)
 		switch p.Status {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cunyou/hub/store"
+	"cunyou/mask"
 	"cunyou/syncproto"
 	"cunyou/waybill"
 )
@@ -120,7 +121,7 @@ func (s *Server) track(w http.ResponseWriter, r *http.Request) {
 	ans := trackAnswer{Parcels: []parcelView{}}
 	for _, p := range ps {
 		v := s.parcelView(lang, reg, p)
-		v.Receiver = &personView{Name: MaskName(p.ReceiverName), Phone: MaskPhone(p.ReceiverPhone)}
+		v.Receiver = &personView{Name: mask.Name(p.ReceiverName), Phone: mask.Phone(p.ReceiverPhone)}
 		v.Events = s.events(lang, reg, p, facts)
 		ans.Parcels = append(ans.Parcels, v)
 	}

@@ -17,6 +17,7 @@ import (
 	"cunyou/hub/intake"
 	"cunyou/hub/merge"
 	"cunyou/hub/store"
+	"cunyou/mask"
 )
 
 // county loads the county file into the registries.
@@ -259,7 +260,7 @@ func (m *Main) unresolved(ctx context.Context, args []string) error {
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WAYBILL\tCARRIER\tRECEIVER\tPHONE\tADDRESS\tWHY\tSINCE")
 	for _, p := range ps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Waybill, p.Carrier, maskName(p.ReceiverName), maskPhone(p.ReceiverPhone),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Waybill, p.Carrier, mask.Name(p.ReceiverName), mask.Phone(p.ReceiverPhone),
 			p.Address, p.DestDetail, p.Created.Local().Format("01-02 15:04"))
 	}
 	return tw.Flush()
@@ -428,7 +429,7 @@ func (m *Main) driver(ctx context.Context, args []string) error {
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tPHONE")
 	for _, d := range ds {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.ID, d.Name, maskPhone(d.Phone))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.ID, d.Name, mask.Phone(d.Phone))
 	}
 	return tw.Flush()
 }
@@ -465,7 +466,7 @@ func (m *Main) track(ctx context.Context, args []string) error {
 		if p.Trip != "" {
 			fmt.Fprintf(m.Stdout, ", trip %s", p.Trip)
 		}
-		fmt.Fprintf(m.Stdout, "\n  receiver %s %s\n", maskName(p.ReceiverName), maskPhone(p.ReceiverPhone))
+		fmt.Fprintf(m.Stdout, "\n  receiver %s %s\n", mask.Name(p.ReceiverName), mask.Phone(p.ReceiverPhone))
 	}
 	facts, err := st.Timeline(ctx, fs.Arg(0), "")
 	if err != nil {
@@ -484,25 +485,4 @@ func (m *Main) track(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "  exception: %s\n", e.Reason)
 	}
 	return nil
-}
-
-// maskPhone shows 138****5678; maskName 王*英.
-func maskPhone(p string) string {
-	if len(p) < 11 {
-		return strings.Repeat("*", len(p))
-	}
-	return p[:3] + "****" + p[7:]
-}
-
-func maskName(n string) string {
-	r := []rune(n)
-	switch len(r) {
-	case 0:
-		return ""
-	case 1:
-		return "*"
-	case 2:
-		return string(r[0]) + "*"
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
 }

@@ -1,10 +1,13 @@
-package public
+// Package mask shows personal data the way cunyou shows it to anyone but
+// the people who need it in full: phones as 138****5678, names as 王*英.
+package mask
 
 import "strings"
 
-// MaskPhone hides the middle of a phone number (138****5678) and all of
-// an extension (privacy numbers: 138****8000-****).
-func MaskPhone(p string) string {
+// Phone hides the middle of a phone number (138****5678) and all of an
+// extension (privacy numbers: 138****8000-****); a number too short to
+// show both ends is hidden whole.
+func Phone(p string) string {
 	if p == "" {
 		return ""
 	}
@@ -22,9 +25,9 @@ func MaskPhone(p string) string {
 	return out
 }
 
-// MaskName hides a name but its first and last character (王*英, 欧**娜),
-// the second of two (李*), a one-character name entirely.
-func MaskName(n string) string {
+// Name hides a name but its first and last character (王*英, 欧**娜), the
+// second of two (李*), a one-character name entirely.
+func Name(n string) string {
 	r := []rune(strings.TrimSpace(n))
 	switch len(r) {
 	case 0:
