@@ -72,14 +72,21 @@ func (c *atConn) Done() <-chan struct{} { return c.done }
 func (c *atConn) readLoop() {
 	buf := make([]byte, 1024)
 	var part []byte
+	empty := 0
 	for {
 		n, err := c.rw.Read(buf)
 		if n > 0 {
 			part = c.feed(buf[:n], part)
+			empty = 0
 		}
 		if err != nil {
 			c.stop(err)
 			return
+		}
+		if n == 0 { // a port with a read timeout: do not spin
+			if empty++; empty > 10 {
+				time.Sleep(10 * time.Millisecond)
+			}
 		}
 	}
 }
@@ -97,15 +104,17 @@ func (c *atConn) stop(err error) {
 
 // feed takes bytes from the port: lines end at CR or LF (either, both, in
 // any number); a partial line "> " is the prompt when one is awaited.
+// Unsolicited codes are handed on, and a final result delivered, in the
+// order they came, after the lock is let go.
 func (c *atConn) feed(b []byte, part []byte) []byte {
-	var urcs []urc
+	var events []func()
 	c.mu.Lock()
 	c.lastRx = time.Now()
 	for _, ch := range b {
 		if ch == '\r' || ch == '\n' {
 			if len(part) > 0 {
-				if u, ok := c.line(clean(part)); ok {
-					urcs = append(urcs, u)
+				if ev := c.line(clean(part)); ev != nil {
+					events = append(events, ev)
 				}
 				part = part[:0]
 			}
@@ -119,12 +128,12 @@ func (c *atConn) feed(b []byte, part []byte) []byte {
 	}
 	if cur := c.cur; cur != nil && cur.prompt != nil && !cur.prompted && clean(part) == ">" {
 		cur.prompted = true
-		close(cur.prompt)
+		events = append(events, func() { close(cur.prompt) })
 		part = part[:0]
 	}
 	c.mu.Unlock()
-	for _, u := range urcs {
-		c.onURC(u)
+	for _, ev := range events {
+		ev()
 	}
 	return part
 }
@@ -174,51 +183,52 @@ func isURC(l string) bool {
 	return false
 }
 
-// line sorts one line; it returns a URC to hand on.
-func (c *atConn) line(l string) (urc, bool) {
+// line sorts one line; it returns what to do about it once the lock is
+// let go (hand on a URC, deliver a final result), or nil.
+func (c *atConn) line(l string) func() {
 	if l == "" {
-		return urc{}, false
+		return nil
 	}
+	hand := func(u urc) func() { return func() { c.onURC(u) } }
 	if c.pendURC != "" {
 		head := c.pendURC
 		c.pendURC = ""
 		if isHex(l) {
-			return urc{Line: head, PDU: l}, true
+			return hand(urc{Line: head, PDU: l})
 		}
 		c.log.Debug("modem: unsolicited code without its pdu", "line", head)
 	}
 	cur := c.cur
 	if cur != nil && strings.EqualFold(l, cur.line) {
-		return urc{}, false // echo (before ATE0 took effect)
+		return nil // echo (before ATE0 took effect)
 	}
-	if err, final := parseFinal(l); final {
+	if ae, final := parseFinal(l); final {
 		if cur == nil {
 			c.log.Debug("modem: stray final result code", "line", l)
-			return urc{}, false
+			return nil
 		}
 		c.cur = nil
-		if err != nil {
-			err.Command = cur.line
-			cur.res <- err
-		} else {
-			cur.res <- nil
+		var err error
+		if ae != nil {
+			ae.Command = cur.line
+			err = ae
 		}
-		return urc{}, false
+		return func() { cur.res <- err }
 	}
 	if cur != nil && cur.prefix != "" && strings.HasPrefix(l, cur.prefix) {
 		cur.lines = append(cur.lines, l)
-		return urc{}, false
+		return nil
 	}
 	if isURC(l) {
 		if twoLineURC(l) {
 			c.pendURC = l
-			return urc{}, false
+			return nil
 		}
-		return urc{Line: l}, true
+		return hand(urc{Line: l})
 	}
 	if cur != nil {
 		cur.lines = append(cur.lines, l)
-		return urc{}, false
+		return nil
 	}
 	switch {
 	case strings.HasPrefix(strings.ToUpper(l), "AT"): // the echo of an abandoned command is no news
@@ -227,7 +237,7 @@ func (c *atConn) line(l string) (urc, bool) {
 	default:
 		c.log.Debug("modem: stray line", "line", l)
 	}
-	return urc{}, false
+	return nil
 }
 
 func isHex(s string) bool {

@@ -143,7 +143,9 @@ func New(rw io.ReadWriteCloser, opt Options) (*Gateway, error) {
 		rw.Close()
 		return nil, err
 	}
+	g.mu.Lock()
 	g.attach(rw)
+	g.mu.Unlock()
 	if err := g.start(); err != nil {
 		return nil, err
 	}
@@ -203,11 +205,12 @@ func (g *Gateway) start() error {
 	return nil
 }
 
+// attach starts talking on rw; the caller holds mu.
 func (g *Gateway) attach(rw io.ReadWriteCloser) {
-	g.port = rw
-	g.at = newATConn(rw, g.log, g.onURC)
 	g.ready = false
 	g.gen++
+	g.port = rw
+	g.at = newATConn(rw, g.log, g.onURC)
 }
 
 // Name identifies the gateway: "modem:<port>".
@@ -586,9 +589,10 @@ func (g *Gateway) onURC(u urc) {
 		g.report(r)
 	case strings.HasPrefix(u.Line, "+CMTI:"), strings.HasPrefix(u.Line, "+CMT:"):
 		g.log.Info("modem: incoming sms kept on the modem", "notice", strings.SplitN(u.Line, ":", 2)[0])
-	case u.Line == "RDY", u.Line == "+CFUN: 1", strings.HasPrefix(u.Line, "^BOOT"), u.Line == "SMS READY",
-		u.Line == "+QIND: SMS DONE", u.Line == "+CPIN: READY":
-		// A restart: the set-up is gone.
+	case u.Line == "RDY", u.Line == "+CFUN: 1", u.Line == "SMS READY", u.Line == "+QIND: SMS DONE", u.Line == "+CPIN: READY":
+		// A restart of a module on a UART (a USB modem that restarts
+		// drops off the bus, and the port is reopened): the set-up is
+		// gone. Huawei's ^BOOT is no sign: some send it every few seconds.
 		g.mu.Lock()
 		g.ready = false
 		g.gen++
