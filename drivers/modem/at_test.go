@@ -307,3 +307,27 @@ func TestClean(t *testing.T) {
 	assert.False(t, twoLineURC(`+CDS: 6,0,"13912345678",129,"26/05/01,08:00:00+32","26/05/01,08:00:05+32",0`))
 	assert.True(t, twoLineURC("+CMT: ,24"))
 }
+
+// Whatever bytes come, the reader neither panics nor loses its footing:
+// a command after them is answered.
+func FuzzATFeed(f *testing.F) {
+	f.Add([]byte("\r\n+CDS: 25\r\n" + pduAmroReport + "\r\n"))
+	f.Add([]byte("\r\nRING\r\n\r\n> \x00\xff+CMS ERROR: 42\r\n"))
+	f.Add([]byte("+CMT: ,24\r\nZZ\r\nOK\n\r"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c := &atConn{log: slog.New(slog.DiscardHandler), onURC: func(urc) {}, done: make(chan struct{})}
+		part := c.feed(b, nil)
+		part = c.feed([]byte("\r\n"), part)
+		cc := &atCmd{line: "AT+CSQ", prefix: "+CSQ:", res: make(chan error, 1)}
+		c.cur = cc
+		c.feed([]byte("\r\n+CSQ: 9,99\r\n\r\nOK\r\n"), part)
+		select {
+		case err := <-cc.res:
+			if err != nil || len(cc.lines) == 0 || cc.lines[len(cc.lines)-1] != "+CSQ: 9,99" {
+				t.Fatalf("after %q: %v %q", b, err, cc.lines)
+			}
+		default:
+			t.Fatalf("after %q: no answer", b)
+		}
+	})
+}
