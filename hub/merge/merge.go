@@ -186,26 +186,30 @@ const (
 	qUpsParcel  = `INSERT INTO parcels (waybill, direction, carrier, status, node, receiver_name, receiver_phone, code, updated_hlc, updated_ms, last_op, dest, dest_reason, dest_detail, trip, address, weight_g, value_fen, sender_name, source, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (waybill, direction) DO UPDATE SET carrier = excluded.carrier, status = excluded.status, node = excluded.node, receiver_name = excluded.receiver_name, receiver_phone = excluded.receiver_phone, code = excluded.code, updated_hlc = excluded.updated_hlc, updated_ms = excluded.updated_ms, last_op = excluded.last_op, dest = excluded.dest, dest_reason = excluded.dest_reason, dest_detail = excluded.dest_detail, trip = excluded.trip, address = excluded.address, weight_g = excluded.weight_g, value_fen = excluded.value_fen, sender_name = excluded.sender_name, source = excluded.source`
 	qInsParcel  = `INSERT INTO parcels (waybill, direction, carrier, status, node, receiver_name, receiver_phone, code, updated_hlc, updated_ms, last_op, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (waybill, direction) DO NOTHING`
 	// An inbound scan of a parcel on its way to that station: one UPDATE.
-	qStepArrived = `UPDATE parcels SET status = 'at_station', node = ?, code = ?, updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND status IN ('manifested', 'at_centre', 'sorted', 'loaded', 'in_transit') AND (dest = '' OR dest = ?)`
+	qStepArrived = `UPDATE parcels SET status = 'at_station', node = ?, code = ?, updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND +status IN ('manifested', 'at_centre', 'sorted', 'loaded', 'in_transit') AND (+dest = '' OR +dest = ?)`
 	qInsChange   = `INSERT INTO changes (seq, node, type, payload, created_ms) VALUES (?, ?, ?, ?, ?)`
 	// The arrival notice of a parcel now at a station with a receiver's
-	// phone: one per parcel and station, whatever re-scans follow.
+	// phone: one per parcel and station, whatever re-scans follow. (The
+	// + signs keep SQLite from reading a station's or a phone's index for
+	// those tests: the parcel is found by its waybill.)
 	qInsArrival = `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
 		SELECT 'arrival/' || waybill || '/' || node, 'arrival', receiver_phone, node, waybill, json_object('code', code, 'carrier', carrier), ?, ?
-		FROM parcels WHERE waybill = ? AND direction = 'in' AND status = 'at_station' AND node = ? AND receiver_phone <> ''
+		FROM parcels WHERE waybill = ? AND direction = 'in' AND +status = 'at_station' AND +node = ? AND +receiver_phone <> ''
 		ON CONFLICT (key) DO NOTHING`
-	qCancelNotices = `UPDATE notices SET state = 'cancelled', reason = ? WHERE waybill = ? AND state = 'pending'`
+	qCancelNotices = `UPDATE notices SET state = 'cancelled', reason = ? WHERE waybill = ? AND +state = 'pending'`
 	// The notice that an unclaimed parcel goes back, once per parcel.
 	qInsReturning = `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
 		SELECT 'returning/' || waybill, 'returning', receiver_phone, node, waybill, json_object('code', code, 'carrier', carrier), ?, ?
-		FROM parcels WHERE waybill = ? AND direction = 'in' AND status = 'returning' AND receiver_phone <> ''
+		FROM parcels WHERE waybill = ? AND direction = 'in' AND +status = 'returning' AND +receiver_phone <> ''
 		ON CONFLICT (key) DO NOTHING`
 	// The fast paths of facts at the node holding an inbound parcel, in a
-	// status its rules allow the fact after (see allowedAfter).
-	qStepPickedUp  = `UPDATE parcels SET status = 'picked_up', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND node = ? AND status = 'at_station'`
-	qStepProblem   = `UPDATE parcels SET status = 'problem', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND node = ? AND (status = 'at_station' OR status = 'problem')`
-	qStepReturning = `UPDATE parcels SET status = 'returning', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND node = ? AND (status = 'at_station' OR status = 'problem')`
-	qStepRelocated = `UPDATE parcels SET updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND node = ? AND (status = 'at_station' OR status = 'problem')`
+	// status its rules allow the fact after (see allowedAfter). The +
+	// signs keep SQLite on the waybill's index: without statistics it
+	// would rather read a station's whole shelf by (node, status).
+	qStepPickedUp  = `UPDATE parcels SET status = 'picked_up', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND +node = ? AND +status = 'at_station'`
+	qStepProblem   = `UPDATE parcels SET status = 'problem', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND +node = ? AND +status IN ('at_station', 'problem')`
+	qStepReturning = `UPDATE parcels SET status = 'returning', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND +node = ? AND +status IN ('at_station', 'problem')`
+	qStepRelocated = `UPDATE parcels SET updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND +node = ? AND +status IN ('at_station', 'problem')`
 	qInsFacts      = `INSERT INTO facts (waybill, direction, hub_seq, detail) VALUES `
 	factCols       = 4
 	qInsOps        = `INSERT INTO ops (stream, seq, v, hlc, actor, kind, payload, hash, received_ms, applied) VALUES `
