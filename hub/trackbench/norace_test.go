@@ -1,0 +1,5 @@
+//go:build !race
+
+package trackbench_test
+
+const raceEnabled = false

@@ -1,0 +1,6 @@
+//go:build race
+
+package trackbench_test
+
+// raceEnabled: the race detector makes merging ten times slower.
+const raceEnabled = true
