@@ -174,10 +174,12 @@ func TestArrivalOnceAndCombined(t *testing.T) {
 	assert.Len(t, g.texts(), 2, "never twice")
 	assert.Equal(t, "submitted", e.state(t, "SELECT state FROM sms_messages WHERE phone = '13700001111'"))
 
-	// The receipt comes back.
+	// The receipts come back: the single parcel's message failed.
+	single := e.state(t, "SELECT provider_id FROM sms_messages WHERE phone = '13700001111'")
+	combined := e.state(t, "SELECT provider_id FROM sms_messages WHERE phone = '13912345678'")
 	g.mu.Lock()
-	g.receipts = []sms.Receipt{{ProviderID: "aliyun-2", Status: sms.Delivered, Code: "DELIVRD", At: e.clk.now()},
-		{ProviderID: "aliyun-1", Status: sms.Failed, Code: "UNDELIV", At: e.clk.now()}}
+	g.receipts = []sms.Receipt{{ProviderID: combined, Status: sms.Delivered, Code: "DELIVRD", At: e.clk.now()},
+		{ProviderID: single, Status: sms.Failed, Code: "UNDELIV", At: e.clk.now()}}
 	g.mu.Unlock()
 	n, err := e.n.Receipts(context.Background())
 	require.NoError(t, err)
