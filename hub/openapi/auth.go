@@ -84,7 +84,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if s.o.AdminToken != "" && subtle.ConstantTimeCompare([]byte(key), []byte(s.o.AdminToken)) == 1 {
 			c = caller{id: AdminActor, admin: true}
 		} else {
-			cl, err := s.st.AuthClient(r.Context(), key)
+			cl, err := s.auth.client(r.Context(), s.st, key, s.now())
 			if errors.Is(err, store.ErrUnauthorized) {
 				s.writeProblem(w, r, problem(CodeUnauthorized, "unknown or revoked API key"))
 				return

@@ -116,6 +116,7 @@ func newEnv(t *testing.T, eo ...envOptions) *env {
 		oo.Webhooks = nil
 	}
 	e.srv = openapi.New(oo)
+	t.Cleanup(func() { e.srv.Close() }) // after the HTTP server, before the store
 	e.ts = httptest.NewServer(e.srv.Handler())
 	t.Cleanup(e.ts.Close)
 	return e

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"cunyou/hub/intake"
@@ -198,6 +199,9 @@ func writeAnswer(w http.ResponseWriter, status int, body []byte, extra http.Head
 	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	// The length up front: a body over net/http's 2 KB buffer would go
+	// out chunked, in more writes.
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
 }

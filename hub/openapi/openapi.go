@@ -74,6 +74,7 @@ type Server struct {
 	flight inFlight
 	sites  sites
 	doc    []byte
+	lookupState
 }
 
 // New returns a server; Store and Intake are required.

@@ -326,34 +326,46 @@ func (s *Server) parcelsOf(r *http.Request, wb string) ([]store.Parcel, error) {
 	return out, nil
 }
 
+// trackParcel answers the parcel of a waybill in each direction the
+// caller may see, with the timeline of those directions. The parcels and
+// the timeline come in one read (store.Lookups.Tracking).
 func (s *Server) trackParcel(w http.ResponseWriter, r *http.Request) {
 	wb, err := waybillParam(r)
 	if err != nil {
 		s.writeProblem(w, r, err)
 		return
 	}
-	ps, err := s.parcelsOf(r, wb)
+	lk, err := s.lookups(r.Context())
 	if err != nil {
 		s.writeProblem(w, r, err)
 		return
 	}
-	facts, err := s.st.Timeline(r.Context(), wb, "")
-	if err != nil {
+	all, facts, err := lk.Tracking(r.Context(), wb)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.writeProblem(w, r, err)
 		return
 	}
-	v := s.viewFor(r.Context(), callerOf(r))
-	dirs := map[string]bool{}
-	for _, p := range ps {
-		dirs[p.Direction] = true
-	}
-	out := Tracking{Waybill: wb, Parcels: v.parcels(ps), Timeline: []Fact{}}
-	for _, f := range facts {
-		if dirs[f.Direction] || f.Direction == "" {
-			out.Timeline = append(out.Timeline, v.fact(f))
+	c := callerOf(r)
+	ps := all[:0]
+	var in, out bool // the directions the caller sees
+	for _, p := range all {
+		if c.sees(p.Carrier) {
+			ps = append(ps, p)
+			in, out = in || p.Direction == "in", out || p.Direction == "out"
 		}
 	}
-	s.write(w, ok(http.StatusOK, out))
+	if len(ps) == 0 {
+		s.writeProblem(w, r, problem(CodeNotFound, "no parcel with waybill %s", wb))
+		return
+	}
+	v := s.viewFor(r.Context(), c)
+	t := Tracking{Waybill: wb, Parcels: v.parcels(ps), Timeline: make([]Fact, 0, len(facts))}
+	for _, f := range facts {
+		if f.Direction == "" || f.Direction == "in" && in || f.Direction == "out" && out {
+			t.Timeline = append(t.Timeline, v.fact(f))
+		}
+	}
+	s.writeEncoded(w, func(b []byte) []byte { return appendTracking(b, &t) })
 }
 
 // limitParam reads the limit parameter.
@@ -427,7 +439,12 @@ func (s *Server) searchParcels(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	pq.Limit = limit + 1 // one more tells whether there is a next page
-	ps, err := s.st.FindParcels(r.Context(), pq)
+	lk, err := s.lookups(r.Context())
+	if err != nil {
+		fail(err)
+		return
+	}
+	ps, err := lk.FindParcels(r.Context(), pq)
 	if err != nil {
 		fail(err)
 		return
@@ -438,7 +455,7 @@ func (s *Server) searchParcels(w http.ResponseWriter, r *http.Request) {
 		out.NextCursor = encodeCursor(store.CursorOf(ps[limit-1]))
 	}
 	out.Parcels = s.viewFor(r.Context(), c).parcels(ps)
-	s.write(w, ok(http.StatusOK, out))
+	s.writeEncoded(w, func(b []byte) []byte { return appendParcelList(b, &out) })
 }
 
 // EventIn is a carrier's tracking event in POST .../events.

@@ -2,7 +2,6 @@ package openapi
 
 import (
 	"context"
-	"regexp"
 	"sync"
 	"time"
 
@@ -220,10 +219,6 @@ func (v view) parcels(ps []store.Parcel) []Parcel {
 	return out
 }
 
-// codeRe finds the pickup code in an inbound fact's detail ("code 1-2-0001
-// shelf 1-2").
-var codeRe = regexp.MustCompile(`^code \S+`)
-
 func (v view) fact(f store.Fact) Fact {
 	out := Fact{ID: f.ID, Direction: f.Direction, Kind: string(f.Kind), Node: f.Node, At: f.HLC.Time().UTC(),
 		ReceivedAt: f.Received.UTC(), Detail: f.Detail}
@@ -231,7 +226,7 @@ func (v view) fact(f store.Fact) Fact {
 		out.NodeName = s.Name
 	}
 	if !v.admin && f.Kind == syncproto.KindParcelInbound {
-		out.Detail = codeRe.ReplaceAllString(out.Detail, "code ****")
+		out.Detail = maskCode(out.Detail)
 	}
 	return out
 }
