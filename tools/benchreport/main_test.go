@@ -33,6 +33,12 @@ pkg: cunyou/hub/merge
 BenchmarkMerge1000Stations/60ops-batch200-2 	       1	  1200000000 ns/op	     51234 ops/s	     40000 e2e-ops/s
 BenchmarkMerge1000Stations/600ops-batch200-2 	       1	  9000000000 ns/op	     60000 ops/s	     45000 e2e-ops/s
 BenchmarkRawSQLiteInsert-2       	       1	   400000000 ns/op	    150000 ops/s
+pkg: cunyou/hub/trackbench
+BenchmarkTrackingLookup10M-2   	       1	7972455327 ns/op	         2.881 phone-max-ms	         0.2176 phone-p50-ms	         1.081 phone-p99-ms	        21.26 phone-rows	         0.1850 sched-p99-ms	         3.992 station-max-ms	         0.2406 station-p50-ms	         1.352 station-p99-ms	        19.10 station-rows	         8.959 trip-max-ms	         0.4897 trip-p50-ms	         1.299 trip-p99-ms	        51.00 trip-rows	         3.426 waybill-max-ms	         0.1155 waybill-p50-ms	         0.4933 waybill-p99-ms	         7.071 waybill-rows
+--- BENCH: BenchmarkTrackingLookup10M-2
+    bench_test.go:97: county: 1844493 parcels (1708130 in, 136363 out), 11256983 facts (11227057 of parcels)
+BenchmarkTrackingHTTP10M/lean-2         	       1	12060050013 ns/op	       114.2 cpu-µs/lookup	     16828 lookups/s	         3.808 p50-ms	         9.956 p99-ms
+BenchmarkTrackingHTTP10M/nethttp-2      	       1	12031651061 ns/op	       224.4 cpu-µs/lookup	      8577 lookups/s	         7.095 p50-ms	        19.58 p99-ms
 pkg: cunyou/hub/notify
 BenchmarkArrivalLatency/window2s-2 	       1	3057595427 ns/op	         2.687 max-s	         2.615 p50-s	         2.687 p99-s
 BenchmarkArrivalLatency/window0-2  	       1	1178337360 ns/op	         0.742 max-s	         0.653 p50-s	         0.741 p99-s
@@ -53,7 +59,7 @@ func TestParse(t *testing.T) {
 	if len(out.Failures) != 0 {
 		t.Errorf("failures: %v", out.Failures)
 	}
-	if got, want := len(out.Results), 15; got != want {
+	if got, want := len(out.Results), 18; got != want {
 		t.Fatalf("got %d results, want %d", got, want)
 	}
 	got := out.Results[0]
@@ -129,6 +135,18 @@ func TestBenchFigures(t *testing.T) {
 		{"hub.merge_and_projection.ops_per_s", 40000, "ops/s", "—", true},
 		{"hub.merge_600k.ops_per_s", 60000, "ops/s", "—", true},
 		{"hub.merge_and_projection_600k.ops_per_s", 45000, "ops/s", "—", true},
+		{"hub.tracking.waybill.p99", 0.4933, "ms", "≤ 2 ms", true},
+		{"hub.tracking.phone.p99", 1.081, "ms", "≤ 2 ms", true},
+		{"hub.tracking.station.p99", 1.352, "ms", "≤ 2 ms", true},
+		{"hub.tracking.trip.p99", 1.299, "ms", "≤ 2 ms", true},
+		{"hub.tracking.scheduler_noise.p99", 0.185, "ms", "—", true},
+		{"hub.tracking.http.lookups_per_s", 16828, "lookups/s", "≥ 15000 lookups/s", true},
+		{"hub.tracking.http.p99", 9.956, "ms", "—", true},
+		{"hub.tracking.http.cpu_per_lookup", 114.2, "µs", "—", true},
+		{"hub.tracking.http_nethttp_client.lookups_per_s", 8577, "lookups/s", "—", true},
+		{"trackbench.TrackingLookup10M.waybill-p50", 0.1155, "ms", "—", true},
+		{"trackbench.TrackingLookup10M.trip", 51, "rows", "—", true},
+		{"trackbench.TrackingHTTP10M/lean.p50", 3.808, "ms", "—", true},
 		{"hub.sms.arrival_latency.p99", 2.687, "s", "≤ 5 s", true},
 		{"hub.sms.arrival_latency_no_window.p99", 0.741, "s", "—", true},
 		{"hub.sms.smpp.msgs_per_s", 40000, "msgs/s", "≥ 500 msgs/s", true},
