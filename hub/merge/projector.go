@@ -40,7 +40,7 @@ const (
 	maxLag        = 200_000 // ops the projector may fall behind before it takes turns with uploads
 	projectIdle   = time.Second
 	ingestGap     = 20 * time.Millisecond // a pause in commits this long lets the projector in
-	maxStale      = time.Second           // …and so does this long without projecting while ops wait
+	maxStale      = 5 * time.Second       // …and so does this long without projecting while ops wait (measured: 1 s halved a storm's uploads)
 )
 
 // projection is the projector's state.
@@ -77,6 +77,7 @@ func (p *projection) init(ctx context.Context, st *store.Store, o Options) error
 	p.committed.Store(committed)
 	p.projected.Store(projected)
 	p.memFrom, p.memOK, p.memCap = committed, true, defaultMemCap
+	p.lastProj.Store(time.Now().UnixNano())
 	p.kick = make(chan struct{}, 1)
 	p.done = make(chan struct{})
 	p.changed = make(chan struct{})
