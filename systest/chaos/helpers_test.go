@@ -117,15 +117,28 @@ func call(c *http.Client, method, url, id string, body []byte) result {
 // (non-test) code.
 func assertNoProxyGoroutines(t *testing.T) {
 	t.Helper()
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		for _, line := range strings.Split(g, "\n") {
-			if strings.Contains(line, "/systest/chaos/") && !strings.Contains(line, "_test.go:") {
-				t.Errorf("goroutine left running:\n%s", g)
-				break
+	// A handler may still be returning (its deferred log line) just after
+	// Close: give the goroutines a moment to end before calling one left.
+	var left []string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		left = left[:0]
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			for _, line := range strings.Split(g, "\n") {
+				if strings.Contains(line, "/systest/chaos/") && !strings.Contains(line, "_test.go:") {
+					left = append(left, g)
+					break
+				}
 			}
 		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, g := range left {
+		t.Errorf("goroutine left running:\n%s", g)
 	}
 }
 
