@@ -261,6 +261,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	})
 	open := openapi.New(openapi.Options{Store: st, Intake: intake.New(st, mg, c.Location()), Webhooks: hooks,
 		AdminToken: c.AdminToken, Version: version, Log: log, Location: c.Location()})
+	defer open.Close() // its lookups' read pool, before the store closes
 	villagers := public.New(public.Options{Store: st, Location: c.Location(), Log: log, TrustedProxies: c.Proxies()})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", open.Handler())
