@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"cunyou/drivers/pty"
 )
 
 // peer is the modem's end of a pty pair, scripted by a test: it hands on
@@ -43,10 +45,10 @@ func (l *urcLog) get() []urc {
 
 func newPeer(t *testing.T) (*peer, *atConn, *urcLog) {
 	t.Helper()
-	master, path, err := openPTY()
+	master, path, err := pty.Open()
 	skipNoPTY(t, err)
 	require.NoError(t, err)
-	slave, err := openRaw(path)
+	slave, err := pty.OpenRaw(path)
 	require.NoError(t, err)
 	p := &peer{t: t, master: master, cmds: make(chan string, 16)}
 	go func() {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"cunyou/drivers/pty"
 	"cunyou/sms"
 )
 
@@ -18,7 +19,7 @@ var (
 	ErrTimeout    = errors.New("modem did not answer")
 	ErrClosed     = errors.New("modem port closed")
 	ErrProtocol   = errors.New("modem answered something unexpected")
-	ErrNoPTY      = errors.New("no pseudo-terminals on this platform")
+	ErrNoPTY      = pty.ErrNoPTY
 )
 
 // ATError is a final result code other than OK: ERROR, +CME ERROR: n

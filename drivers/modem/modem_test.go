@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"cunyou/drivers/pty"
 	"cunyou/sms"
 	"cunyou/sms/smstest"
 )
@@ -153,7 +154,7 @@ func TestNationalNumbers(t *testing.T) {
 // New over a terminal the caller opened, without the serial library.
 func TestNewOnOpenPort(t *testing.T) {
 	s := newSim(t, SimOptions{})
-	f, err := openRaw(s.Path())
+	f, err := pty.OpenRaw(s.Path())
 	require.NoError(t, err)
 	g, err := New(f, testOptions("", nil))
 	require.NoError(t, err)

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"cunyou/drivers/pty"
 	"cunyou/sms"
 )
 
@@ -125,11 +126,11 @@ func NewSimulator(opt SimOptions) (*Simulator, error) {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	master, path, err := openPTY()
+	master, path, err := pty.Open()
 	if err != nil {
 		return nil, err
 	}
-	keep, err := openRaw(path)
+	keep, err := pty.OpenRaw(path)
 	if err != nil {
 		master.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package modem
+package pty
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"runtime"
 )
 
-func openPTY() (*os.File, string, error) {
+func Open() (*os.File, string, error) {
 	return nil, "", fmt.Errorf("%w (%s)", ErrNoPTY, runtime.GOOS)
 }
 
-func openRaw(path string) (*os.File, error) {
+func OpenRaw(path string) (*os.File, error) {
 	return nil, fmt.Errorf("%w (%s)", ErrNoPTY, runtime.GOOS)
 }

@@ -1,4 +1,4 @@
-package modem
+package pty
 
 import (
 	"fmt"
@@ -7,11 +7,11 @@ import (
 	"unsafe"
 )
 
-// openPTY opens a pseudo-terminal pair through /dev/ptmx (as posix_openpt,
+// Open opens a pseudo-terminal pair through /dev/ptmx (as posix_openpt,
 // unlockpt and ptsname do) and returns the master and the path of the
 // slave. The standard library's syscall package has the ioctls, so no
 // cgo and no further dependency is needed.
-func openPTY() (*os.File, string, error) {
+func Open() (*os.File, string, error) {
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, "", fmt.Errorf("open /dev/ptmx: %w: %v", ErrNoPTY, err)
@@ -29,9 +29,9 @@ func openPTY() (*os.File, string, error) {
 	return m, fmt.Sprintf("/dev/pts/%d", n), nil
 }
 
-// openRaw opens a terminal in raw mode, as a serial port library does: no
+// OpenRaw opens a terminal in raw mode, as a serial port library does: no
 // echo, no line editing, no CR/LF translation, no signals.
-func openRaw(path string) (*os.File, error) {
+func OpenRaw(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
