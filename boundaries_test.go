@@ -1,6 +1,6 @@
 // The import boundaries of DESIGN §3: edge and hub never import each
 // other, syncproto imports neither (nor drivers), sqlitedb, confkit,
-// waybill and sms (shared by both) import nothing of ours, ui imports
+// waybill, sms, mask and idnum (shared by all) import nothing of ours, ui imports
 // nothing of ours, and production code never imports testing (test
 // helper packages named like httptest, e.g. sms/smstest, may).
 package cunyou_test
@@ -58,6 +58,7 @@ func violations(pkgs []pkg) []string {
 		{"cunyou/waybill", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/sms", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/mask", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
+		{"cunyou/idnum", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/ui", []string{"cunyou"}},
 	}
 	var out []string

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"cunyou/edge/idnum"
 	"cunyou/edge/store"
+	"cunyou/idnum"
 	"cunyou/syncproto"
 	"cunyou/waybill"
 )

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"cunyou/edge/idnum"
+	"cunyou/idnum"
 )
 
 var parseTests = []struct {
