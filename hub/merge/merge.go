@@ -210,8 +210,8 @@ const (
 	qStepProblem   = `UPDATE parcels SET status = 'problem', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND +node = ? AND +status IN ('at_station', 'problem')`
 	qStepReturning = `UPDATE parcels SET status = 'returning', updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND +node = ? AND +status IN ('at_station', 'problem')`
 	qStepRelocated = `UPDATE parcels SET updated_hlc = ?, updated_ms = ?, last_op = ? WHERE waybill = ? AND direction = 'in' AND +node = ? AND +status IN ('at_station', 'problem')`
-	qInsFacts      = `INSERT INTO facts (waybill, direction, hub_seq, detail) VALUES `
-	factCols       = 4
+	qInsFacts      = `INSERT INTO facts (waybill, direction, hub_seq, detail, kind, stream, seq, hlc, received_ms) VALUES `
+	factCols       = 9
 	qInsOps        = `INSERT INTO ops (stream, seq, v, hlc, actor, kind, payload, hash, received_ms, applied) VALUES `
 	qInsOpsEnd     = ` ON CONFLICT (stream, seq) DO NOTHING`
 	opCols         = 10
@@ -431,7 +431,7 @@ func (w *writer) recordLocal(r *request) error {
 			return fmt.Errorf("merge: hub fact %d already held", r.ops[i].op.Seq)
 		}
 		w.lastHubSeq = max(w.lastHubSeq, hubSeqs[i])
-		w.handOver = append(w.handOver, projected{hubSeq: hubSeqs[i], p: r.ops[i]})
+		w.handOver = append(w.handOver, projected{hubSeq: hubSeqs[i], stream: 0, receivedMs: w.nowMs, p: r.ops[i]})
 	}
 	w.c.applied += int64(len(r.ops))
 	return nil
@@ -749,8 +749,8 @@ type writer struct {
 	hubNow syncproto.Timestamp
 	stmts  map[string]*sql.Stmt
 	c      counts
-	hubSeq int64 // ops.hub_seq of the op being projected
-	facts  []any // facts to insert at the end of the batch, factCols values each
+	cur    *projected // the op being projected
+	facts  []any      // facts to insert at the end of the batch, factCols values each
 	// lastHubSeq is the highest hub_seq this transaction inserted;
 	// handOver its applied ops, for the projector.
 	lastHubSeq int64
@@ -835,7 +835,7 @@ func (w *writer) applyBatch(r *request) (syncproto.OpsResult, error) {
 			res.DeadLettered++
 		default:
 			w.lastHubSeq = max(w.lastHubSeq, hubSeqs[i])
-			w.handOver = append(w.handOver, projected{hubSeq: hubSeqs[i], p: *p})
+			w.handOver = append(w.handOver, projected{hubSeq: hubSeqs[i], stream: stream, receivedMs: w.nowMs, p: *p})
 			res.Applied++
 			if p.skewed {
 				future++

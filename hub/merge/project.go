@@ -207,7 +207,7 @@ func (w *writer) fact(op *syncproto.Op, waybill, direction string, cur parcelRow
 
 func (w *writer) writeParcel(op *syncproto.Op, waybill, direction string, r parcelRow) error {
 	_, err := w.stmt(qUpsParcel).ExecContext(w.ctx, waybill, direction, r.carrier, r.status, r.node, r.receiverName,
-		r.receiverPhone, r.code, int64(op.HLC), w.nowMs, w.hubSeq, r.dest, r.destReason, r.destWhy, r.trip, r.address,
+		r.receiverPhone, r.code, int64(op.HLC), w.nowMs, w.cur.hubSeq, r.dest, r.destReason, r.destWhy, r.trip, r.address,
 		r.weightG, r.valueFen, r.senderName, r.source, r.createdMs)
 	return err
 }
@@ -216,7 +216,7 @@ func (w *writer) writeParcel(op *syncproto.Op, waybill, direction string, r parc
 // INSERT, which does nothing when the hub has a row already.
 func (w *writer) insertParcel(op *syncproto.Op, waybill, direction string, r parcelRow, detail string) (bool, error) {
 	res, err := w.stmt(qInsParcel).ExecContext(w.ctx, waybill, direction, r.carrier, r.status, op.Node, r.receiverName,
-		r.receiverPhone, r.code, int64(op.HLC), w.nowMs, w.hubSeq, w.nowMs)
+		r.receiverPhone, r.code, int64(op.HLC), w.nowMs, w.cur.hubSeq, w.nowMs)
 	if err != nil {
 		return false, err
 	}
@@ -231,7 +231,7 @@ func (w *writer) insertParcel(op *syncproto.Op, waybill, direction string, r par
 // one of the qStep statements). When it changes nothing, the caller takes
 // the slow path (fact).
 func (w *writer) step(op *syncproto.Op, q, waybill, detail string) (bool, error) {
-	res, err := w.stmt(q).ExecContext(w.ctx, int64(op.HLC), w.nowMs, w.hubSeq, waybill, op.Node)
+	res, err := w.stmt(q).ExecContext(w.ctx, int64(op.HLC), w.nowMs, w.cur.hubSeq, waybill, op.Node)
 	if err != nil {
 		return false, err
 	}
@@ -251,7 +251,9 @@ func (w *writer) exception(waybill, direction, reason, refs string) error {
 }
 
 func (w *writer) timeline(waybill, direction, detail string) error {
-	w.facts = append(w.facts, waybill, direction, w.hubSeq, detail)
+	x := w.cur
+	op := &x.p.op
+	w.facts = append(w.facts, waybill, direction, x.hubSeq, detail, string(op.Kind), x.stream, int64(op.Seq), int64(op.HLC), x.receivedMs)
 	return nil
 }
 
@@ -491,7 +493,7 @@ func (w *writer) projectInbound(op *syncproto.Op, v *syncproto.ParcelInbound) er
 	}
 	if !done {
 		// On its way here: one UPDATE.
-		res, err := w.stmt(qStepArrived).ExecContext(w.ctx, op.Node, v.Code, int64(op.HLC), w.nowMs, w.hubSeq, v.Waybill, op.Node)
+		res, err := w.stmt(qStepArrived).ExecContext(w.ctx, op.Node, v.Code, int64(op.HLC), w.nowMs, w.cur.hubSeq, v.Waybill, op.Node)
 		if err != nil {
 			return err
 		}

@@ -232,13 +232,15 @@ func (m *Merger) finishProjection() {
 	}
 }
 
-const qSelProject = `SELECT o.hub_seq, coalesce(c.node, 'HUB'), coalesce(c.incarnation, 'hub'), o.seq, o.v, o.hlc, o.actor, o.kind, o.payload
+const qSelProject = `SELECT o.hub_seq, o.stream, o.received_ms, coalesce(c.node, 'HUB'), coalesce(c.incarnation, 'hub'), o.seq, o.v, o.hlc, o.actor, o.kind, o.payload
 	FROM ops o LEFT JOIN cursors c ON c.stream = o.stream
 	WHERE o.hub_seq > ? AND o.applied = 1 ORDER BY o.hub_seq LIMIT ?`
 
 type projected struct {
-	hubSeq int64
-	p      prepared
+	hubSeq     int64
+	stream     int64 // ops.stream: the node's incarnation, 0 for the hub's own facts
+	receivedMs int64 // ops.received_ms
+	p          prepared
 }
 
 // fromMemory takes the next chunk of ops after from out of the hand-over,
@@ -319,7 +321,7 @@ func (m *Merger) projectOnce(ctx context.Context) (int, error) {
 		op := &x.p.op
 		var hlc int64
 		var kind string
-		if err := rows.Scan(&x.hubSeq, &op.Node, &op.Incarnation, &op.Seq, &op.V, &hlc, &op.Actor, &kind, &op.Payload); err != nil {
+		if err := rows.Scan(&x.hubSeq, &x.stream, &x.receivedMs, &op.Node, &op.Incarnation, &op.Seq, &op.V, &hlc, &op.Actor, &kind, &op.Payload); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -405,7 +407,7 @@ func (m *Merger) projectChunk(ctx context.Context, from int64, chunk []projected
 		}
 		for i := range chunk {
 			x := &chunk[i]
-			w.hubSeq = x.hubSeq
+			w.cur = x
 			if x.p.dead != nil {
 				// A build that can no longer read an op it merged, or a
 				// projection that fails on it: kept for a dispatcher.

@@ -8,10 +8,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -213,4 +215,48 @@ func (e *cutReader) Read(p []byte) (int, error) {
 		return n, errors.New("connection reset")
 	}
 	return n, nil
+}
+
+// A hub whose facts were written before migration 0008 reads the same
+// timeline after it: the facts' new op columns are filled from ops.
+func TestMigrationFactsCarryTheirOp(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ms, err := sqlitedb.Migrations(migrationsFS())
+	require.NoError(t, err)
+	require.Greater(t, len(ms), 7)
+	old := fstestFS(t, ms[:7])
+	db, err := sqlitedb.Open(ctx, filepath.Join(dir, "hub.db"), old, sqlitedb.Options{})
+	require.NoError(t, err)
+	for _, q := range []string{
+		"INSERT INTO nodes (node_id, kind, name, created_at) VALUES ('ST-A', 'station', '甲', 0)",
+		"INSERT INTO cursors (stream, node, incarnation, acked_seq, updated_ms) VALUES (1, 'ST-A', 'i1', 2, 0)",
+		"INSERT INTO ops (hub_seq, stream, seq, v, hlc, actor, kind, payload, hash, received_ms, applied) VALUES (1, 1, 1, 1, 111, 'op', 'parcel.inbound', x'7b7d', 'h1', 1000, 1)",
+		"INSERT INTO ops (hub_seq, stream, seq, v, hlc, actor, kind, payload, hash, received_ms, applied) VALUES (2, 0, 1, 1, 222, 'hub', 'parcel.manifested', x'7b7d', 'h2', 2000, 1)",
+		"INSERT INTO facts (id, waybill, direction, hub_seq, detail) VALUES (1, 'YT1', 'in', 2, 'manifest')",
+		"INSERT INTO facts (id, waybill, direction, hub_seq, detail) VALUES (2, 'YT1', 'in', 1, 'code 1-1-0001')",
+	} {
+		_, err := db.W.ExecContext(ctx, q)
+		require.NoError(t, err, q)
+	}
+	require.NoError(t, db.Close())
+
+	s := open(t, dir)
+	got, err := s.Timeline(ctx, "YT1", "")
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, []any{"HUB", "", uint64(1), syncproto.EventKind("parcel.manifested"), syncproto.Timestamp(222), int64(2000)},
+		[]any{got[0].Node, got[0].Incarnation, got[0].Seq, got[0].Kind, got[0].HLC, got[0].Received.UnixMilli()})
+	assert.Equal(t, []any{"ST-A", "i1", uint64(1), syncproto.EventKind("parcel.inbound"), syncproto.Timestamp(111), int64(1000)},
+		[]any{got[1].Node, got[1].Incarnation, got[1].Seq, got[1].Kind, got[1].HLC, got[1].Received.UnixMilli()})
+}
+
+// fstestFS serves ms as migration files.
+func fstestFS(t *testing.T, ms []sqlitedb.Migration) fs.FS {
+	t.Helper()
+	m := fstest.MapFS{}
+	for _, x := range ms {
+		m[x.Name] = &fstest.MapFile{Data: []byte(x.SQL)}
+	}
+	return m
 }

@@ -41,16 +41,16 @@ type Lookups struct {
 // qTracking reads a waybill's parcels (k = 0) and the facts of its
 // timeline (k = 1) in one statement; the facts' columns sit in the
 // parcels' columns of the same type. Its second half is the timeline view
-// (facts, their ops and the ops' node), written out so that SQLite reads
-// facts through the partial index facts_waybill.
+// without the node's name (streamNode supplies it), read from the partial
+// index facts_waybill alone: a fact carries its op's kind, stream, seq,
+// clock and time of receipt (migration 0008).
 const qTracking = `SELECT 0, direction, carrier, status, node, receiver_name, receiver_phone, code, dest, dest_reason, dest_detail,
 	trip, address, weight_g, value_fen, sender_name, source, created_ms, updated_hlc, updated_ms, last_op
 	FROM parcels WHERE waybill = ?1
 UNION ALL
-SELECT 1, f.direction, '', '', o.kind, f.detail, '', '', '', '', '',
-	'', '', o.seq, o.stream, '', '', 0, o.hlc, o.received_ms, f.id
-	FROM facts f JOIN ops o ON o.hub_seq = f.hub_seq
-	WHERE f.waybill = ?1 AND f.waybill <> ''`
+SELECT 1, direction, '', '', kind, detail, '', '', '', '', '',
+	'', '', seq, stream, '', '', 0, hlc, received_ms, id
+	FROM facts WHERE waybill = ?1 AND waybill <> ''`
 
 // LookupOptions configure OpenLookups; the zero value is what the 10M
 // county measured best on 2 cores.

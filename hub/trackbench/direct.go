@@ -58,7 +58,7 @@ const hubIncarnation = "hub"
 func newDirect(ctx context.Context, tx *sql.Tx, centres []string) *direct {
 	d := &direct{ctx: ctx, b: newBulk(ctx, tx), streams: map[string]*cursor{}, nodes: map[string]*nodeState{}}
 	d.ops = d.b.table("ops", "hub_seq", "stream", "seq", "v", "hlc", "actor", "kind", "payload", "hash", "received_ms", "applied")
-	d.facts = d.b.table("facts", "id", "waybill", "direction", "hub_seq", "detail")
+	d.facts = d.b.table("facts", "id", "waybill", "direction", "hub_seq", "detail", "kind", "stream", "seq", "hlc", "received_ms")
 	d.parcels = d.b.table("parcels", "id", "waybill", "direction", "carrier", "status", "node", "receiver_name", "receiver_phone", "code",
 		"updated_hlc", "updated_ms", "last_op", "dest", "dest_reason", "dest_detail", "trip", "address", "weight_g", "value_fen",
 		"sender_name", "source", "created_ms")
@@ -74,8 +74,8 @@ func newDirect(ctx context.Context, tx *sql.Tx, centres []string) *direct {
 
 // The projector's sink: rows go to the bulk writer.
 
-func (d *direct) fact(id int64, waybill, direction string, hubSeq int64, detail string) error {
-	return d.b.add(d.facts, id, waybill, direction, hubSeq, detail)
+func (d *direct) fact(id int64, waybill, direction string, op *pop, detail string) error {
+	return d.b.add(d.facts, id, waybill, direction, op.hubSeq, detail, string(op.Kind), op.stream, int64(op.Seq), int64(op.HLC), op.receivedMs)
 }
 
 func (d *direct) parcel(r *prow, waybill, direction string) error {
@@ -112,7 +112,7 @@ func (d *direct) round(rd Round) error {
 				if err := d.insertOp(0, &op, rd.AtMs); err != nil {
 					return err
 				}
-				batch = append(batch, pop{Op: op, hubSeq: d.hubSeq, payload: o.Payload,
+				batch = append(batch, pop{Op: op, hubSeq: d.hubSeq, stream: 0, receivedMs: rd.AtMs, payload: o.Payload,
 					ref: syncproto.HubNode + "//" + strconv.FormatUint(op.Seq, 10)})
 			}
 			continue
@@ -142,7 +142,7 @@ func (d *direct) round(rd Round) error {
 				return err
 			}
 			newest = max(newest, min(op.HLC, hubNow))
-			batch = append(batch, pop{Op: op, hubSeq: d.hubSeq, payload: o.Payload, ref: opRef(op.Node, op.Incarnation, op.Seq)})
+			batch = append(batch, pop{Op: op, hubSeq: d.hubSeq, stream: c.stream, receivedMs: rd.AtMs, payload: o.Payload, ref: opRef(op.Node, op.Incarnation, op.Seq)})
 			c.acked = o.Seq
 		}
 		c.updatedMs = rd.AtMs

@@ -100,14 +100,17 @@ type pkey struct{ waybill, direction string }
 // pop is an op being projected.
 type pop struct {
 	syncproto.Op
-	hubSeq  int64
-	payload any
-	ref     string // node/inc/seq as ops_by_node gives it (HUB's incarnation reads '')
+	hubSeq     int64
+	cur        *pop  // the op being projected
+	stream     int64 // ops.stream
+	receivedMs int64 // ops.received_ms
+	payload    any
+	ref        string // node/inc/seq as ops_by_node gives it (HUB's incarnation reads '')
 }
 
 // sink receives the rows the projection writes.
 type sink interface {
-	fact(id int64, waybill, direction string, hubSeq int64, detail string) error
+	fact(id int64, waybill, direction string, op *pop, detail string) error
 	parcel(r *prow, waybill, direction string) error
 	exception(id int64, waybill, direction, reason, ops string, createdMs int64) error
 	change(seq uint64, node string, typ syncproto.ChangeType, payload []byte, createdMs int64) error
@@ -123,6 +126,7 @@ type projector struct {
 	lastChange uint64
 	nowMs      int64
 	hubSeq     int64
+	cur        *pop // the op being projected
 	exceptions int
 	changes    int
 	facts      int
@@ -166,7 +170,7 @@ func (w *projector) parcelOut(waybill string) (prow, string) {
 func (w *projector) timeline(waybill, direction, detail string) error {
 	w.nextFact++
 	w.facts++
-	return w.out.fact(w.nextFact, waybill, direction, w.hubSeq, detail)
+	return w.out.fact(w.nextFact, waybill, direction, w.cur, detail)
 }
 
 func (w *projector) exception(waybill, direction, reason, refs string) error {
@@ -349,7 +353,7 @@ func (w *projector) manifestTo(waybill string, r prow, oldDest string) error {
 
 // project applies one op (merge's writer.project, with no outbox).
 func (w *projector) project(op *pop) error {
-	w.hubSeq = op.hubSeq
+	w.hubSeq, w.cur = op.hubSeq, op
 	switch v := op.payload.(type) {
 	case *syncproto.ParcelInbound:
 		return w.inbound(op, v)
