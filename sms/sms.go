@@ -84,6 +84,19 @@ type Gateway interface {
 	Close() error
 }
 
+// Finder is a gateway that can say whether its provider accepted a
+// message, by the message's ID, when the sender lost the answer: a crash
+// between the submission and recording it. The notifier asks before
+// sending such a message again, so the receiver does not get it twice.
+// Find looks at the messages to m.Phone since since; found reports
+// whether m.ID was among them, with what the provider knows of it.
+// Gateways whose provider cannot be asked (SMPP, a modem) are not
+// Finders: after a crash mid-send their message goes again, and may
+// arrive twice.
+type Finder interface {
+	Find(ctx context.Context, m Message, since time.Time) (s Sent, found bool, err error)
+}
+
 // Kind says what to do about a failed send.
 type Kind int
 

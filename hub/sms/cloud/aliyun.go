@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -242,6 +243,48 @@ func (g *Aliyun) done(bizID string) {
 	delete(g.pending, bizID)
 }
 
+// outIDPrefix marks the ProviderID of a message Find found: Aliyun's
+// details name a message by OutId, not by BizId.
+const outIDPrefix = "out:"
+
+// Find implements sms.Finder with QuerySendDetails: the phone's messages
+// of each day from since to now (Beijing dates, a page of 50 at a time),
+// looking for m.ID as OutId. A message found is tracked for its receipt
+// under the ProviderID "out:" + m.ID.
+func (g *Aliyun) Find(ctx context.Context, m sms.Message, since time.Time) (sms.Sent, bool, error) {
+	now := g.h.now().In(beijing)
+	day := since.In(beijing)
+	if now.Sub(day) > 30*24*time.Hour {
+		day = now.Add(-30 * 24 * time.Hour) // QuerySendDetails keeps 30 days
+	}
+	var (
+		found  bool
+		sentAt time.Time
+	)
+	for d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, beijing); !found && !d.After(now); d = d.AddDate(0, 0, 1) {
+		err := g.details(ctx, m.Phone, d, "", func(x aliyunDetail) bool {
+			if x.OutID != m.ID {
+				return true
+			}
+			found, sentAt = true, g.h.now()
+			if t, err := time.ParseInLocation(aliyunLocalFmt, x.SendDate, beijing); err == nil {
+				sentAt = t
+			}
+			return false
+		})
+		if err != nil {
+			return sms.Sent{}, false, err
+		}
+	}
+	if !found {
+		return sms.Sent{}, false, nil
+	}
+	id := outIDPrefix + m.ID
+	g.Track(id, m.Phone, m.ID, sentAt)
+	g.h.log.Info("sms found at the provider", "gateway", "aliyun", "id", m.ID, "phone", sms.Mask(m.Phone))
+	return sms.Sent{ProviderID: id, Parts: parts(m, 0)}, true, nil
+}
+
 // aliyunDetail is one SmsSendDetailDTO.
 type aliyunDetail struct {
 	PhoneNum     string
@@ -257,24 +300,19 @@ type aliyunDetail struct {
 // query asks for p's delivery; final is false while the receipt is
 // awaited.
 func (g *Aliyun) query(ctx context.Context, p *aliyunPending) (sms.Receipt, bool, error) {
-	var ans struct {
-		TotalCount        int
-		SmsSendDetailDTOs struct {
-			SmsSendDetailDTO []aliyunDetail
+	bizID := p.bizID
+	if strings.HasPrefix(bizID, outIDPrefix) {
+		bizID = "" // found after a crash (Find): told apart by OutId
+	}
+	var (
+		r     sms.Receipt
+		final bool
+	)
+	err := g.details(ctx, p.phone, p.sentAt, bizID, func(d aliyunDetail) bool {
+		if bizID == "" && d.OutID != p.messageID {
+			return true
 		}
-	}
-	err := g.call(ctx, "QuerySendDetails", map[string]string{
-		"PhoneNumber": p.phone,
-		"BizId":       p.bizID,
-		"SendDate":    p.sentAt.In(beijing).Format(aliyunDateFmt),
-		"PageSize":    "10",
-		"CurrentPage": "1",
-	}, &ans)
-	if err != nil {
-		return sms.Receipt{}, false, err
-	}
-	for _, d := range ans.SmsSendDetailDTOs.SmsSendDetailDTO {
-		r := sms.Receipt{ProviderID: p.bizID, MessageID: d.OutID, Phone: p.phone, Code: d.ErrCode}
+		r = sms.Receipt{ProviderID: p.bizID, MessageID: d.OutID, Phone: p.phone, Code: d.ErrCode}
 		if r.MessageID == "" {
 			r.MessageID = p.messageID
 		}
@@ -287,15 +325,54 @@ func (g *Aliyun) query(ctx context.Context, p *aliyunPending) (sms.Receipt, bool
 				r.Status = sms.Expired
 			}
 		default: // 1: waiting for the carrier's receipt
-			continue
+			return true
 		}
 		r.At = g.h.now()
 		if t, err := time.ParseInLocation(aliyunLocalFmt, d.ReceiveDate, beijing); err == nil {
 			r.At = t
 		}
-		return r, true, nil
+		final = true
+		return false
+	})
+	if err != nil || !final {
+		return sms.Receipt{}, false, err
 	}
-	return sms.Receipt{}, false, nil
+	return r, true, nil
+}
+
+// details calls fn with each SmsSendDetailDTO of phone on the Beijing date
+// of day (of bizID alone, unless it is ""), a page of 50 at a time, until
+// fn returns false.
+func (g *Aliyun) details(ctx context.Context, phone string, day time.Time, bizID string, fn func(aliyunDetail) bool) error {
+	for page := 1; ; page++ {
+		var ans struct {
+			TotalCount        int
+			SmsSendDetailDTOs struct {
+				SmsSendDetailDTO []aliyunDetail
+			}
+		}
+		q := map[string]string{
+			"PhoneNumber": phone,
+			"SendDate":    day.In(beijing).Format(aliyunDateFmt),
+			"PageSize":    "50",
+			"CurrentPage": strconv.Itoa(page),
+		}
+		if bizID != "" {
+			q["BizId"] = bizID
+		}
+		if err := g.call(ctx, "QuerySendDetails", q, &ans); err != nil {
+			return err
+		}
+		dtos := ans.SmsSendDetailDTOs.SmsSendDetailDTO
+		for _, d := range dtos {
+			if !fn(d) {
+				return nil
+			}
+		}
+		if len(dtos) == 0 || page*50 >= ans.TotalCount {
+			return nil
+		}
+	}
 }
 
 // call signs and posts an RPC request and decodes the answer into out.

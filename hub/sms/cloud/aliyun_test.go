@@ -3,6 +3,7 @@ package cloud
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -228,4 +229,47 @@ func TestAliyunReceiptsSkipAMessageWhoseQueryIsRefused(t *testing.T) {
 	require.Len(t, rs, 2)
 	assert.Equal(t, sms.Receipt{ProviderID: "1^1", MessageID: "msg-bad", Phone: "1391234", Status: sms.Unknown, Code: "isv.MOBILE_NUMBER_ILLEGAL", At: rs[0].At}, rs[0])
 	assert.Equal(t, sms.Delivered, rs[1].Status)
+}
+
+// A sender that lost SendSms's answer (a crash) finds the message by its
+// OutId among the phone's messages, and then gets its receipt.
+func TestAliyunFindAfterLostAnswer(t *testing.T) {
+	f := newAliyunFake(t)
+	sender := newAliyun(t, f, nil)
+	ctx := context.Background()
+	since := time.Now().Add(-time.Minute)
+	// Other messages to the same phone, more than a page's worth.
+	for i := range 60 {
+		m := smstest.Message(1, false)
+		m.ID = fmt.Sprintf("other-%d", i)
+		_, err := sender.Send(ctx, m)
+		require.NoError(t, err)
+	}
+	lost := smstest.Message(1, false)
+	lost.ID = "m77"
+	_, err := sender.Send(ctx, lost)
+	require.NoError(t, err)
+
+	// The restarted sender knows only its own message.
+	g := newAliyun(t, f, nil)
+	s, found, err := g.Find(ctx, lost, since)
+	require.NoError(t, err)
+	require.True(t, found, "m77 is the 61st message of the day: on the second page")
+	assert.Equal(t, "out:m77", s.ProviderID)
+	never := smstest.Message(1, false)
+	never.ID = "m78"
+	_, found, err = g.Find(ctx, never, since)
+	require.NoError(t, err)
+	assert.False(t, found)
+
+	biz := f.Received()[60].ProviderID
+	require.True(t, f.Deliver(biz, sms.Delivered))
+	rs, err := g.Receipts(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, sms.Receipt{ProviderID: "out:m77", MessageID: "m77", Phone: lost.Phone, Status: sms.Delivered, Code: "DELIVERED", At: rs[0].At}, rs[0])
+
+	f.FailNext(sms.Temporary)
+	_, _, err = g.Find(ctx, never, since)
+	assert.Equal(t, sms.Temporary, sms.KindOf(err), "a failed query is no answer")
 }
