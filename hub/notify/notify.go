@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cunyou/hub/store"
@@ -74,6 +75,8 @@ type Notifier struct {
 	mu   sync.Mutex // one pass at a time
 
 	remindedAt time.Time // the last look for parcels to remind
+
+	found, checked, uncertain atomic.Int64 // see Stats
 }
 
 // New returns a notifier.
@@ -396,6 +399,9 @@ type queued struct {
 	params            []sms.Param
 	attempts          int
 	created           time.Time
+	// interrupted: a stop came while gateway had it (Recover).
+	interrupted bool
+	gateway     string
 }
 
 // send sends the messages due, each through the gateways in order. With
@@ -405,8 +411,8 @@ func (n *Notifier) send(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	now := n.o.Now()
-	rows, err := n.st.DB().QueryContext(ctx, `SELECT id, phone, kind, text, params, attempts, created_ms FROM sms_messages
-		WHERE state = 'queued' AND next_ms <= ? ORDER BY id LIMIT 500`, now.UnixMilli())
+	rows, err := n.st.DB().QueryContext(ctx, `SELECT id, phone, kind, text, params, attempts, created_ms, error_code = ?, gateway
+		FROM sms_messages WHERE state = 'queued' AND next_ms <= ? ORDER BY id LIMIT 500`, codeInterrupted, now.UnixMilli())
 	if err != nil {
 		return 0, err
 	}
@@ -415,7 +421,7 @@ func (n *Notifier) send(ctx context.Context) (int, error) {
 		var q queued
 		var params string
 		var created int64
-		if err := rows.Scan(&q.id, &q.phone, &q.kind, &q.text, &params, &q.attempts, &created); err != nil {
+		if err := rows.Scan(&q.id, &q.phone, &q.kind, &q.text, &params, &q.attempts, &created, &q.interrupted, &q.gateway); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -525,16 +531,30 @@ func (n *Notifier) limited(ctx context.Context, phone string, now time.Time) (ti
 // sendOne tries the gateways in order; it reports whether one accepted.
 func (n *Notifier) sendOne(ctx context.Context, q queued, t Template, now time.Time) (bool, error) {
 	attempt := q.attempts + 1
-	if err := n.st.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE sms_messages SET state = 'sending', attempts = ? WHERE id = ? AND state = 'queued'", attempt, q.id)
-		return err
-	}); err != nil {
-		return false, err
+	if q.interrupted {
+		if done, err := n.recovered(ctx, q, t, attempt, now); done || err != nil {
+			return done, err
+		}
 	}
-	var last error
-	for _, g := range n.o.Gateways {
-		m := sms.Message{ID: fmt.Sprintf("m%d", q.id), Phone: q.phone, Sign: n.o.Sign, Text: q.text, Params: q.params,
-			Template: t.Providers[provider(g.Name())]}
+	var (
+		last      error
+		ambiguous bool // the last gateway may have taken it after all
+	)
+	for i, g := range n.o.Gateways {
+		// Which gateway has the message is durable before it is sent: after
+		// a stop mid-send, the notifier asks that gateway whether it took
+		// the message before sending it again.
+		if err := n.st.Write(ctx, func(tx *sql.Tx) error {
+			stmt := "UPDATE sms_messages SET state = 'sending', attempts = ?, gateway = ? WHERE id = ? AND state = 'queued'"
+			if i > 0 {
+				stmt = "UPDATE sms_messages SET attempts = ?, gateway = ? WHERE id = ? AND state = 'sending'"
+			}
+			_, err := tx.ExecContext(ctx, stmt, attempt, g.Name(), q.id)
+			return err
+		}); err != nil {
+			return false, err
+		}
+		m := n.message(q, t, g)
 		sent, err := g.Send(ctx, m)
 		rec := func(tx *sql.Tx, ok bool, err error) error {
 			kind, code, msg := "", "", ""
@@ -567,6 +587,12 @@ func (n *Notifier) sendOne(ctx context.Context, q queued, t Template, now time.T
 		if sms.KindOf(err) == sms.Permanent {
 			break
 		}
+		if _, ok := g.(sms.Finder); ok && sms.KindOf(err) == sms.Temporary {
+			// A timeout or a dropped answer may hide an acceptance: no
+			// other gateway gets it before this one is asked (next pass).
+			ambiguous = true
+			break
+		}
 	}
 	// No gateway took it: dead when it can never go or is too old,
 	// otherwise again later.
@@ -575,11 +601,14 @@ func (n *Notifier) sendOne(ctx context.Context, q queued, t Template, now time.T
 	if errors.As(last, &se) {
 		code = se.Code
 	}
+	if ambiguous {
+		code = codeInterrupted
+	}
 	msg := "no gateway configured"
 	if last != nil {
 		msg = last.Error()
 	}
-	dead := last == nil || sms.KindOf(last) == sms.Permanent || now.Sub(q.created) >= n.o.RetryFor
+	dead := last == nil || sms.KindOf(last) == sms.Permanent || (now.Sub(q.created) >= n.o.RetryFor && !ambiguous)
 	return false, n.st.Write(ctx, func(tx *sql.Tx) error {
 		if dead {
 			_, err := tx.ExecContext(ctx, `UPDATE sms_messages SET state = 'dead', error_code = ?, error = ?, final_ms = ? WHERE id = ?`,
@@ -610,13 +639,20 @@ func provider(name string) string {
 	return p
 }
 
+// codeInterrupted marks a message a stop caught mid-send (Recover).
+const codeInterrupted = "interrupted"
+
 // Recover returns messages left in 'sending' by a stop mid-send to the
-// queue. Whether the provider accepted them is unknown: they are sent
-// again (a receiver may get a second copy), and counted.
+// queue, marked interrupted: before sending one again, the notifier asks
+// the gateway that had it whether its provider took it (sms.Finder), and
+// sends it again only if not. A gateway that cannot be asked (SMPP, a
+// modem) sends it again, and its receiver may get a second copy: those
+// are counted (Stats().Uncertain) and logged.
 func (n *Notifier) Recover(ctx context.Context) (int, error) {
 	var count int64
 	err := n.st.Write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE sms_messages SET state = 'queued', error = 'interrupted mid-send' WHERE state = 'sending'")
+		res, err := tx.ExecContext(ctx, "UPDATE sms_messages SET state = 'queued', error_code = ?, error = 'interrupted mid-send' WHERE state = 'sending'",
+			codeInterrupted)
 		if err != nil {
 			return err
 		}
@@ -624,9 +660,76 @@ func (n *Notifier) Recover(ctx context.Context) (int, error) {
 		return err
 	})
 	if count > 0 {
-		n.log.Warn("notify: messages interrupted mid-send are sent again; a receiver may get a second copy", "messages", count)
+		n.log.Warn("notify: messages interrupted mid-send; each is looked up at its gateway before it goes again", "messages", count)
 	}
 	return int(count), err
+}
+
+// recovered settles a message a stop caught while gateway q.gateway had
+// it: found at the provider, it is submitted (done); not found, it is
+// sent as usual; a gateway that cannot be asked sends it again, counted
+// as uncertain. A failed lookup waits and asks again, sending nothing.
+func (n *Notifier) recovered(ctx context.Context, q queued, t Template, attempt int, now time.Time) (done bool, err error) {
+	var g sms.Gateway
+	for _, x := range n.o.Gateways {
+		if x.Name() == q.gateway {
+			g = x
+		}
+	}
+	f, ok := g.(sms.Finder)
+	if !ok {
+		n.uncertain.Add(1)
+		n.log.Warn("notify: sending again a message its gateway may have taken; the receiver may get it twice",
+			"gateway", q.gateway, "phone", sms.Mask(q.phone), "message", q.id)
+		return false, nil
+	}
+	sent, found, err := f.Find(ctx, n.message(q, t, g), q.created.Add(-time.Minute))
+	if err != nil {
+		n.log.Warn("notify: cannot ask the gateway about an interrupted message; asking again later", "gateway", g.Name(),
+			"phone", sms.Mask(q.phone), "message", q.id, "err", err)
+		return false, n.st.Write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "UPDATE sms_messages SET next_ms = ? WHERE id = ? AND state = 'queued'",
+				now.Add(backoff(attempt, err)).UnixMilli(), q.id)
+			return err
+		})
+	}
+	if !found {
+		n.checked.Add(1)
+		return false, nil
+	}
+	n.found.Add(1)
+	n.log.Info("notify: an interrupted message had reached its gateway; not sent again", "gateway", g.Name(),
+		"phone", sms.Mask(q.phone), "message", q.id)
+	return true, n.st.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sms_attempts (message, attempt, at_ms, gateway, ok, error_kind, error_code, error)
+			VALUES (?, ?, ?, ?, 1, '', 'found', 'found at the provider after an interruption') ON CONFLICT DO NOTHING`,
+			q.id, attempt, n.o.Now().UnixMilli(), g.Name()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sms_messages SET state = 'submitted', gateway = ?, provider_id = ?, parts = ?, attempts = ?,
+			submitted_ms = ?, error_code = '', error = '' WHERE id = ? AND state = 'queued'`,
+			g.Name(), sent.ProviderID, max(sent.Parts, 1), attempt, n.o.Now().UnixMilli(), q.id)
+		return err
+	})
+}
+
+// message is q as gateway g sends it.
+func (n *Notifier) message(q queued, t Template, g sms.Gateway) sms.Message {
+	return sms.Message{ID: fmt.Sprintf("m%d", q.id), Phone: q.phone, Sign: n.o.Sign, Text: q.text, Params: q.params,
+		Template: t.Providers[provider(g.Name())]}
+}
+
+// Stats counts what the notifier did about messages a stop caught
+// mid-send, since it started.
+type Stats struct {
+	Found     int64 // the provider had it: not sent again
+	Checked   int64 // the provider did not have it: sent again, safely
+	Uncertain int64 // the gateway cannot be asked: sent again, maybe a second copy
+}
+
+// Stats returns the counts since the notifier started.
+func (n *Notifier) Stats() Stats {
+	return Stats{Found: n.found.Load(), Checked: n.checked.Load(), Uncertain: n.uncertain.Load()}
 }
 
 // tracker is a gateway that polls for the receipts of messages it sent

@@ -208,6 +208,7 @@ func (f *AliyunFake) sendSms(w http.ResponseWriter, p map[string]string) {
 		MessageID: p["OutId"], ProviderID: biz, At: f.o.Now()})
 	f.state[biz] = &aliyunFakeState{sendStatus: 1}
 	f.mu.Unlock()
+	time.Sleep(f.o.AnswerDelay)
 	writeJSON(w, http.StatusOK, aliyunAnswer{"Code": "OK", "Message": "OK", "BizId": biz, "RequestId": requestID()})
 }
 

@@ -34,6 +34,10 @@ type FakeOptions struct {
 	// MaxSkew is how far a request's timestamp may be from Now: 15 min
 	// (Aliyun) or 5 min (Tencent) when 0.
 	MaxSkew time.Duration
+	// AnswerDelay holds the answer to SendSms after the message is
+	// accepted: a slow way back, the window in which a sender that stops
+	// has sent a message without knowing it (Aliyun's fake).
+	AnswerDelay time.Duration
 }
 
 // FakeSMS is a message as a fake provider accepted it.
