@@ -16,6 +16,7 @@ const (
 	KindOperatorChanged EventKind = "operator.changed" // an operator was created or changed
 	KindShelvesSet      EventKind = "station.shelves"  // the shelf layout was set
 	KindSettingsSet     EventKind = "station.settings" // station settings were changed
+	KindParcelsNotified EventKind = "parcel.notified"  // the station sent the arrival SMS itself (its modem, link down)
 
 	// Parcel facts at the county centre (DESIGN §2, step 3, and the
 	// outbound half).
@@ -43,7 +44,7 @@ var knownKinds = map[EventKind]bool{
 	KindParcelInbound: true, KindParcelsPickedUp: true, KindParcelAccepted: true,
 	KindParcelProblem: true, KindParcelsReturned: true,
 	KindStocktake: true, KindDayClosed: true, KindOperatorChanged: true,
-	KindShelvesSet: true, KindSettingsSet: true,
+	KindShelvesSet: true, KindSettingsSet: true, KindParcelsNotified: true,
 	KindParcelAtCentre: true, KindParcelLoaded: true, KindTripDeparted: true,
 	KindParcelCollected: true, KindParcelsHandedOver: true,
 	KindParcelManifested: true, KindParcelDestination: true, KindCarrierEvent: true,
@@ -78,6 +79,19 @@ type ParcelsPickedUp struct {
 	Waybills    []string  `json:"waybills"`
 	Collector   Collector `json:"collector"`
 	PhotoSHA256 string    `json:"photo_sha256,omitempty"`
+}
+
+// ParcelsNotified is the payload of KindParcelsNotified: the station sent
+// the arrival SMS of these parcels (one message, to one phone) itself,
+// because their inbound ops had not reached the hub in time. The hub
+// sends none of its own for them.
+type ParcelsNotified struct {
+	Waybills []string `json:"waybills"`
+	Via      string   `json:"via"`             // "modem"
+	Parts    int      `json:"parts,omitempty"` // billed messages
+	// Uncertain: the station stopped while the modem had the message;
+	// it may or may not have gone.
+	Uncertain bool `json:"uncertain,omitempty"`
 }
 
 // Party is a sender or receiver of an outbound parcel.

@@ -196,6 +196,10 @@ const (
 		SELECT 'arrival/' || waybill || '/' || node, 'arrival', receiver_phone, node, waybill, json_object('code', code, 'carrier', carrier), ?, ?
 		FROM parcels WHERE waybill = ? AND direction = 'in' AND +status = 'at_station' AND +node = ? AND +receiver_phone <> ''
 		ON CONFLICT (key) DO NOTHING`
+	qStationSent = `UPDATE notices SET station_sent_ms = ?,
+		reason = CASE WHEN state = 'pending' THEN 'sent by the station' ELSE reason END,
+		state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END
+		WHERE key = 'arrival/' || ? || '/' || ?`
 	qCancelNotices = `UPDATE notices SET state = 'cancelled', reason = ? WHERE waybill = ? AND +state = 'pending'`
 	// The notice that an unclaimed parcel goes back, once per parcel.
 	qInsReturning = `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
@@ -219,7 +223,7 @@ const (
 )
 
 var queries = []string{qSelNode, qSelCursor, qInsCursor, qUpdCursor, qSelOpHash, qSelOpRange, qInsQuar, qInsDead, qUpdNode, qUpdHWM,
-	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qInsArrival, qCancelNotices, qInsReturning, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
+	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qInsArrival, qStationSent, qCancelNotices, qInsReturning, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
 
 // New starts a merger on st: the hub's clock resumes from its persisted
 // high-water mark and the writer goroutine starts. Close stops it.

@@ -473,6 +473,21 @@ func (w *writer) project(p *prepared) error {
 		return w.nodeFact(op, fmt.Sprintf("%d shelves", len(v.Shelves)))
 	case *syncproto.SettingsSet:
 		return w.nodeFact(op, fmt.Sprintf("overdue after %d days, return after %d days", v.OverdueDays, v.ReturnDays))
+	case *syncproto.ParcelsNotified:
+		detail := "arrival SMS sent by the station's " + v.Via
+		if v.Uncertain {
+			detail += " (maybe: the station stopped while sending)"
+		}
+		for _, wb := range v.Waybills {
+			// The hub sends none of its own; one it sent already is a
+			// double, counted where it is recorded.
+			if _, err := w.stmt(qStationSent).ExecContext(w.ctx, w.nowMs, wb, op.Node); err != nil {
+				return err
+			}
+			if err := w.timeline(wb, "in", detail); err != nil {
+				return err
+			}
+		}
 	case *syncproto.ParcelAtCentre, *syncproto.ParcelLoaded, *syncproto.TripDeparted, *syncproto.ParcelCollected,
 		*syncproto.ParcelsHandedOver:
 		return w.projectCentre(op, p.payload)

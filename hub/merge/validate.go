@@ -174,6 +174,15 @@ func decode(op *syncproto.Op) (any, *syncproto.Error) {
 			}
 			v = &p
 		}
+	case syncproto.KindParcelsNotified:
+		var p syncproto.ParcelsNotified
+		if unmarshal(&p) {
+			err = checkWaybills("notified waybills", &p.Waybills)
+			if err == nil && p.Via == "" {
+				err = badPayload("notified: no via")
+			}
+			v = &p
+		}
 	case syncproto.KindParcelAtCentre:
 		var p syncproto.ParcelAtCentre
 		if unmarshal(&p) {

@@ -341,3 +341,35 @@ func TestReminderAndReturning(t *testing.T) {
 	e.pass(t)
 	assert.Len(t, g.texts(), 5, "no reminder for a parcel gone back")
 }
+
+// A station that sent the arrival SMS through its own modem (its link
+// down) tells the hub with parcel.notified: the hub sends none for those
+// parcels, and counts the ones it had sent already.
+func TestStationSentTheArrivalItself(t *testing.T) {
+	g := &gateway{name: "aliyun"}
+	e := newEnv(t, morning, g)
+	ctx := context.Background()
+	enroll(t, e, "ST-V0101")
+
+	// Both ops arrive together after the link came back.
+	e.scan(t, "ST-V0101", "73100000000001", "13912345678")
+	e.op(t, "ST-V0101", syncproto.KindParcelsNotified, syncproto.ParcelsNotified{Waybills: []string{"73100000000001"}, Via: "modem", Parts: 1})
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	assert.Empty(t, g.texts(), "the station sent it")
+	assert.Equal(t, "cancelled sent by the station", e.state(t, "SELECT state || ' ' || reason FROM notices"))
+
+	// The hub merged the inbound op and sent the SMS; the station never
+	// got the acknowledgement and sent it too: one double, counted.
+	e.scan(t, "ST-V0101", "73100000000002", "13800001111")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	require.Len(t, g.texts(), 1)
+	e.op(t, "ST-V0101", syncproto.KindParcelsNotified, syncproto.ParcelsNotified{Waybills: []string{"73100000000002"}, Via: "modem"})
+	ss, err := notify.StationSentCounts(ctx, e.st)
+	require.NoError(t, err)
+	assert.Equal(t, notify.StationSent{Sent: 2, Doubles: 1}, ss)
+	tl, err := e.st.Timeline(ctx, "73100000000002", "")
+	require.NoError(t, err)
+	assert.Equal(t, "arrival SMS sent by the station's modem", tl[len(tl)-1].Detail)
+}

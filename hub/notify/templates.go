@@ -13,6 +13,7 @@ import (
 
 	"cunyou/hub/store"
 	"cunyou/sms"
+	"cunyou/syncproto"
 )
 
 // Template is a message text with {variables}, and each provider's
@@ -229,4 +230,79 @@ func Messages(ctx context.Context, st *store.Store, state string, limit int) ([]
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// StationSent counts the arrival notices stations sent through their own
+// modem (their link down): Doubles of them the hub had sent already (it
+// merged the inbound op, the station never heard so).
+type StationSent struct{ Sent, Doubles int }
+
+// StationSentCounts returns the counts of StationSent.
+func StationSentCounts(ctx context.Context, st *store.Store) (StationSent, error) {
+	var s StationSent
+	err := st.DB().QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE message > 0) FROM notices
+		WHERE station_sent_ms > 0`).Scan(&s.Sent, &s.Doubles)
+	return s, err
+}
+
+// Keys of the templates a station receives (syncproto.ChangeTemplate) for
+// the arrival SMS it sends itself when its link is down: the texts with
+// the signature, the station's name and closing time filled in, and
+// {carrier} {code} {count} {codes} left for the station; and its quiet
+// hours.
+const (
+	StationArrival     = "sms.arrival"
+	StationArrivalMany = "sms.arrival_many"
+	StationQuiet       = "sms.quiet"
+)
+
+// PushTemplates queues the arrival templates for each of nodes (every
+// station when none is named), as they read at that station.
+func PushTemplates(ctx context.Context, st *store.Store, sign, quiet string, nodes ...string) error {
+	ts, err := LoadTemplates(ctx, st)
+	if err != nil {
+		return err
+	}
+	if len(nodes) == 0 {
+		all, err := st.Nodes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range all {
+			if n.Kind == syncproto.NodeStation {
+				nodes = append(nodes, n.ID)
+			}
+		}
+	}
+	if quiet == "" {
+		quiet = "21:00-08:00"
+	}
+	var out []store.Outgoing
+	for _, node := range nodes {
+		var s site
+		err := st.DB().QueryRowContext(ctx, `SELECT n.name, coalesce(s.hours, ''), coalesce(s.quiet, '') FROM nodes n
+			LEFT JOIN sites s ON s.node = n.node_id WHERE n.node_id = ?`, node).Scan(&s.name, &s.hours, &s.quiet)
+		if err != nil {
+			return fmt.Errorf("station %s: %w", node, err)
+		}
+		fill := strings.NewReplacer("{station}", s.name, "{close}", closing(s.hours))
+		for kind, key := range map[string]string{"arrival": StationArrival, "arrival_many": StationArrivalMany} {
+			t, ok := ts[kind]
+			if !ok {
+				continue
+			}
+			text := fill.Replace(t.Text)
+			if sign != "" {
+				text = "【" + sign + "】" + text
+			}
+			out = append(out, store.Outgoing{Node: node, Type: syncproto.ChangeTemplate, Payload: syncproto.Template{Key: key, Text: text}})
+		}
+		out = append(out, store.Outgoing{Node: node, Type: syncproto.ChangeTemplate,
+			Payload: syncproto.Template{Key: StationQuiet, Text: orDefault(s.quiet, quiet)}})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	_, err = st.AddChanges(ctx, out)
+	return err
 }

@@ -343,6 +343,12 @@ func (m *Main) station(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if syncproto.NodeKind(*kind) == syncproto.NodeStation {
+			// Its texts for an arrival SMS sent through its own modem.
+			if err := notify.PushTemplates(ctx, st, c.SMS.Sign, c.SMS.Quiet, *id); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(m.Stdout, "added %s %s (%s)\nenrollment code: %s  (one use, valid until %s)\n", *kind, *id, strings.TrimSpace(*display),
 			code, st.Now().Add(store.EnrollTTL).Format("2006-01-02 15:04"))
 	case "code":
@@ -362,6 +368,11 @@ func (m *Main) station(ctx context.Context, args []string) error {
 	case "set":
 		if err := st.UpdateSite(ctx, *id, u); err != nil {
 			return err
+		}
+		if n, err := st.Node(ctx, *id); err == nil && n.Kind == syncproto.NodeStation {
+			if err := notify.PushTemplates(ctx, st, c.SMS.Sign, c.SMS.Quiet, *id); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(m.Stdout, "station %s updated\n", *id)
 		fallthrough

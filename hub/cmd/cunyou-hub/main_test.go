@@ -348,15 +348,28 @@ func TestManifestTariffsExport(t *testing.T) {
 	require.NoError(t, os.WriteFile(tariffs, []byte(`{"tariffs": [{"carrier": "zto"}]}`), 0o600))
 	assert.ErrorContains(t, run("tariffs", "set", "--data", dir, "--station", "all", "--file", tariffs).err, "tariff 1")
 
-	// Export ST-A's changes for the van.
+	// Export ST-A's changes for the van: its SMS texts (queued when it
+	// was added), the manifest, the tariffs.
 	file := filepath.Join(dir, "ST-A.changes")
 	out = mustRun(t, "sync", "export", "--data", dir, "--station", "ST-A", file)
 	var from, to uint64
-	_, err = fmt.Sscanf(out, "wrote 3 changes for ST-A (seq %d-%d) in 1 batch(es)", &from, &to)
+	_, err = fmt.Sscanf(out, "wrote 6 changes for ST-A (seq %d-%d) in 1 batch(es)", &from, &to)
 	require.NoError(t, err, out)
-	assert.Equal(t, first, from)
 	changes := readChanges(t, file)
-	require.Len(t, changes, 3)
+	require.Len(t, changes, 6)
+	var keys []string
+	for _, c := range changes[:3] {
+		require.Equal(t, syncproto.ChangeTemplate, c.Type)
+		var tp syncproto.Template
+		require.NoError(t, json.Unmarshal(c.Payload, &tp))
+		keys = append(keys, tp.Key)
+		if tp.Key == "sms.arrival" {
+			assert.Equal(t, "您的{carrier}包裹已到甲，取件码{code}，营业至傍晚。", tp.Text, "the station's name filled in, the parcel's left")
+		}
+	}
+	assert.ElementsMatch(t, []string{"sms.arrival", "sms.arrival_many", "sms.quiet"}, keys)
+	changes = changes[3:]
+	assert.Equal(t, first, changes[0].Seq)
 	assert.Equal(t, to, changes[2].Seq)
 	assert.Equal(t, syncproto.ChangeManifest, changes[0].Type)
 	assert.Equal(t, syncproto.ChangeTariffs, changes[2].Type)

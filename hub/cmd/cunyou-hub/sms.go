@@ -44,6 +44,11 @@ func (m *Main) smsCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		if ss, err := notify.StationSentCounts(ctx, st); err != nil {
+			return err
+		} else if ss.Sent > 0 {
+			fmt.Fprintf(m.Stdout, "arrival SMS sent by stations' modems: %d (also sent by the hub: %d)\n", ss.Sent, ss.Doubles)
+		}
 		if len(ms) == 0 {
 			fmt.Fprintln(m.Stdout, "no messages")
 			return nil
@@ -85,6 +90,9 @@ func (m *Main) smsCmd(ctx context.Context, args []string) error {
 		}
 		p, err := notify.SetTemplate(ctx, st, *kind, c.SMS.Sign, *text, ps, "cli")
 		if err != nil {
+			return err
+		}
+		if err := notify.PushTemplates(ctx, st, c.SMS.Sign, c.SMS.Quiet); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "template %s saved: %s (%d characters, %d message(s))\n", *kind, p.Text, p.Chars, p.Parts)
