@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -233,4 +234,44 @@ func IsOptOut(text string) bool {
 		return true
 	}
 	return false
+}
+
+var quietRe = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$`)
+
+// QuietUntil reports whether now falls in quiet hours given as
+// HH:MM-HH:MM (which may run past midnight, 21:00-08:00), and when they
+// end. Malformed hours are never quiet.
+func QuietUntil(now time.Time, quiet string) (time.Time, bool) {
+	m := quietRe.FindStringSubmatch(quiet)
+	if m == nil {
+		return now, false
+	}
+	at := func(day time.Time, hh, mm string) time.Time {
+		h, _ := strconv.Atoi(hh)
+		mi, _ := strconv.Atoi(mm)
+		return time.Date(day.Year(), day.Month(), day.Day(), h, mi, 0, 0, now.Location())
+	}
+	start, end := at(now, m[1], m[2]), at(now, m[3], m[4])
+	if !start.Before(end) { // across midnight: 21:00-08:00
+		if now.Before(end) {
+			return end, true
+		}
+		if !now.Before(start) {
+			return end.AddDate(0, 0, 1), true
+		}
+		return now, false
+	}
+	if !now.Before(start) && now.Before(end) {
+		return end, true
+	}
+	return now, false
+}
+
+// JoinCodes lists pickup codes for one message: the first five and a
+// count of the rest, so the message stays short.
+func JoinCodes(codes []string) string {
+	if len(codes) <= 5 {
+		return strings.Join(codes, "、")
+	}
+	return strings.Join(codes[:5], "、") + fmt.Sprintf("等%d个", len(codes))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -58,4 +59,33 @@ func TestIsOptOut(t *testing.T) {
 	for _, s := range []string{"", "谢谢", "TD 明天取", "today"} {
 		assert.False(t, IsOptOut(s), s)
 	}
+}
+
+func TestQuietUntil(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	day := func(h, m int) time.Time { return time.Date(2026, 11, 27, h, m, 0, 0, cst) }
+	for _, c := range []struct {
+		hours string
+		now   time.Time
+		until time.Time
+		quiet bool
+	}{
+		{"21:00-08:00", day(22, 0), day(8, 0).AddDate(0, 0, 1), true},
+		{"21:00-08:00", day(7, 59), day(8, 0), true},
+		{"21:00-08:00", day(8, 0), day(8, 0), false},
+		{"21:00-08:00", day(20, 59), day(20, 59), false},
+		{"12:00-13:30", day(12, 30), day(13, 30), true},
+		{"12:00-13:30", day(13, 30), day(13, 30), false},
+		{"25:00-08:00", day(23, 0), day(23, 0), false},
+		{"", day(23, 0), day(23, 0), false},
+	} {
+		until, quiet := QuietUntil(c.now, c.hours)
+		assert.Equal(t, c.quiet, quiet, "%s at %s", c.hours, c.now.Format("15:04"))
+		assert.Equal(t, c.until, until, "%s at %s", c.hours, c.now.Format("15:04"))
+	}
+}
+
+func TestJoinCodes(t *testing.T) {
+	assert.Equal(t, "1-1-0001、1-1-0002", JoinCodes([]string{"1-1-0001", "1-1-0002"}))
+	assert.Equal(t, "a、b、c、d、e等7个", JoinCodes([]string{"a", "b", "c", "d", "e", "f", "g"}))
 }

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +28,7 @@ import (
 
 	"cunyou/hub/store"
 	"cunyou/sms"
+	"cunyou/waybill"
 )
 
 // Limits bound the messages one phone gets.
@@ -264,7 +264,7 @@ func (n *Notifier) batch(ctx context.Context) (int, error) {
 				return err
 			}
 			// Quiet hours: hold them till morning.
-			if until, quiet := quietUntil(now.In(n.o.Location), orDefault(st.quiet, n.o.Quiet)); quiet {
+			if until, quiet := sms.QuietUntil(now.In(n.o.Location), orDefault(st.quiet, n.o.Quiet)); quiet {
 				if err := setNotices(ctx, tx, ids, "due_ms = ?", until.UnixMilli()); err != nil {
 					return err
 				}
@@ -298,7 +298,7 @@ func (n *Notifier) batch(ctx context.Context) (int, error) {
 					codes = append(codes, x.data["code"])
 				}
 				vars["count"] = fmt.Sprint(len(group))
-				vars["codes"] = joinCodes(codes)
+				vars["codes"] = sms.JoinCodes(codes)
 			}
 			t, ok := templates[kind]
 			if !ok {
@@ -343,53 +343,12 @@ func closing(hours string) string {
 	return "傍晚"
 }
 
-// joinCodes lists pickup codes, the first five and a count of the rest,
-// so the message stays short.
-func joinCodes(codes []string) string {
-	if len(codes) <= 5 {
-		return strings.Join(codes, "、")
-	}
-	return strings.Join(codes[:5], "、") + fmt.Sprintf("等%d个", len(codes))
-}
-
-var carrierNames = map[string]string{"sf": "顺丰", "yto": "圆通", "zto": "中通", "sto": "申通", "yunda": "韵达", "jd": "京东",
-	"jt": "极兔", "ems": "邮政", "cainiao": "菜鸟", "deppon": "德邦", "best": "百世"}
-
+// carrierName is a carrier's short Chinese name (中通), or its code.
 func carrierName(code string) string {
-	if n, ok := carrierNames[code]; ok {
-		return n
+	if c, ok := waybill.Lookup(code); ok {
+		return c.Short
 	}
 	return code
-}
-
-var quietRe = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$`)
-
-// quietUntil reports whether local time now falls in quiet hours
-// HH:MM-HH:MM (which may run past midnight) and when they end.
-func quietUntil(now time.Time, quiet string) (time.Time, bool) {
-	m := quietRe.FindStringSubmatch(quiet)
-	if m == nil {
-		return now, false
-	}
-	at := func(day time.Time, hh, mm string) time.Time {
-		var h, mi int
-		fmt.Sscanf(hh+" "+mm, "%d %d", &h, &mi)
-		return time.Date(day.Year(), day.Month(), day.Day(), h, mi, 0, 0, now.Location())
-	}
-	start, end := at(now, m[1], m[2]), at(now, m[3], m[4])
-	if !start.Before(end) { // across midnight: 21:00-08:00
-		if now.Before(end) {
-			return end, true
-		}
-		if !now.Before(start) {
-			return end.AddDate(0, 0, 1), true
-		}
-		return now, false
-	}
-	if !now.Before(start) && now.Before(end) {
-		return end, true
-	}
-	return now, false
 }
 
 // queued is a message to send.
