@@ -53,6 +53,21 @@ type Config struct {
 	// Watchdog restarts the sync loop when nothing was acknowledged for
 	// this long while ops wait.
 	Watchdog Duration `json:"watchdog" env:"CUNYOU_EDGE_WATCHDOG" help:"restart a sync loop silent this long, e.g. 10m"`
+	// Modem is the station's LTE modem, through which it sends the arrival
+	// SMS itself when the hub has not acknowledged a parcel's inbound op
+	// within Modem.After (its link down).
+	Modem Modem `json:"modem"`
+}
+
+// Modem configures the station's own arrival SMS.
+type Modem struct {
+	// Port is the modem's AT port (/dev/ttyUSB2, COM5); empty: no modem.
+	Port string `json:"port" env:"CUNYOU_EDGE_MODEM_PORT" help:"the LTE modem's AT port, e.g. /dev/ttyUSB2 (none: the hub sends every SMS)"`
+	// Baud is the port's speed (115200; USB modems ignore it).
+	Baud int `json:"baud"`
+	// After is how long an inbound op may wait for the hub before the
+	// station sends its SMS itself.
+	After Duration `json:"after" env:"CUNYOU_EDGE_MODEM_AFTER" help:"send the arrival SMS through the modem when the hub has not had the parcel this long, e.g. 10m"`
 }
 
 // Duration is a time.Duration written as "5s" in JSON.
@@ -72,6 +87,7 @@ func Default() Config {
 		SyncInterval: Duration(10 * time.Second),
 		SafetyWindow: Duration(store.DefaultSafetyWindow),
 		Watchdog:     Duration(10 * time.Minute),
+		Modem:        Modem{Baud: 115200, After: Duration(10 * time.Minute)},
 	}
 }
 
@@ -115,6 +131,9 @@ func (c Config) Validate() error {
 	}
 	if c.SafetyWindow < Duration(time.Hour) {
 		return errors.New("config: safety_window must be at least 1h (168h is the default)")
+	}
+	if c.Modem.Port != "" && (c.Modem.After < Duration(time.Minute) || c.Modem.After > Duration(24*time.Hour)) {
+		return errors.New("config: modem.after must be between 1m and 24h (10m is the default)")
 	}
 	if c.Watchdog < 2*c.SyncInterval {
 		return fmt.Errorf("config: watchdog %s must be at least twice sync_interval %s",

@@ -251,9 +251,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	syncDone := make(chan struct{})
 	go func() {
 		defer close(syncDone)
+		modemDone := make(chan struct{})
+		go func() {
+			defer close(modemDone)
+			if id.Kind == syncproto.NodeStation {
+				runModem(syncCtx, c, stn, log)
+			}
+		}()
 		if sy != nil {
 			sy.Run(syncCtx)
 		}
+		<-modemDone
 	}()
 	defer func() {
 		stopSync()

@@ -1,0 +1,138 @@
+package station
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"cunyou/edge/store"
+	"cunyou/syncproto"
+)
+
+// The arrival SMS a station sends itself. The hub sends every arrival SMS
+// once a parcel's inbound op reaches it. A station whose link is down, but
+// whose LTE modem still sends SMS, sends them itself for the parcels whose
+// inbound op the hub has not acknowledged within a while (edge/notify),
+// and records that in a parcel.notified op, so the hub sends none of its
+// own. These are the station's side: which parcels are owed one, and the
+// record of sending, before and after the modem has the message.
+
+// Arrival is a parcel on the shelves whose arrival SMS the hub may not
+// have sent.
+type Arrival struct {
+	Waybill string
+	Carrier string
+	Phone   string
+	Code    string
+	InAt    time.Time
+}
+
+// UnsentArrivals lists the parcels on the shelves, scanned in before
+// before, with a receiver's phone, whose inbound op the hub has not
+// acknowledged and whose SMS the station has not sent: by phone, oldest
+// first.
+func (s *Station) UnsentArrivals(ctx context.Context, before time.Time) ([]Arrival, error) {
+	rows, err := s.st.DB().QueryContext(ctx, `SELECT p.waybill, p.carrier, p.receiver_phone, p.code, p.in_at
+		FROM parcels p JOIN events e ON e.parcel_id = p.id AND e.kind = ?
+		WHERE p.direction = 'in' AND p.shelf IS NOT NULL AND p.receiver_phone <> '' AND p.in_at <= ?
+		AND e.seq > coalesce((SELECT acked_seq FROM sync_acks WHERE incarnation = ?), 0)
+		AND NOT EXISTS (SELECT 1 FROM station_sms m WHERE m.waybill = p.waybill)
+		ORDER BY p.receiver_phone, p.in_at, p.id`, evInbound, before.UnixMilli(), s.st.Identity().Incarnation)
+	if err != nil {
+		return nil, fmt.Errorf("read unsent arrivals: %w", err)
+	}
+	defer rows.Close()
+	var out []Arrival
+	seen := map[string]bool{} // a waybill scanned in again has two inbound events
+	for rows.Next() {
+		var a Arrival
+		var in int64
+		if err := rows.Scan(&a.Waybill, &a.Carrier, &a.Phone, &a.Code, &in); err != nil {
+			return nil, err
+		}
+		if seen[a.Waybill] {
+			continue
+		}
+		seen[a.Waybill] = true
+		a.InAt = time.UnixMilli(in)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SendingSMS records, before the modem gets it, that one message with
+// text goes to phone for waybills.
+func (s *Station) SendingSMS(ctx context.Context, phone, text string, waybills []string) error {
+	return s.st.Write(ctx, "station", func(tx *store.Tx) error {
+		for _, wb := range waybills {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO station_sms (waybill, phone, state, message, text, at_ms)
+				VALUES (?, ?, 'sending', ?, ?, ?)`, wb, phone, waybills[0], text, tx.Now().UnixMilli()); err != nil {
+				return fmt.Errorf("record sms: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// SentSMS records that the message of waybills went (uncertain: a stop
+// caught it mid-send), with the parcel.notified op, in one transaction.
+func (s *Station) SentSMS(ctx context.Context, waybills []string, parts int, uncertain bool) error {
+	return s.st.Write(ctx, "station", func(tx *store.Tx) error {
+		for _, wb := range waybills {
+			if _, err := tx.ExecContext(ctx, "UPDATE station_sms SET state = 'sent', at_ms = ? WHERE waybill = ?", tx.Now().UnixMilli(), wb); err != nil {
+				return fmt.Errorf("record sms: %w", err)
+			}
+		}
+		_, err := tx.Append(syncproto.KindParcelsNotified, syncproto.ParcelsNotified{Waybills: waybills, Via: "modem", Parts: parts,
+			Uncertain: uncertain})
+		return err
+	})
+}
+
+// FailedSMS forgets a message the modem refused, so it is tried again.
+func (s *Station) FailedSMS(ctx context.Context, waybills []string) error {
+	return s.st.Write(ctx, "station", func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM station_sms WHERE state = 'sending' AND waybill IN (?"+
+			strings.Repeat(", ?", len(waybills)-1)+")", anySlice(waybills)...)
+		return err
+	})
+}
+
+// InterruptedSMS lists the messages a stop caught mid-send: each message's
+// waybills, by its first.
+func (s *Station) InterruptedSMS(ctx context.Context) (map[string][]string, error) {
+	rows, err := s.st.DB().QueryContext(ctx, "SELECT message, waybill FROM station_sms WHERE state = 'sending' ORDER BY message, waybill")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var m, wb string
+		if err := rows.Scan(&m, &wb); err != nil {
+			return nil, err
+		}
+		out[m] = append(out[m], wb)
+	}
+	return out, rows.Err()
+}
+
+// SentSMSCount is how many parcels' arrival SMS the station sent itself.
+func (s *Station) SentSMSCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.st.DB().QueryRowContext(ctx, "SELECT count(*) FROM station_sms WHERE state = 'sent'").Scan(&n)
+	if err == sql.ErrNoRows {
+		err = nil
+	}
+	return n, err
+}
+
+func anySlice(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
