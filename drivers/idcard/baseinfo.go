@@ -82,8 +82,8 @@ func (f textField) put(text []byte, s string, name string) error {
 // not by fixed offsets. The layout with a fingerprint length (30 10) is
 // accepted too; the fingerprints are dropped. The ID number must pass
 // its check digit (ErrIDNumber); a foreigner's card fails with
-// ErrForeignerCard; a bad frame wraps ErrProtocol or ErrChecksum,
-// data that do not parse ErrCardData.
+// ErrForeignerCard; a bad frame, or lengths that do not fill it, wrap
+// ErrProtocol or ErrChecksum; text that does not parse wraps ErrCardData.
 func ParseBaseInfo(frame []byte) (*Identity, error) {
 	r, err := ParseResponse(frame)
 	if err != nil {

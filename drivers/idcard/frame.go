@@ -32,20 +32,21 @@ var (
 )
 
 var commandNames = map[Command]string{
-	CmdReset:        "reset",
-	CmdSAMStatus:    "sam status",
-	CmdSAMID:        "sam id",
+	CmdReset:        "reset sam",
+	CmdSAMStatus:    "check sam",
+	CmdSAMID:        "read sam id",
 	CmdFindCard:     "find card",
 	CmdSelectCard:   "select card",
 	CmdReadBaseInfo: "read base info",
 }
 
-// String names the command, e.g. "find card" or "command 61 FF".
+// String names the command for error messages, e.g. "find card" or
+// "send command 61 FF".
 func (c Command) String() string {
 	if n, ok := commandNames[c]; ok {
 		return n
 	}
-	return fmt.Sprintf("command %02X %02X", c.Cmd, c.Para)
+	return fmt.Sprintf("send command %02X %02X", c.Cmd, c.Para)
 }
 
 // Frame encodes the command with its data as a complete frame, checksum

@@ -48,7 +48,7 @@ func TestCommandFrames(t *testing.T) {
 		})
 	}
 	assert.Equal(t, "find card", CmdFindCard.String())
-	assert.Equal(t, "command 61 FF", Command{0x61, 0xFF}.String())
+	assert.Equal(t, "send command 61 FF", Command{0x61, 0xFF}.String())
 }
 
 // frameTests are whole frames and what ParseResponse makes of them; the

@@ -75,13 +75,13 @@ func (o *Options) defaults() {
 
 func (o *Options) validate() error {
 	if o.Port == "" && o.Dial == nil {
-		return errors.New("id-card reader: no port given")
+		return errors.New("configure id-card reader: no port given")
 	}
 	switch o.Baud {
 	case 0, 115200, 57600, 38400, 19200, 9600:
 		return nil
 	}
-	return fmt.Errorf("id-card reader: baud %d: want 115200, 57600, 38400, 19200 or 9600", o.Baud)
+	return fmt.Errorf("configure id-card reader: baud %d: want 115200, 57600, 38400, 19200 or 9600", o.Baud)
 }
 
 // dial opens the link the options name.
@@ -286,7 +286,7 @@ func (r *Reader) SAMID(ctx context.Context) (string, error) {
 // FormatSAMID formats the 16 data bytes of the answer to SAM id.
 func FormatSAMID(d []byte) (string, error) {
 	if len(d) < 16 {
-		return "", fmt.Errorf("sam id: %w: %d data bytes", ErrProtocol, len(d))
+		return "", fmt.Errorf("format sam id: %w: %d data bytes", ErrProtocol, len(d))
 	}
 	le := binary.LittleEndian
 	return fmt.Sprintf("%02d.%02d-%d-%09d-%09d", d[0], d[2], le.Uint32(d[4:]), le.Uint32(d[8:]), le.Uint32(d[12:])), nil

@@ -146,7 +146,7 @@ func (s *Simulator) Replug() error {
 		if err := os.Symlink(path, s.opt.Link); err != nil {
 			master.Close()
 			keep.Close()
-			return fmt.Errorf("link %s: %w", s.opt.Link, err)
+			return fmt.Errorf("make link %s: %w", s.opt.Link, err)
 		}
 	}
 	s.master, s.keep, s.path, s.done, s.plugged = master, keep, path, make(chan struct{}), true

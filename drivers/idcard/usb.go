@@ -78,7 +78,7 @@ func (d *usbDevice) transfer(ep byte, b []byte) (int, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.handle == nil {
-		return 0, fmt.Errorf("usb transfer %02X: %w", ep, ErrClosed)
+		return 0, fmt.Errorf("transfer on %02X: %w", ep, ErrClosed)
 	}
 	if len(b) == 0 {
 		return 0, nil
@@ -86,7 +86,7 @@ func (d *usbDevice) transfer(ep byte, b []byte) (int, error) {
 	var n C.int
 	rc := C.libusb_bulk_transfer(d.handle, C.uchar(ep), (*C.uchar)(unsafe.Pointer(&b[0])), C.int(len(b)), &n, C.uint(USBTimeout/time.Millisecond))
 	if rc != 0 && !(rc == C.LIBUSB_ERROR_TIMEOUT && n > 0) {
-		return int(n), fmt.Errorf("usb transfer %02X: %w: %s", ep, usbErr(rc, false), usbErrName(rc))
+		return int(n), fmt.Errorf("transfer on %02X: %w: %s", ep, usbErr(rc, false), usbErrName(rc))
 	}
 	return int(n), nil
 }
@@ -94,7 +94,7 @@ func (d *usbDevice) transfer(ep byte, b []byte) (int, error) {
 func (d *usbDevice) WriteBulk(ep byte, b []byte) error {
 	n, err := d.transfer(ep, b)
 	if err == nil && n != len(b) {
-		err = fmt.Errorf("usb write %02X: %w: %d of %d bytes", ep, ErrTimeout, n, len(b))
+		err = fmt.Errorf("write %02X: %w: %d of %d bytes", ep, ErrTimeout, n, len(b))
 	}
 	return err
 }
