@@ -1,0 +1,93 @@
+package camera
+
+import (
+	"errors"
+)
+
+// Errors of the cameras, the watched folder and the store. Every error
+// the package returns wraps one of them; CodeOf and MessageOf turn it
+// into a stable code and the operator's sentence.
+var (
+	ErrUnreachable   = errors.New("camera unreachable")
+	ErrAuth          = errors.New("camera refused the credentials")
+	ErrNotJPEG       = errors.New("camera answer is not a JPEG")
+	ErrTimeout       = errors.New("camera did not answer in time")
+	ErrStatus        = errors.New("camera answered an error")
+	ErrFolderMissing = errors.New("watched folder missing")
+	ErrFolder        = errors.New("watched folder unreadable")
+	ErrBadImage      = errors.New("not a whole JPEG or PNG image")
+	ErrTooLarge      = errors.New("image too large")
+	ErrStore         = errors.New("image store failed")
+	ErrConfig        = errors.New("invalid camera configuration")
+)
+
+// Stable error codes, as logs, status pages and the message table key them.
+const (
+	CodeUnreachable   = "camera.unreachable"
+	CodeAuth          = "camera.auth"
+	CodeNotJPEG       = "camera.not_jpeg"
+	CodeTimeout       = "camera.timeout"
+	CodeStatus        = "camera.status"
+	CodeFolderMissing = "camera.folder_missing"
+	CodeFolder        = "camera.folder"
+	CodeBadImage      = "camera.bad_image"
+	CodeTooLarge      = "camera.too_large"
+	CodeStore         = "camera.store"
+	CodeConfig        = "camera.config"
+	CodeFailure       = "camera.failure"
+)
+
+// Message is what an operator reads about an error: its stable code and a
+// sentence in Simplified Chinese (the default) and in English.
+type Message struct {
+	Code string
+	ZH   string
+	EN   string
+}
+
+// messages is the one table of the package's errors. The last row is the
+// fallback.
+var messages = []struct {
+	err error
+	Message
+}{
+	{ErrUnreachable, Message{CodeUnreachable, "连接不上摄像头，请检查摄像头的电源和网线。", "Cannot reach the camera: check its power and network cable."}},
+	{ErrAuth, Message{CodeAuth, "摄像头拒绝登录，请检查设置中的用户名和密码。", "The camera refused to log in: check the user name and password in the settings."}},
+	{ErrNotJPEG, Message{CodeNotJPEG, "摄像头返回的不是照片，请检查设置中的抓图地址。", "The camera did not return a photo: check the snapshot address in the settings."}},
+	{ErrTimeout, Message{CodeTimeout, "摄像头响应超时，请稍后再试；反复出现时请检查网络。", "The camera did not answer in time: try again shortly; if it keeps happening, check the network."}},
+	{ErrStatus, Message{CodeStatus, "摄像头返回错误，请检查抓图地址，或重启摄像头。", "The camera answered with an error: check the snapshot address, or restart the camera."}},
+	{ErrFolderMissing, Message{CodeFolderMissing, "找不到高拍仪的图片文件夹，请打开高拍仪软件，并检查设置中的文件夹。", "The document camera's picture folder is missing: start the document camera's software and check the folder in the settings."}},
+	{ErrFolder, Message{CodeFolder, "无法读取高拍仪的图片文件夹，请检查文件夹权限。", "The document camera's picture folder cannot be read: check its permissions."}},
+	{ErrBadImage, Message{CodeBadImage, "图片不完整或格式不支持（只支持 JPEG 和 PNG），请重新拍照。", "The picture is incomplete or not supported (JPEG and PNG only): take it again."}},
+	{ErrTooLarge, Message{CodeTooLarge, "图片太大，请降低高拍仪或摄像头的分辨率后重新拍照。", "The picture is too large: lower the camera's resolution and take it again."}},
+	{ErrStore, Message{CodeStore, "照片保存失败，请检查磁盘空间。", "The photo could not be saved: check the free disk space."}},
+	{ErrConfig, Message{CodeConfig, "摄像头设置有误，请检查设置。", "The camera's settings are wrong: check them."}},
+	{nil, Message{CodeFailure, "摄像头出现故障，请重启摄像头后再试。", "The camera failed: restart it and try again."}},
+}
+
+// CodeOf returns the stable code of err; "" for nil.
+func CodeOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	return MessageOf(err).Code
+}
+
+// MessageOf returns the code and the operator's sentences for err.
+func MessageOf(err error) Message {
+	for _, m := range messages {
+		if m.err != nil && errors.Is(err, m.err) {
+			return m.Message
+		}
+	}
+	return messages[len(messages)-1].Message
+}
+
+// Messages lists every code with its sentences, for a host's message table.
+func Messages() []Message {
+	out := make([]Message, len(messages))
+	for i, m := range messages {
+		out[i] = m.Message
+	}
+	return out
+}
