@@ -79,7 +79,8 @@ func DefaultDataDir(program string) string {
 var durationType = reflect.TypeOf(Duration(0))
 
 // ApplyEnv sets each field of the struct dst points at that has an
-// `env:"NAME"` tag from the variable NAME when getenv returns it non-empty.
+// `env:"NAME"` tag from the variable NAME when getenv returns it non-empty,
+// and likewise the fields of its untagged struct fields (sections).
 // Fields may be strings (or string types), bools, ints and Durations. Every
 // bad value is reported, by name.
 func ApplyEnv(dst any, getenv func(string) string) error {
@@ -89,6 +90,12 @@ func ApplyEnv(dst any, getenv func(string) string) error {
 	for i := range t.NumField() {
 		name := t.Field(i).Tag.Get("env")
 		if name == "" {
+			if f := v.Field(i); f.Kind() == reflect.Struct && f.CanAddr() && t.Field(i).IsExported() {
+				// A section (the edge's modem): its own tagged fields.
+				if err := ApplyEnv(f.Addr().Interface(), getenv); err != nil {
+					errs = append(errs, err)
+				}
+			}
 			continue
 		}
 		s := getenv(name)
@@ -133,8 +140,13 @@ func EnvHelp(cfg any) map[string]string {
 	t := reflect.TypeOf(cfg)
 	out := map[string]string{}
 	for i := range t.NumField() {
-		if name := t.Field(i).Tag.Get("env"); name != "" {
-			out[name] = t.Field(i).Tag.Get("help")
+		f := t.Field(i)
+		if name := f.Tag.Get("env"); name != "" {
+			out[name] = f.Tag.Get("help")
+		} else if f.Type.Kind() == reflect.Struct && f.IsExported() {
+			for k, v := range EnvHelp(reflect.Zero(f.Type).Interface()) {
+				out[k] = v
+			}
 		}
 	}
 	return out

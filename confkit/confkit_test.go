@@ -22,6 +22,12 @@ type sample struct {
 	Big     int64    `json:"big" env:"T_BIG" help:"a size"`
 	Wait    Duration `json:"wait" env:"T_WAIT" help:"a pause"`
 	Plain   string   `json:"plain"`
+	Section section  `json:"section"`
+}
+
+type section struct {
+	Port  string `json:"port" env:"T_PORT" help:"a port"`
+	Other int    `json:"other"`
 }
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -30,8 +36,10 @@ func TestApplyEnv(t *testing.T) {
 	s := sample{Name: "file", N: 3, Plain: "kept"}
 	require.NoError(t, ApplyEnv(&s, env(map[string]string{
 		"T_NAME": "env", "T_KIND": "centre", "T_ON": "true", "T_N": "7", "T_BIG": "1099511627776", "T_WAIT": "250ms", "Plain": "x",
+		"T_PORT": "/dev/ttyUSB2",
 	})))
-	assert.Equal(t, sample{Name: "env", Kind: "centre", On: true, N: 7, Big: 1 << 40, Wait: Duration(250 * time.Millisecond), Plain: "kept"}, s)
+	assert.Equal(t, sample{Name: "env", Kind: "centre", On: true, N: 7, Big: 1 << 40, Wait: Duration(250 * time.Millisecond), Plain: "kept",
+		Section: section{Port: "/dev/ttyUSB2"}}, s, "a section's fields too")
 
 	s = sample{Name: "file"}
 	require.NoError(t, ApplyEnv(&s, env(nil)))
@@ -52,7 +60,7 @@ func TestApplyEnv(t *testing.T) {
 
 func TestEnvHelp(t *testing.T) {
 	assert.Equal(t, map[string]string{"T_NAME": "a name", "T_KIND": "a kind", "T_ON": "a switch", "T_N": "a count",
-		"T_BIG": "a size", "T_WAIT": "a pause"}, EnvHelp(sample{}))
+		"T_BIG": "a size", "T_WAIT": "a pause", "T_PORT": "a port"}, EnvHelp(sample{}))
 }
 
 func TestReadFile(t *testing.T) {

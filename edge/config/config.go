@@ -132,8 +132,8 @@ func (c Config) Validate() error {
 	if c.SafetyWindow < Duration(time.Hour) {
 		return errors.New("config: safety_window must be at least 1h (168h is the default)")
 	}
-	if c.Modem.Port != "" && (c.Modem.After < Duration(time.Minute) || c.Modem.After > Duration(24*time.Hour)) {
-		return errors.New("config: modem.after must be between 1m and 24h (10m is the default)")
+	if c.Modem.Port != "" && (c.Modem.After < Duration(10*time.Second) || c.Modem.After > Duration(24*time.Hour)) {
+		return errors.New("config: modem.after must be between 10s and 24h (10m is the default)")
 	}
 	if c.Watchdog < 2*c.SyncInterval {
 		return fmt.Errorf("config: watchdog %s must be at least twice sync_interval %s",

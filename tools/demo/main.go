@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"cunyou/drivers/modem"
 	"cunyou/hub/sms/smpp"
 	"cunyou/sms"
 )
@@ -60,12 +61,13 @@ func main() {
 
 type demo struct {
 	bin, data string
+	env       map[string][]string // extra environment of a node's process, by name
 	mu        sync.Mutex
 	procs     []*exec.Cmd
 }
 
 func run(ctx context.Context, bin, data string) error {
-	d := &demo{bin: bin, data: data}
+	d := &demo{bin: bin, data: data, env: map[string][]string{}}
 	defer d.stopAll()
 	hubData := filepath.Join(data, "hub")
 	fresh := false
@@ -90,7 +92,12 @@ func run(ctx context.Context, bin, data string) error {
 		return err
 	}
 	defer smsc.Close()
-	go printSMS(ctx, smsc)
+	go printMessages(ctx, "SMS", func() (out [][2]string) {
+		for _, m := range smsc.Received() {
+			out = append(out, [2]string{m.Phone, m.Text})
+		}
+		return out
+	})
 	hubConfig := filepath.Join(hubData, "hub.json")
 	cfg, _ := json.MarshalIndent(map[string]any{"version": 1, "sms": map[string]any{
 		"sign": "望奎村邮", "window": "2s", "quiet": "03:00-03:01", // the demo shows its SMS at any hour
@@ -105,6 +112,29 @@ func run(ctx context.Context, bin, data string) error {
 	}
 	if err := waitHealthy(ctx, "http://"+hubAddr+"/healthz"); err != nil {
 		return fmt.Errorf("hub: %w", err)
+	}
+
+	if fresh {
+		// The stations' own texts, for the SMS they send through a modem.
+		if _, err := d.output(ctx, "cunyou-hub", "sms", "push", "--config", hubConfig, "--data", hubData); err != nil {
+			return err
+		}
+	}
+	// ST-V0102 has an LTE modem (a simulator on a pseudo-terminal): when
+	// the hub has not had one of its parcels for 2 minutes, the station
+	// sends the arrival SMS itself.
+	modemNote := ""
+	if sim, err := modem.NewSimulator(modem.SimOptions{}); err == nil {
+		defer sim.Close()
+		d.env["ST-V0102"] = []string{"CUNYOU_EDGE_MODEM_PORT=" + sim.Path(), "CUNYOU_EDGE_MODEM_AFTER=2m"}
+		go printMessages(ctx, "SMS(modem)", func() (out [][2]string) {
+			for _, m := range sim.Received() {
+				out = append(out, [2]string{m.Phone, m.Text})
+			}
+			return out
+		})
+		modemNote = fmt.Sprintf("             ST-V0102 has a modem (simulated on %s): a parcel the hub has not had for 2 min gets its\n"+
+			"             SMS from the station (printed \"SMS(modem) → …\"); stop the hub's process to see it\n", sim.Path())
 	}
 
 	centreDir := filepath.Join(data, "CENTRE")
@@ -124,6 +154,7 @@ func run(ctx context.Context, bin, data string) error {
 	fmt.Printf("  centre CENTRE 分拨中心:      http://%s/   (JSON API /api/v1/centre/…)\n", centreAddr)
 	fmt.Printf("  accounts:  owner / PIN 246810 (店主)   clerk / PIN 135790 (店员)\n")
 	fmt.Printf("  SMS:       the arrival SMS go to a simulated SMSC (SMPP on %s) and are printed here as \"SMS → 139****5678 …\"\n", smsc.Addr())
+	fmt.Print(modemNote)
 	fmt.Printf("  villagers: http://%s/q/   (track 73100000000001; my parcels; stations; prices; buses)\n", hubAddr)
 	fmt.Printf("  hub:       http://%s/healthz   try: %s/cunyou-hub track --data %s 73100000000001\n", hubAddr, bin, hubData)
 	fmt.Printf("             %s/cunyou-hub unresolved --data %s   (the dispatchers' queue)\n", bin, hubData)
@@ -135,8 +166,9 @@ func run(ctx context.Context, bin, data string) error {
 	return nil
 }
 
-// printSMS prints each message the demo SMSC receives, phone masked.
-func printSMS(ctx context.Context, smsc *smpp.Simulator) {
+// printMessages prints each message a simulator received, phone masked,
+// as it arrives: received returns all so far as phone and text pairs.
+func printMessages(ctx context.Context, label string, received func() [][2]string) {
 	seen := 0
 	for {
 		select {
@@ -144,9 +176,9 @@ func printSMS(ctx context.Context, smsc *smpp.Simulator) {
 			return
 		case <-time.After(500 * time.Millisecond):
 		}
-		got := smsc.Received()
+		got := received()
 		for _, m := range got[seen:] {
-			fmt.Printf("%-9s → %s  %s\n", "SMS", sms.Mask(m.Phone), m.Text)
+			fmt.Printf("%-9s → %s  %s\n", label, sms.Mask(m[0]), m[1])
 		}
 		seen = len(got)
 	}
@@ -286,6 +318,7 @@ func (d *demo) output(ctx context.Context, prog string, args ...string) (string,
 // start runs a long-lived process, its log lines prefixed with its name.
 func (d *demo) start(ctx context.Context, name, prog string, args ...string) error {
 	cmd := exec.Command(filepath.Join(d.bin, prog), args...)
+	cmd.Env = append(os.Environ(), d.env[name]...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return err

@@ -85,7 +85,7 @@ Commands:
   driver       driver add --id D --name NAME [--phone P] | driver list
   track        track WAYBILL               a parcel, its timeline and exceptions
   sms          sms list [--state S] | sms templates | sms template --kind K --text T [--provider aliyun=SMS_1]...
-                 | sms optout --phone P | sms optin --phone P
+                 | sms optout --phone P | sms optin --phone P | sms push [--station ID]
   tariffs      tariffs set --station ID|all --file TARIFFS.json   the county's table (all) and the stations' copies
   sync         carry sync on a USB stick:
                  sync import FILE                          merge a bundle of ops batches written by a station

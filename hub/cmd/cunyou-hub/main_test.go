@@ -418,3 +418,19 @@ func TestDeadLetters(t *testing.T) {
 	assert.Contains(t, out, "1 dead letters")
 	assert.True(t, strings.HasPrefix(mustRun(t, "deadletters", "--data", dir, "--station", "ST-B"), "no dead letters"))
 }
+
+func TestSMSPush(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	mustRun(t, "station", "add", "--data", dir, "--id", "ST-A", "--name", "甲")
+	assert.Contains(t, mustRun(t, "sms", "push", "--data", dir), "for every station")
+	assert.Contains(t, mustRun(t, "sms", "push", "--data", dir, "--station", "ST-A"), "for ST-A")
+	file := filepath.Join(dir, "ST-A.changes")
+	mustRun(t, "sync", "export", "--data", dir, "--station", "ST-A", file)
+	changes := readChanges(t, file)
+	require.Len(t, changes, 9, "added, then pushed twice")
+	for _, c := range changes {
+		assert.Equal(t, syncproto.ChangeTemplate, c.Type)
+	}
+	assert.ErrorContains(t, run("sms", "push", "--data", dir, "--station", "ST-NONE").err, "ST-NONE")
+}

@@ -17,7 +17,7 @@ import (
 
 // smsCmd looks at SMS messages and keeps templates and opt-outs.
 func (m *Main) smsCmd(ctx context.Context, args []string) error {
-	name, args, err := sub("sms", args, "list", "templates", "template", "optout", "optin")
+	name, args, err := sub("sms", args, "list", "templates", "template", "optout", "optin", "push")
 	if err != nil {
 		return err
 	}
@@ -29,6 +29,7 @@ func (m *Main) smsCmd(ctx context.Context, args []string) error {
 	var providers multiFlag
 	fs.Var(&providers, "provider", "sms template: PROVIDER=TEMPLATE_ID, e.g. aliyun=SMS_15305001 (repeatable)")
 	phone := fs.String("phone", "", "sms optout/optin: the phone number")
+	station := fs.String("station", "", "sms push: one station (all when empty)")
 	c, err := parse(args)
 	if err != nil {
 		return err
@@ -96,6 +97,19 @@ func (m *Main) smsCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "template %s saved: %s (%d characters, %d message(s))\n", *kind, p.Text, p.Chars, p.Parts)
+	case "push":
+		var nodes []string
+		if *station != "" {
+			nodes = []string{*station}
+		}
+		if err := notify.PushTemplates(ctx, st, c.SMS.Sign, c.SMS.Quiet, nodes...); err != nil {
+			return err
+		}
+		who := "every station"
+		if *station != "" {
+			who = *station
+		}
+		fmt.Fprintf(m.Stdout, "queued the arrival SMS texts for %s (they go down with the next sync)\n", who)
 	case "optout":
 		if err := notify.OptOut(ctx, st, *phone, "dispatcher"); err != nil {
 			return err
