@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // Suffix is the byte sequence a scan gun sends after each code. Scan guns
@@ -96,11 +98,19 @@ func (f *framer) feed(b []byte, frame func([]byte), tooLong func()) {
 // reset forgets a partial frame (the port was reopened).
 func (f *framer) reset() { f.buf, f.discard = f.buf[:0], false }
 
-// clean turns a frame into a code: surrounding white space and control
-// characters trimmed (the LF of a CRLF scanner read with suffix CR, line
-// noise), the prefix stripped when present, and the rest checked to be
-// printable UTF-8. An empty code ("" with a nil error) is no read at all.
-func clean(frame []byte, prefix string) (string, error) {
+// clean turns a frame into a code: decoded from GB18030 when gb is set,
+// surrounding white space and control characters trimmed (the LF of a
+// CRLF scanner read with suffix CR, line noise), the prefix stripped when
+// present, and the rest checked to be printable UTF-8. An empty code (""
+// with a nil error) is no read at all.
+func clean(frame []byte, prefix string, gb bool) (string, error) {
+	if gb {
+		u, err := simplifiedchinese.GB18030.NewDecoder().Bytes(frame)
+		if err != nil || bytes.ContainsRune(u, utf8.RuneError) {
+			return "", ErrNotPrintable
+		}
+		frame = u
+	}
 	s := strings.TrimFunc(string(frame), blank)
 	if prefix != "" {
 		s = strings.TrimFunc(strings.TrimPrefix(s, prefix), blank)

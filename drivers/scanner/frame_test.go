@@ -62,23 +62,27 @@ func TestClean(t *testing.T) {
 	for _, tc := range []struct {
 		in, prefix, want string
 		err              error
+		gb               bool
 	}{
-		{"YT123", "", "YT123", nil},
-		{"\nYT123 ", "", "YT123", nil},
-		{"\x00\x00YT123\x1b", "", "YT123", nil},
-		{"PFX:YT123", "PFX:", "YT123", nil},
-		{"\nPFX: YT123", "PFX:", "YT123", nil},
-		{"YT123", "PFX:", "YT123", nil},
-		{"取件码 8-2-1103", "", "取件码 8-2-1103", nil},
-		{"", "", "", nil},
-		{"\n", "", "", nil},
-		{"PFX:", "PFX:", "", nil},
-		{"YT\x00123", "", "", ErrNotPrintable},
-		{"YT\t123", "", "", ErrNotPrintable},
-		{"\xffYT123", "", "", ErrNotPrintable},
-		{"\xd6\xd0\xcd\xa8", "", "", ErrNotPrintable}, // GBK, not UTF-8
+		{"YT123", "", "YT123", nil, false},
+		{"\nYT123 ", "", "YT123", nil, false},
+		{"\x00\x00YT123\x1b", "", "YT123", nil, false},
+		{"PFX:YT123", "PFX:", "YT123", nil, false},
+		{"\nPFX: YT123", "PFX:", "YT123", nil, false},
+		{"YT123", "PFX:", "YT123", nil, false},
+		{"取件码 8-2-1103", "", "取件码 8-2-1103", nil, false},
+		{"", "", "", nil, false},
+		{"\n", "", "", nil, false},
+		{"PFX:", "PFX:", "", nil, false},
+		{"YT\x00123", "", "", ErrNotPrintable, false},
+		{"YT\t123", "", "", ErrNotPrintable, false},
+		{"\xffYT123", "", "", ErrNotPrintable, false},
+		{"\xd6\xd0\xcd\xa8", "", "", ErrNotPrintable, false}, // GBK, not UTF-8
+		{"\xd6\xd0\xcd\xa8 ZT123", "", "中通 ZT123", nil, true},
+		{"ZT123\r", "", "ZT123", nil, true},
+		{"\xffZT123", "", "", ErrNotPrintable, true},
 	} {
-		got, err := clean([]byte(tc.in), tc.prefix)
+		got, err := clean([]byte(tc.in), tc.prefix, tc.gb)
 		assert.ErrorIs(t, err, tc.err, "%q", tc.in)
 		assert.Equal(t, tc.want, got, "%q", tc.in)
 	}

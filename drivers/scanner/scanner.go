@@ -112,6 +112,9 @@ type Options struct {
 	Suffix Suffix
 	// Prefix, when set and present, is stripped from each code.
 	Prefix string
+	// GB18030 reads codes as GB18030 (GBK) instead of UTF-8: many
+	// Chinese scan guns send a QR code's Chinese text so by default.
+	GB18030 bool
 	// MaxLen bounds a code in bytes; bytes running past it without a
 	// suffix are garbage, dropped up to the next suffix. 1024 when 0:
 	// room for a QR code.
@@ -286,7 +289,7 @@ func (s *Scanner) Run(ctx context.Context) error {
 // frame handles one frame: cleaned, checked, collapsed, passed on.
 func (s *Scanner) frame(b []byte) {
 	now := s.opt.Now()
-	text, err := clean(b, s.opt.Prefix)
+	text, err := clean(b, s.opt.Prefix, s.opt.GB18030)
 	switch {
 	case err != nil:
 		s.drop(err)

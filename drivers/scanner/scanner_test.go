@@ -341,3 +341,13 @@ func TestParseSuffix(t *testing.T) {
 	_, err := ParseSuffix("semicolon")
 	assert.ErrorIs(t, err, ErrConfig)
 }
+
+// A scan gun sending Chinese as GBK, read with GB18030 on.
+func TestGB18030(t *testing.T) {
+	sim := newSim(t, SimOptions{})
+	ch := start(t, sim, Options{GB18030: true})
+	require.NoError(t, sim.WriteRaw([]byte("\xc8\xa1\xbc\xfe\xc2\xeb 8-2-1103\r"))) // 取件码 in GBK
+	wantCode(t, ch, "取件码 8-2-1103")
+	require.NoError(t, sim.Scan("YT2412345678901"))
+	wantCode(t, ch, "YT2412345678901")
+}
