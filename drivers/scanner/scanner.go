@@ -272,16 +272,25 @@ func (s *Scanner) Run(ctx context.Context) error {
 			wait = min(2*wait, s.opt.RetryMax)
 			continue
 		}
-		wait = s.opt.RetryMin
 		s.setState(StateOpen, nil)
 		stop := context.AfterFunc(ctx, func() { rc.Close() })
-		err = s.pump(rc, s.frame, s.drop)
+		read := false
+		err = s.pump(rc, func(b []byte) { read = true; s.frame(b) }, func(err error) { read = true; s.drop(err) })
 		stop()
 		rc.Close()
 		if ctx.Err() != nil {
 			break
 		}
 		s.setState(StateAbsent, fmt.Errorf("read %s: %w: %v", s.opt.Name, ErrLost, err))
+		// A device that worked is retried soon; one that opens and fails
+		// at once, ever more slowly.
+		if read {
+			wait = s.opt.RetryMin
+		}
+		if !sleep(ctx, wait) {
+			break
+		}
+		wait = min(2*wait, s.opt.RetryMax)
 	}
 	return nil
 }
