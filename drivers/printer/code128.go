@@ -45,6 +45,17 @@ func code128Symbols(data string) ([]int, error) {
 	}
 	var syms []int
 	set := byte(0)
+	enter := func(to byte, start, code int) {
+		switch set {
+		case to:
+			return
+		case 0:
+			syms = append(syms, start)
+		default:
+			syms = append(syms, code)
+		}
+		set = to
+	}
 	for i := 0; i < len(data); {
 		run := digits(i)
 		var useC bool
@@ -57,26 +68,12 @@ func code128Symbols(data string) ([]int, error) {
 			useC = i == 0 && run == len(data) && run == 2
 		}
 		if useC {
-			if set != 'C' {
-				if set == 0 {
-					syms = append(syms, c128StartC)
-				} else {
-					syms = append(syms, c128CodeC)
-				}
-				set = 'C'
-			}
+			enter('C', c128StartC, c128CodeC)
 			syms = append(syms, int(data[i]-'0')*10+int(data[i+1]-'0'))
 			i += 2
 			continue
 		}
-		if set != 'B' {
-			if set == 0 {
-				syms = append(syms, c128StartB)
-			} else {
-				syms = append(syms, c128CodeB)
-			}
-			set = 'B'
-		}
+		enter('B', c128StartB, c128CodeB)
 		syms = append(syms, int(data[i])-32)
 		i++
 	}

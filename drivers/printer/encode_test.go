@@ -30,7 +30,7 @@ type templateCase struct {
 	Sort     *Sort    `json:"sort"`
 }
 
-func (c templateCase) label(t *testing.T) Label {
+func (c templateCase) label(t testing.TB) Label {
 	t.Helper()
 	switch {
 	case c.Template == "waybill" && c.Waybill != nil:
@@ -45,7 +45,7 @@ func (c templateCase) label(t *testing.T) Label {
 }
 
 // templateLabels reads every case under testdata/templates.
-func templateLabels(t *testing.T) map[string]Label {
+func templateLabels(t testing.TB) map[string]Label {
 	t.Helper()
 	dirs, err := filepath.Glob(filepath.Join("testdata", "templates", "*", "input.json"))
 	require.NoError(t, err)

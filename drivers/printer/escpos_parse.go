@@ -191,14 +191,14 @@ func (p *escposParser) step(b []byte) (int, simEvent) {
 		var data []byte
 		if m <= 6 {
 			end := -1
-			for i := 3; i < len(b); i++ {
+			for i := 3; i < len(b) && i < 3+256; i++ {
 				if b[i] == 0 {
 					end = i
 					break
 				}
 			}
 			if end < 0 {
-				if len(b) > 512 {
+				if len(b) >= 3+256 {
 					return 3, ev // no terminator in sight: skip the command
 				}
 				return 0, ev

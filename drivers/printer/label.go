@@ -195,6 +195,18 @@ func (l Label) elements() []Element {
 	return out
 }
 
+// elementsOf picks the label's elements of one type, in order, with
+// their defaults.
+func elementsOf[T Element](l Label) []T {
+	var out []T
+	for _, e := range l.elements() {
+		if v, ok := e.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // Validate checks that every printer language can print the label. Its
 // errors wrap ErrBadLabel.
 func (l Label) Validate() error {

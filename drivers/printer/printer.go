@@ -292,15 +292,23 @@ func (p *Printer) Send(ctx context.Context, data []byte) error {
 		return err
 	}
 
-	st, err := p.status(ctx, c)
-	switch {
-	case errors.Is(err, ErrNoStatus):
-	case err != nil:
-		return fail(prefixOp("status before print", err))
-	case st.Err() != nil:
-		return fail(withOp("status before print", st.Err()))
+	check := func(step string) error {
+		st, err := p.status(ctx, c)
+		switch {
+		case errors.Is(err, ErrNoStatus):
+			return nil
+		case err == nil:
+			err = st.Err()
+		}
+		if err != nil {
+			return fail(inStep(step, err))
+		}
+		return nil
 	}
 
+	if err := check("status before print"); err != nil {
+		return err
+	}
 	err = guard(ctx, c, func() error {
 		if err := c.SetDeadline(time.Now().Add(p.opt.WriteTimeout)); err != nil {
 			return ioError("write", err)
@@ -317,41 +325,24 @@ func (p *Printer) Send(ctx context.Context, data []byte) error {
 	if err != nil {
 		return fail(err)
 	}
-
-	st, err = p.status(ctx, c)
-	switch {
-	case errors.Is(err, ErrNoStatus):
-	case err != nil:
-		return fail(prefixOp("status after print", err))
-	case st.Err() != nil:
-		return fail(withOp("status after print", st.Err()))
+	if err := check("status after print"); err != nil {
+		return err
 	}
-	p.log.Debug("printer: printed", "bytes", len(data), "status", st.String())
+	p.log.Debug("printer: printed", "bytes", len(data))
 	return nil
 }
 
-// withOp sets the Op of a status's *Error.
-func withOp(op string, err error) error {
+// inStep names the step of Print in which an error happened.
+func inStep(step string, err error) error {
 	var pe *Error
-	if errors.As(err, &pe) {
-		e := *pe
-		e.Op = op
-		return &e
+	if !errors.As(err, &pe) {
+		return err
 	}
-	return err
-}
-
-// prefixOp names the step in which an error of the asking happened.
-func prefixOp(op string, err error) error {
-	var pe *Error
-	if errors.As(err, &pe) {
-		e := *pe
-		if e.Op == "" || e.Op == "status" {
-			e.Op = op
-		} else {
-			e.Op = op + ": " + e.Op
-		}
-		return &e
+	e := *pe
+	if e.Op == "" || e.Op == "status" {
+		e.Op = step
+	} else {
+		e.Op = step + ": " + e.Op
 	}
-	return err
+	return &e
 }

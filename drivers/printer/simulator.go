@@ -50,10 +50,8 @@ type PrintedLabel struct {
 // Texts lists the label's text fields in order.
 func (p PrintedLabel) Texts() []string {
 	var out []string
-	for _, e := range p.Label.Elements {
-		if t, ok := e.(Text); ok {
-			out = append(out, t.Text)
-		}
+	for _, t := range elementsOf[Text](p.Label) {
+		out = append(out, t.Text)
 	}
 	return out
 }
@@ -61,10 +59,8 @@ func (p PrintedLabel) Texts() []string {
 // Barcodes lists the data of the label's barcodes in order.
 func (p PrintedLabel) Barcodes() []string {
 	var out []string
-	for _, e := range p.Label.Elements {
-		if b, ok := e.(Barcode); ok {
-			out = append(out, b.Data)
-		}
+	for _, b := range elementsOf[Barcode](p.Label) {
+		out = append(out, b.Data)
 	}
 	return out
 }
@@ -431,4 +427,14 @@ func (s *Simulator) Silent(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.silent = on
+}
+
+// Disconnect drops the TCP connections, as a printer that is switched
+// off and on again does; the host must connect again.
+func (s *Simulator) Disconnect() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.Close()
+	}
 }

@@ -187,26 +187,19 @@ func (t *tcpTransport) Open(ctx context.Context) (Conn, error) {
 	return c, nil
 }
 
-// netError translates a network error into ours: a printer that is off
-// or unplugged refuses or does not answer.
+// netError translates a network error into ours. A printer that is off,
+// unplugged or not at that address refuses or does not answer: any
+// failure to connect is not found, whatever words the system has for it.
 func netError(op string, err error) *Error {
 	code := CodeDisconnected
 	var ne net.Error
 	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		code = CodeTimeout
-		if strings.HasPrefix(op, "connect") {
-			code = CodeNotFound
-		}
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		code = CodeNotFound
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
 		code = CodePermission
-	default:
-		var dns *net.DNSError
-		if errors.As(err, &dns) {
-			code = CodeNotFound
-		}
+	case strings.HasPrefix(op, "connect"):
+		code = CodeNotFound
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		code = CodeTimeout
 	}
 	return &Error{Code: code, Op: op, Err: err}
 }
