@@ -243,3 +243,45 @@ func posOf(e Element) image.Point {
 	}
 	return image.Point{}
 }
+
+// Every element and every rotation reads back the same in TSPL and ZPL,
+// at 203 and at 300 dpi.
+func TestRoundTripElements(t *testing.T) {
+	for _, dpi := range []int{203, 300} {
+		l := Label{WidthMM: 100, HeightMM: 150, GapMM: 3, DPI: dpi, Copies: 2}
+		for i, r := range []Rotation{0, 90, 180, 270} {
+			y := 40 + i*200
+			l.Elements = append(l.Elements,
+				Text{X: 40, Y: y, Size: 48, Bold: i%2 == 0, Rotation: r, Text: "收件人 Zhang"},
+				Barcode{X: 400, Y: y, Height: 60, Module: 2, HumanReadable: i%2 == 1, Rotation: r, Data: "JT0001234567890"},
+			)
+		}
+		l.Elements = append(l.Elements,
+			QR{X: 10, Y: 900, Cell: 5, ECC: 'H', Data: "https://example.cn/t/73100000000001"},
+			Line{X: 0, Y: 880, Width: 700, Height: 3},
+			Box{X: 5, Y: 5, Width: 790, Height: 1190, Thickness: 4},
+			Reverse{X: 300, Y: 900, Width: 200, Height: 60},
+		)
+		for _, lang := range []Language{TSPL, ZPL} {
+			got := parseAll(t, lang, l, 17)
+			require.Len(t, got, 1)
+			assert.Equal(t, l.elements(), got[0].Elements, "%s at %d dpi", lang, dpi)
+			assert.Equal(t, 2, got[0].Copies, lang)
+		}
+		img, err := Preview(l, nil)
+		require.NoError(t, err)
+		w, h := l.Size()
+		assert.Equal(t, image.Rect(0, 0, w, h), img.Bounds())
+	}
+	for _, l := range []Label{WaybillLabel(Waybill{DPI: 300, Number: "73100000000001", Route: "A03"}),
+		PickupLabel(Pickup{DPI: 300, Code: "3-2-0417", Waybill: "73100000000001"}), SortLabel(Sort{DPI: 300, Waybill: "73100000000001"})} {
+		require.NoError(t, l.Validate())
+		for _, lang := range []Language{TSPL, ZPL} {
+			got := parseAll(t, lang, l, 1<<20)
+			require.Len(t, got, 1)
+			assert.Equal(t, l.elements(), got[0].Elements, "%s at 300 dpi", lang)
+		}
+	}
+	assert.Equal(t, 898, Label{DPI: 300}.Dots(76))
+	assert.Equal(t, 608, Label{}.Dots(76))
+}

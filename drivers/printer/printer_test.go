@@ -82,11 +82,7 @@ func TestPrintEndToEnd(t *testing.T) {
 					got, err := sim.Wait(ctx, before+1)
 					require.NoError(t, err)
 					l := got[before]
-					want := map[Language]string{TSPL: "pty", ZPL: "pty", ESCPOS: "pty"}[lang]
-					if via == "tcp" {
-						want = "tcp"
-					}
-					assert.Equal(t, want, l.Via)
+					assert.Equal(t, map[string]string{"serial": "pty", "tcp": "tcp"}[via], l.Via)
 					assert.Equal(t, []string{"取件码", "05-14", "3-2-0417", "尾号 5678", "单号 …000001"}, l.Texts(), "decoded from GB18030")
 					assert.Equal(t, []string{"73100000000001"}, l.Barcodes())
 

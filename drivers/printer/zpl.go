@@ -6,11 +6,13 @@ import (
 )
 
 // ZPL (PROTOCOLS §3.3). Each label is one ^XA…^XZ format. Chinese text
-// follows the one recipe the sources confirm: the GB18030 encoding table
-// (^SEE:GB18030.DAT) with ^CI26 (multibyte Asian encodings, ASCII
-// transparent), and the SimSun font mapped to font 1 (^CW1,E:SIMSUN.FNT),
-// which every text field names (^A1). The printer needs SIMSUN.FNT in
-// its E: memory (Zebra's Chinese font kit). Field data goes as GB18030
+// follows the recipe the sources report working: the GB18030 encoding
+// table (^SEE:GB18030.DAT) and the SimSun font mapped to font 1
+// (^CW1,E:SIMSUN.FNT), which every text field names (^A1). ^CI26
+// (Zebra's multibyte Asian encodings, ASCII transparent, the ^CI that
+// goes with ^SE) is ours: the source shows no ^CI, and none of it has
+// been tried on a printer here. The printer needs SIMSUN.FNT in its E:
+// memory (Zebra's Chinese font kit). Field data goes as GB18030
 // bytes; a ^, ~ or _ in it (ZPL's command and hex characters, which can
 // also be the second byte of a Chinese character) is written in hex
 // under ^FH. ZPL has no bold: bold text is printed twice, one dot apart.
