@@ -87,7 +87,7 @@ func Default() Config {
 		BusyTimeout:   Duration(5 * time.Second),
 		LogLevel:      "info",
 		Timezone:      "Asia/Shanghai",
-		SMS:           SMS{Window: Duration(2 * time.Second)},
+		SMS:           SMS{Window: Duration(2 * time.Second), LateHold: Duration(time.Minute)},
 	}
 }
 
@@ -176,6 +176,11 @@ type SMS struct {
 	// Window is how long an arrival waits for more parcels of the same
 	// phone to go out in one SMS.
 	Window Duration `json:"window"`
+	// LateHold holds the notice of a scan-in that reaches the hub more
+	// than this late (its station was offline) for as long, so a station
+	// that sent the SMS itself through its modem can say so first (0:
+	// no hold). Keep the stations' modem.after at least this long.
+	LateHold Duration `json:"late_hold"`
 	// PerMinute, PerHour, PerDay bound the messages one phone gets.
 	PerMinute int `json:"per_minute"`
 	PerHour   int `json:"per_hour"`
@@ -214,6 +219,9 @@ func (s SMS) validate() error {
 	}
 	if s.Window < 0 || time.Duration(s.Window) > 10*time.Minute {
 		return errors.New("config: sms.window: use 0 to 10m")
+	}
+	if s.LateHold < 0 || s.LateHold > Duration(time.Hour) {
+		return errors.New("config: sms.late_hold: use 0 to 1h (1m is the default)")
 	}
 	if s.PerMinute < 0 || s.PerHour < 0 || s.PerDay < 0 {
 		return errors.New("config: sms limits must not be negative")

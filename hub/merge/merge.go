@@ -62,7 +62,18 @@ type Options struct {
 	// of the same phone to combine with; DefaultNoticeWindow when 0, none
 	// when negative.
 	NoticeWindow time.Duration
+	// LateHold: a scan-in that reaches the hub more than LateHold after it
+	// happened (its station was offline) holds its arrival notice for
+	// LateHold. A station that sent the SMS through its own modem
+	// (edge modem.after ≥ LateHold) can say so meanwhile, in the ops that
+	// follow the scan-in; without the hold, a long backlog uploaded in
+	// several batches would let the hub send before it hears. 1 min when
+	// 0; none when negative.
+	LateHold time.Duration
 }
+
+// DefaultLateHold: see Options.LateHold.
+const DefaultLateHold = time.Minute
 
 // DefaultNoticeWindow: parcels of one phone scanned in within it go out
 // in one SMS.
@@ -242,6 +253,12 @@ func New(ctx context.Context, st *store.Store, o Options) (*Merger, error) {
 		o.NoticeWindow = DefaultNoticeWindow
 	case o.NoticeWindow < 0:
 		o.NoticeWindow = 0
+	}
+	switch {
+	case o.LateHold == 0:
+		o.LateHold = DefaultLateHold
+	case o.LateHold < 0:
+		o.LateHold = 0
 	}
 	log := o.Log
 	if log == nil {

@@ -539,7 +539,11 @@ func (w *writer) projectInbound(op *syncproto.Op, v *syncproto.ParcelInbound) er
 			return err
 		}
 	}
-	if _, err := w.stmt(qInsArrival).ExecContext(w.ctx, w.nowMs, w.nowMs+w.m.o.NoticeWindow.Milliseconds(), v.Waybill, op.Node); err != nil {
+	due := w.nowMs + w.m.o.NoticeWindow.Milliseconds()
+	if hold := w.m.o.LateHold.Milliseconds(); hold > 0 && w.nowMs-op.HLC.Millis() > hold {
+		due = max(due, w.nowMs+hold) // late: its station may have sent the SMS itself (Options.LateHold)
+	}
+	if _, err := w.stmt(qInsArrival).ExecContext(w.ctx, w.nowMs, due, v.Waybill, op.Node); err != nil {
 		return err
 	}
 	if w.m.o.Outbox == nil {

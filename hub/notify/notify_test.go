@@ -117,9 +117,15 @@ func (e *env) scan(t *testing.T, node, wb, phone string) {
 
 func (e *env) op(t *testing.T, node string, kind syncproto.EventKind, payload any) {
 	t.Helper()
+	e.opAt(t, e.clk.now(), node, kind, payload)
+}
+
+// opAt merges an op that happened at when.
+func (e *env) opAt(t *testing.T, when time.Time, node string, kind syncproto.EventKind, payload any) {
+	t.Helper()
 	ctx := context.Background()
 	e.seq[node]++
-	o := syncproto.Op{Node: node, Incarnation: "inc", Seq: e.seq[node], HLC: syncproto.MakeTimestamp(e.clk.now().UnixMilli(), 0),
+	o := syncproto.Op{Node: node, Incarnation: "inc", Seq: e.seq[node], HLC: syncproto.MakeTimestamp(when.UnixMilli(), 0),
 		Actor: "clerk", Kind: kind}
 	o.Payload, _ = jsonMarshal(payload)
 	o.Seal()
@@ -372,4 +378,32 @@ func TestStationSentTheArrivalItself(t *testing.T) {
 	tl, err := e.st.Timeline(ctx, "73100000000002", "")
 	require.NoError(t, err)
 	assert.Equal(t, "arrival SMS sent by the station's modem", tl[len(tl)-1].Detail)
+}
+
+// A scan-in that arrives late (its station was offline) holds its notice
+// for a minute: the station's parcel.notified, a batch or two behind in
+// the same backlog, cancels it; without one the hub sends it then.
+func TestLateScanInHoldsItsNotice(t *testing.T) {
+	g := &gateway{name: "aliyun"}
+	e := newEnv(t, morning, g)
+	enroll(t, e, "ST-V0101")
+	offline := e.clk.now().Add(-20 * time.Minute)
+	inbound := func(wb string) syncproto.ParcelInbound {
+		return syncproto.ParcelInbound{Waybill: wb, Carrier: "zto", ReceiverPhone: "13912345678", Shelf: 1, Layer: 1, Code: "1-1-" + wb[len(wb)-4:]}
+	}
+	e.opAt(t, offline, "ST-V0101", syncproto.KindParcelInbound, inbound("73100000000001"))
+	e.opAt(t, offline, "ST-V0101", syncproto.KindParcelInbound, func() syncproto.ParcelInbound {
+		p := inbound("73100000000002")
+		p.ReceiverPhone = "13800001111"
+		return p
+	}())
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	assert.Empty(t, g.texts(), "held: the station may have sent them")
+	e.opAt(t, offline.Add(10*time.Minute), "ST-V0101", syncproto.KindParcelsNotified,
+		syncproto.ParcelsNotified{Waybills: []string{"73100000000001"}, Via: "modem"})
+	e.clk.advance(time.Minute)
+	e.pass(t)
+	require.Len(t, g.texts(), 1, "the one the station did not send")
+	assert.Contains(t, g.texts()[0], "1-1-0002")
 }

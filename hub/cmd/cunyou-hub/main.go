@@ -244,6 +244,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	mo := c.MergeOptions()
 	mo.Log, mo.Outbox = log, outbox{hooks}
 	mo.Projected = func() { hooks.Notify(); notifier.Kick() }
+	mo.LateHold = time.Duration(c.SMS.LateHold)
+	if mo.LateHold == 0 {
+		mo.LateHold = -1
+	}
 	mo.NoticeWindow = time.Duration(c.SMS.Window)
 	if mo.NoticeWindow == 0 {
 		mo.NoticeWindow = -1 // none asked: send at once
