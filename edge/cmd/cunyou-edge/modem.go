@@ -25,7 +25,9 @@ func runModem(ctx context.Context, c config.Config, stn *station.Station, log *s
 		if err == nil {
 			log.Info("station sms: modem ready; arrival SMS the hub has not had within the wait go through it",
 				"after", time.Duration(c.Modem.After))
-			n := notify.New(notify.Options{Station: stn, Modem: g, After: time.Duration(c.Modem.After), Location: c.Location(), Log: log})
+			after := time.Duration(c.Modem.After)
+			n := notify.New(notify.Options{Station: stn, Modem: g, After: after, Interval: min(30*time.Second, after/4),
+				Location: c.Location(), Log: log})
 			n.Run(ctx)
 			g.Close()
 			return
