@@ -211,6 +211,14 @@ const (
 		reason = CASE WHEN state = 'pending' THEN 'sent by the station' ELSE reason END,
 		state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END
 		WHERE key = 'arrival/' || ? || '/' || ?`
+	// Senders' notices (寄件): the phone from the acceptance, kept in
+	// senders for the notices that follow.
+	qInsSender   = `INSERT INTO senders (waybill, phone, station, carrier) VALUES (?, ?, ?, ?) ON CONFLICT (waybill) DO NOTHING`
+	qInsAccepted = `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
+		VALUES ('sender_accepted/' || ?3, 'sender_accepted', ?1, ?2, ?3, json_object('carrier', ?4), ?5, ?6) ON CONFLICT (key) DO NOTHING`
+	qInsSenderNotice = `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
+		SELECT ?1 || '/' || waybill, ?1, phone, station, waybill, json_object('carrier', carrier), ?2, ?3
+		FROM senders WHERE waybill = ?4 ON CONFLICT (key) DO NOTHING`
 	qCancelNotices = `UPDATE notices SET state = 'cancelled', reason = ? WHERE waybill = ? AND +state = 'pending'`
 	// The notice that an unclaimed parcel goes back, once per parcel.
 	qInsReturning = `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
@@ -234,7 +242,7 @@ const (
 )
 
 var queries = []string{qSelNode, qSelCursor, qInsCursor, qUpdCursor, qSelOpHash, qSelOpRange, qInsQuar, qInsDead, qUpdNode, qUpdHWM,
-	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qInsArrival, qStationSent, qCancelNotices, qInsReturning, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
+	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qInsArrival, qStationSent, qInsSender, qInsAccepted, qInsSenderNotice, qCancelNotices, qInsReturning, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
 
 // New starts a merger on st: the hub's clock resumes from its persisted
 // high-water mark and the writer goroutine starts. Close stops it.

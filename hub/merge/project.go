@@ -376,6 +376,11 @@ func (w *writer) project(p *prepared) error {
 		}
 	case *syncproto.ParcelAccepted:
 		detail := fmt.Sprintf("to %s %d g %d fen", v.Receiver.Province, v.WeightGrams, v.PriceFen)
+		if v.Sender.Phone != "" {
+			if err := w.senderAccepted(op, v); err != nil {
+				return err
+			}
+		}
 		row := parcelRow{carrier: v.Carrier, status: StatusAccepted, receiverName: v.Receiver.Name, receiverPhone: v.Receiver.Phone}
 		if ok, err := w.insertParcel(op, v.Waybill, "out", row, detail); ok || err != nil {
 			return err
@@ -659,6 +664,8 @@ func (w *writer) projectCentre(op *syncproto.Op, payload any) error {
 			status, kind := StatusHandedOver, "handed_over"
 			if dir == "in" {
 				status, kind = StatusReturned, "returned"
+			} else if err := w.senderNotice("sender_handed_over", wb); err != nil {
+				return err
 			}
 			if err := w.fact(op, wb, dir, cur, status, "", detail, func(r *parcelRow) {
 				if r.carrier == "" {
@@ -756,6 +763,11 @@ func (w *writer) projectHub(op *syncproto.Op, payload any) error {
 		if err != nil {
 			return err
 		}
+		if v.Code == "delivered" || v.Code == "signed" {
+			if err := w.senderNotice("sender_delivered", v.Waybill); err != nil {
+				return err
+			}
+		}
 		detail := fmt.Sprintf("%s: %s", v.Carrier, v.Code)
 		if v.Location != "" {
 			detail += " at " + v.Location
@@ -793,4 +805,22 @@ func (m *Merger) centres(ctx context.Context) ([]string, error) {
 	}
 	m.centreIDs, m.centreAt = ids, time.Now()
 	return ids, nil
+}
+
+// senderAccepted keeps an outbound parcel's sender and tells them the
+// station accepted it.
+func (w *writer) senderAccepted(op *syncproto.Op, v *syncproto.ParcelAccepted) error {
+	if _, err := w.stmt(qInsSender).ExecContext(w.ctx, v.Waybill, v.Sender.Phone, op.Node, v.Carrier); err != nil {
+		return err
+	}
+	_, err := w.stmt(qInsAccepted).ExecContext(w.ctx, v.Sender.Phone, op.Node, v.Waybill, v.Carrier, w.nowMs,
+		w.nowMs+w.m.o.NoticeWindow.Milliseconds())
+	return err
+}
+
+// senderNotice tells an outbound parcel's sender of its progress (kind
+// sender_handed_over or sender_delivered), once.
+func (w *writer) senderNotice(kind, waybill string) error {
+	_, err := w.stmt(qInsSenderNotice).ExecContext(w.ctx, kind, w.nowMs, w.nowMs+w.m.o.NoticeWindow.Milliseconds(), waybill)
+	return err
 }

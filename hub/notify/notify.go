@@ -290,7 +290,7 @@ func (n *Notifier) batch(ctx context.Context) (int, error) {
 				continue
 			}
 			kind, vars := first.kind, map[string]string{"station": st.name, "close": closing(st.hours),
-				"carrier": carrierName(first.data["carrier"]), "code": first.data["code"], "days": first.data["days"]}
+				"carrier": carrierName(first.data["carrier"]), "code": first.data["code"], "days": first.data["days"], "waybill": first.waybill}
 			if len(group) > 1 {
 				kind = first.kind + "_many"
 				codes := make([]string, 0, len(group))

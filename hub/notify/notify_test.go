@@ -407,3 +407,36 @@ func TestLateScanInHoldsItsNotice(t *testing.T) {
 	require.Len(t, g.texts(), 1, "the one the station did not send")
 	assert.Contains(t, g.texts()[0], "1-1-0002")
 }
+
+// A villager who sends a parcel hears when the station accepted it, when
+// the centre handed it to the carrier and when the carrier delivered it.
+func TestSenderNotices(t *testing.T) {
+	g := &gateway{name: "aliyun"}
+	e := newEnv(t, morning, g)
+	ctx := context.Background()
+	enroll(t, e, "ST-V0101", "CENTRE")
+	const wb = "78100000012345"
+	e.op(t, "ST-V0101", syncproto.KindParcelAccepted, syncproto.ParcelAccepted{Waybill: wb, Carrier: "zto", WaybillSource: "range",
+		Sender: syncproto.Party{Name: "王秀英", Phone: "13912345678"}, Receiver: syncproto.Party{Name: "李四", Phone: "13800001111", Province: "广东省"},
+		WeightGrams: 800, PriceFen: 1000})
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	e.op(t, "CENTRE", syncproto.KindParcelCollected, syncproto.ParcelCollected{Waybill: wb, Carrier: "zto", Direction: syncproto.CollectedOutbound,
+		From: "ST-V0101"})
+	e.op(t, "CENTRE", syncproto.KindParcelsHandedOver, syncproto.ParcelsHandedOver{Carrier: "zto", List: "HO-1", Waybills: []string{wb}})
+	e.clk.advance(time.Minute)
+	e.pass(t)
+	require.NoError(t, e.m.Record(ctx, []merge.Fact{{Kind: syncproto.KindCarrierEvent, Actor: "api:zto",
+		Payload: syncproto.CarrierEvent{Waybill: wb, Carrier: "zto", Code: "signed", AtMs: e.clk.now().UnixMilli()}}}))
+	require.NoError(t, e.m.Flush(ctx))
+	e.clk.advance(time.Minute)
+	e.pass(t)
+	assert.Equal(t, []string{
+		"【望奎村邮】您在南岗村驿站寄出的中通快递已收寄，运单号78100000012345。",
+		"【望奎村邮】您在南岗村驿站寄出的中通快递78100000012345已交快递公司发出。",
+		"【望奎村邮】您在南岗村驿站寄出的中通快递78100000012345已签收。",
+	}, g.texts())
+	for _, m := range g.sent {
+		assert.Equal(t, "13912345678", m.Phone, "the sender, not the receiver")
+	}
+}

@@ -59,6 +59,12 @@ var Kinds = map[string]map[string]string{
 	"arrival_many": {"count": "3", "station": "南岗村驿站", "codes": "5-2-3001、5-2-3002、5-3-1007", "close": "19:30"},
 	"reminder":     {"carrier": "中通", "station": "南岗村驿站", "code": "5-2-3001", "close": "19:30", "days": "3"},
 	"returning":    {"carrier": "中通", "station": "南岗村驿站", "code": "5-2-3001"},
+	// To senders (寄件): accepted at the station, handed to the carrier
+	// at the centre, delivered (the carrier's event "delivered" or
+	// "signed").
+	"sender_accepted":    {"carrier": "中通", "station": "南岗村驿站", "waybill": "78100000012345"},
+	"sender_handed_over": {"carrier": "中通", "station": "南岗村驿站", "waybill": "78100000012345"},
+	"sender_delivered":   {"carrier": "中通", "station": "南岗村驿站", "waybill": "78100000012345"},
 }
 
 // Templates returns the templates by kind.

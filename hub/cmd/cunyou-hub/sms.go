@@ -24,7 +24,7 @@ func (m *Main) smsCmd(ctx context.Context, args []string) error {
 	fs, parse := m.flags("sms " + name)
 	state := fs.String("state", "", "sms list: queued, submitted, delivered, failed, dead, or problems (failed and dead)")
 	limit := fs.Int("limit", 50, "sms list: at most this many")
-	kind := fs.String("kind", "", "sms template: arrival, arrival_many, reminder or returning")
+	kind := fs.String("kind", "", "sms template: arrival, arrival_many, reminder, returning, sender_accepted, sender_handed_over or sender_delivered")
 	text := fs.String("text", "", "sms template: the text with {variables}")
 	var providers multiFlag
 	fs.Var(&providers, "provider", "sms template: PROVIDER=TEMPLATE_ID, e.g. aliyun=SMS_15305001 (repeatable)")
