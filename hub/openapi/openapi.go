@@ -51,6 +51,10 @@ type Options struct {
 	// Location is the county's time zone (the day of GET /trips);
 	// Asia/Shanghai when nil.
 	Location *time.Location
+	// SMSSign and SMSQuiet are the county's SMS signature and quiet hours
+	// (config sms.sign, sms.quiet), for the templates' previews and the
+	// stations' texts.
+	SMSSign, SMSQuiet string
 }
 
 // Limits.
@@ -120,7 +124,7 @@ func (s *Server) router() chi.Router {
 		s.writeProblem(w, r, problem(CodeNotFound, "no route %s", r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut} {
 			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
 				w.Header().Add("Allow", m)
 			}
@@ -149,6 +153,8 @@ func (s *Server) router() chi.Router {
 		r.With(s.need(scopeDispatch)).Get("/api/v1/vehicles", s.listVehicles)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/drivers", s.listDrivers)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/sms/messages", s.smsMessages)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/sms/templates", s.smsTemplates)
+		r.With(s.need(scopeDispatch)).Put("/api/v1/sms/templates/{kind}", s.setSMSTemplate)
 		r.With(s.need(scopeWebhooks)).Get("/api/v1/webhooks/deliveries", s.deliveries)
 		r.With(s.need(scopeWebhooks)).Get("/api/v1/webhooks/deliveries/{id}", s.delivery)
 		r.With(s.need(scopeWebhooks)).Post("/api/v1/webhooks/deliveries/{id}/replay", s.replayDelivery)

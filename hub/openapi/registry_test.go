@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -83,4 +84,44 @@ func TestSMSMessages(t *testing.T) {
 	assert.Equal(t, "13800001111", l.Messages[0].Phone, "the admin sees the number")
 	assert.Equal(t, http.StatusForbidden, e.get("/api/v1/sms/messages", "reader").status)
 	assert.Equal(t, http.StatusBadRequest, e.get("/api/v1/sms/messages?state=lost", "county").status)
+}
+
+func TestSMSTemplatesAPI(t *testing.T) {
+	e := newEnv(t)
+	var l openapi.SMSTemplateList
+	r := e.get("/api/v1/sms/templates", "county")
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.NoError(t, json.Unmarshal(r.body, &l))
+	require.Len(t, l.Templates, 7)
+	assert.Equal(t, "arrival", l.Templates[0].Kind)
+	assert.Equal(t, []string{"carrier", "close", "code", "station"}, l.Templates[0].Variables)
+	assert.Equal(t, 1, l.Templates[0].Preview.Parts)
+
+	put := func(as, kind string, body any) response {
+		b, err := json.Marshal(body)
+		require.NoError(t, err)
+		return e.do(http.MethodPut, "/api/v1/sms/templates/"+kind, as, b, map[string]string{"Content-Type": "application/json"})
+	}
+	long := strings.Repeat("您的包裹到了，", 12) + "取件码{code}。"
+	r = put("admin", "arrival", map[string]any{"text": long, "dry_run": true})
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	var v openapi.SMSTemplate
+	require.NoError(t, json.Unmarshal(r.body, &v))
+	assert.Equal(t, 2, v.Preview.Parts, "shown before saving: over 70 characters is two messages")
+	require.NoError(t, json.Unmarshal(e.get("/api/v1/sms/templates", "county").body, &l))
+	assert.NotEqual(t, long, l.Templates[0].Text, "a dry run saves nothing")
+
+	r = put("admin", "arrival", map[string]any{"text": "{carrier}快递到{station}了，凭{code}取件。", "providers": map[string]string{"aliyun": "SMS_1"}})
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.NoError(t, json.Unmarshal(r.body, &v))
+	assert.Equal(t, "{carrier}快递到{station}了，凭{code}取件。", v.Text)
+	assert.Equal(t, map[string]string{"aliyun": "SMS_1"}, v.Providers)
+	assert.Equal(t, "admin", v.UpdatedBy)
+
+	r = put("admin", "arrival", map[string]any{"text": "到了 {phone}"})
+	assert.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.body))
+	assert.Contains(t, string(r.body), "{phone} is not a variable")
+	assert.Equal(t, http.StatusForbidden, put("county", "arrival", map[string]any{"text": "x"}).status, "the admin only")
+	assert.Equal(t, http.StatusNotFound, put("admin", "nope", map[string]any{"text": "x"}).status)
+	assert.Equal(t, http.StatusBadRequest, put("admin", "arrival", map[string]any{"txt": "x"}).status)
 }

@@ -1,9 +1,15 @@
 package openapi
 
 import (
+	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	"cunyou/hub/notify"
 	"cunyou/mask"
@@ -79,4 +85,118 @@ func (s *Server) smsMessages(w http.ResponseWriter, r *http.Request) {
 			Created: stamp(m.Created), Submitted: stamp(m.Submitted), Final: stamp(m.Final)})
 	}
 	s.write(w, ok(http.StatusOK, out))
+}
+
+// SMSTemplate is a message template: the text with {variables}, each
+// provider's approved template id, the variables the kind may use, and
+// the text as a receiver would read it with sample values, counted as
+// the operators bill it.
+type SMSTemplate struct {
+	Kind      string            `json:"kind"`
+	Text      string            `json:"text"`
+	Providers map[string]string `json:"providers"`
+	Variables []string          `json:"variables"`
+	Preview   SMSPreview        `json:"preview"`
+	Updated   string            `json:"updated,omitempty"`
+	UpdatedBy string            `json:"updated_by,omitempty"`
+}
+
+// SMSPreview is a template rendered with sample values.
+type SMSPreview struct {
+	Text  string `json:"text"`
+	Chars int    `json:"chars"`
+	Parts int    `json:"parts"`
+}
+
+// SMSTemplateList lists the templates by kind.
+type SMSTemplateList struct {
+	Templates []SMSTemplate `json:"templates"`
+}
+
+// SMSTemplateUpdate changes a template; DryRun only checks and previews.
+type SMSTemplateUpdate struct {
+	Text      string            `json:"text"`
+	Providers map[string]string `json:"providers,omitempty"` // kept as they were when absent
+	DryRun    bool              `json:"dry_run,omitempty"`
+}
+
+func (s *Server) smsTemplateView(t notify.Template) SMSTemplate {
+	v := SMSTemplate{Kind: t.Kind, Text: t.Text, Providers: t.Providers, Variables: []string{}, UpdatedBy: t.UpdatedBy}
+	if v.Providers == nil {
+		v.Providers = map[string]string{}
+	}
+	for name := range notify.Kinds[t.Kind] {
+		v.Variables = append(v.Variables, name)
+	}
+	slices.Sort(v.Variables)
+	if p, err := notify.Check(t.Kind, s.o.SMSSign, t.Text); err == nil {
+		v.Preview = SMSPreview{Text: p.Text, Chars: p.Chars, Parts: p.Parts}
+	}
+	if !t.Updated.IsZero() && t.Updated.UnixMilli() > 0 {
+		v.Updated = t.Updated.UTC().Format(time.RFC3339)
+	}
+	return v
+}
+
+func (s *Server) smsTemplates(w http.ResponseWriter, r *http.Request) {
+	ts, err := notify.LoadTemplates(r.Context(), s.st)
+	if err != nil {
+		s.writeProblem(w, r, err)
+		return
+	}
+	out := SMSTemplateList{Templates: []SMSTemplate{}}
+	for _, kind := range slices.Sorted(maps.Keys(ts)) {
+		out.Templates = append(out.Templates, s.smsTemplateView(ts[kind]))
+	}
+	s.write(w, ok(http.StatusOK, out))
+}
+
+// setSMSTemplate checks a template's variables and length, and saves it
+// (the admin only: the console's token); the stations get their texts
+// for the arrival SMS they may send themselves.
+func (s *Server) setSMSTemplate(w http.ResponseWriter, r *http.Request) {
+	if !callerOf(r).admin {
+		s.writeProblem(w, r, problem(CodeInsufficientScope, "only the admin (the console's token) changes SMS templates"))
+		return
+	}
+	kind := chi.URLParam(r, "kind")
+	if _, known := notify.Kinds[kind]; !known {
+		s.writeProblem(w, r, problem(CodeNotFound, "no SMS template kind %q", kind))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
+	if err != nil {
+		s.writeProblem(w, r, problem(CodeBadRequest, "read the body: %v", err))
+		return
+	}
+	var u SMSTemplateUpdate
+	if err := decodeJSON(body, &u); err != nil {
+		s.writeProblem(w, r, err)
+		return
+	}
+	var p notify.Preview
+	if u.DryRun {
+		p, err = notify.Check(kind, s.o.SMSSign, u.Text)
+	} else {
+		p, err = notify.SetTemplate(r.Context(), s.st, kind, s.o.SMSSign, u.Text, u.Providers, callerOf(r).actor())
+		if err == nil {
+			err = notify.PushTemplates(r.Context(), s.st, s.o.SMSSign, s.o.SMSQuiet)
+		}
+	}
+	if err != nil {
+		s.writeProblem(w, r, err)
+		return
+	}
+	t := notify.Template{Kind: kind, Text: strings.TrimSpace(u.Text), Providers: u.Providers}
+	if !u.DryRun {
+		ts, err := notify.LoadTemplates(r.Context(), s.st)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		t = ts[kind]
+	}
+	v := s.smsTemplateView(t)
+	v.Preview = SMSPreview{Text: p.Text, Chars: p.Chars, Parts: p.Parts}
+	s.write(w, ok(http.StatusOK, v))
 }

@@ -264,7 +264,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		MaxBatchBytes: c.MaxBatchBytes, MaxBlobBytes: c.MaxBlobBytes, MetricsToken: c.MetricsToken, Version: version, Log: log,
 	})
 	open := openapi.New(openapi.Options{Store: st, Intake: intake.New(st, mg, c.Location()), Webhooks: hooks,
-		AdminToken: c.AdminToken, Version: version, Log: log, Location: c.Location()})
+		AdminToken: c.AdminToken, Version: version, Log: log, Location: c.Location(), SMSSign: c.SMS.Sign, SMSQuiet: c.SMS.Quiet})
 	defer open.Close() // its lookups' read pool, before the store closes
 	villagers := public.New(public.Options{Store: st, Location: c.Location(), Log: log, TrustedProxies: c.Proxies()})
 	mux := http.NewServeMux()
