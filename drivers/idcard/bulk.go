@@ -24,7 +24,8 @@ type BulkDevice interface {
 	WriteBulk(ep byte, b []byte) error
 	// ReadBulk reads at most len(b) bytes from IN endpoint ep. When
 	// nothing came in time it returns an error wrapping ErrTimeout;
-	// any other error means the device is gone.
+	// any other error means the device is gone. Its timeout should be
+	// no shorter than the Reader's, or a slow answer is given up.
 	ReadBulk(ep byte, b []byte) (int, error)
 	Close() error
 }

@@ -56,6 +56,10 @@ func newPtyBulk(t *testing.T, s *Simulator) *ptyBulk {
 
 var errUnplugged = errors.New("LIBUSB_ERROR_NO_DEVICE")
 
+// bulkTimeout bounds a transfer, longer than a command's timeout, as
+// USBTimeout is.
+const bulkTimeout = time.Second
+
 func (d *ptyBulk) WriteBulk(ep byte, b []byte) error {
 	d.mu.Lock()
 	d.writes = append(d.writes, fmt.Sprintf("%02X:%d", ep, len(b)))
@@ -91,7 +95,7 @@ func (d *ptyBulk) ReadBulk(ep byte, b []byte) (int, error) {
 			}
 			d.rest = fr[headerLen:]
 			return copy(b, fr[:headerLen]), nil
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(bulkTimeout):
 			return 0, fmt.Errorf("read %02X: %w", ep, ErrTimeout)
 		}
 	case EPInBody:
@@ -137,7 +141,8 @@ func TestBulkLink(t *testing.T) {
 	}
 
 	s.DropNext()
-	assert.ErrorIs(t, r.SAMStatus(ctx), ErrTimeout)
+	_, err := r.Exchange(ctx, CmdSAMStatus, nil, short)
+	assert.ErrorIs(t, err, ErrTimeout)
 	require.NoError(t, r.SAMStatus(ctx), "the link goes on after an answer that never came")
 
 	dev.unplug()
@@ -155,8 +160,17 @@ func TestBulkLinkWrites(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 10, n)
 	answer := make([]byte, 64)
-	n, err = io.ReadAtLeast(l, answer, headerLen+3+16+1)
-	require.NoError(t, err)
+	read := make(chan error, 1)
+	go func() {
+		n, err = io.ReadAtLeast(l, answer, headerLen+3+16+1)
+		read <- err
+	}()
+	select {
+	case err := <-read:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer")
+	}
 	resp, err := ParseResponse(answer[:n])
 	require.NoError(t, err)
 	assert.Len(t, resp.Data, 16)

@@ -42,9 +42,14 @@ func newSim(t *testing.T, opt SimOptions) *Simulator {
 	return s
 }
 
+// testOptions leave room for a loaded machine; a test that waits for a
+// timeout sets a short one itself.
 func testOptions(port string) Options {
-	return Options{Port: port, Timeout: 250 * time.Millisecond, ReadTimeout: time.Second}
+	return Options{Port: port, Timeout: 2 * time.Second, ReadTimeout: 3 * time.Second}
 }
+
+// short is the timeout of a command that is meant to go unanswered.
+const short = 100 * time.Millisecond
 
 // openSim opens a Reader on the simulator's terminal through the serial
 // library, as on a station.
@@ -153,7 +158,7 @@ func TestReaderFaults(t *testing.T) {
 	assert.ErrorIs(t, err, ErrChecksum)
 
 	s.DropNext()
-	err = r.FindCard(ctx)
+	_, err = r.Exchange(ctx, CmdFindCard, nil, short)
 	assert.ErrorIs(t, err, ErrTimeout)
 	assert.Equal(t, "idcard.timeout", Code(err))
 
@@ -254,7 +259,9 @@ func TestOpen(t *testing.T) {
 
 	// A reader that answers nothing.
 	s.Silence(true)
-	_, err = Open(testOptions(s.Path()))
+	opt := testOptions(s.Path())
+	opt.Timeout = short
+	_, err = Open(opt)
 	assert.ErrorIs(t, err, ErrTimeout)
 	s.Silence(false)
 
