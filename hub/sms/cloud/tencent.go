@@ -33,6 +33,10 @@ import (
 //     CountryCode, SubscriberNumber, PhoneNumber, SerialNo, ReportStatus
 //     (SUCCESS or FAIL), Description, SessionContext; a status is
 //     answered once;
+//   - PullSmsReplyStatus: Limit (≤ 100), SmsSdkAppId; answers
+//     Response.PullSmsReplyStatusSet[] with ReplyContent, ReplyUnixTime,
+//     ReplyTime, CountryCode, SubscriberNumber, PhoneNumber, SignName,
+//     ExtendCode: the receivers' replies, each answered once;
 //   - a failed call answers Response.Error {Code, Message} and RequestId.
 const (
 	TencentEndpoint = "https://sms.tencentcloudapi.com/"
@@ -241,6 +245,43 @@ func (g *Tencent) Receipts(ctx context.Context, limit int) ([]sms.Receipt, error
 		g.mu.Unlock()
 		out = append(out, r)
 		g.h.log.Info("sms receipt", "gateway", "tencent", "serial_no", r.ProviderID, "id", r.MessageID, "status", string(r.Status), "code", r.Code)
+	}
+	return out, nil
+}
+
+// Replies implements sms.Inbox with PullSmsReplyStatus (at most 100 a
+// call): the receivers' answers, "TD" among them. Like the receipts, each
+// is answered once.
+func (g *Tencent) Replies(ctx context.Context, limit int) ([]sms.Reply, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	req := struct {
+		Limit       int
+		SmsSdkAppId string //nolint:revive // the provider's name
+	}{min(limit, 100), g.o.AppID}
+	var ans struct {
+		PullSmsReplyStatusSet []struct {
+			ReplyContent     string
+			ReplyUnixTime    int64
+			SubscriberNumber string
+			PhoneNumber      string
+		}
+	}
+	if err := g.call(ctx, "PullSmsReplyStatus", req, &ans); err != nil {
+		return nil, err
+	}
+	var out []sms.Reply
+	for _, r := range ans.PullSmsReplyStatusSet {
+		phone := r.SubscriberNumber
+		if phone == "" {
+			phone, _ = mainlandPhone(r.PhoneNumber)
+		}
+		at := time.Unix(r.ReplyUnixTime, 0)
+		if r.ReplyUnixTime == 0 {
+			at = g.h.now()
+		}
+		out = append(out, sms.Reply{Phone: phone, Text: r.ReplyContent, At: at})
 	}
 	return out, nil
 }

@@ -23,6 +23,7 @@ import (
 type TencentFake struct {
 	*fakeServer
 	statuses []map[string]any // waiting to be pulled
+	replies  []map[string]any // receivers' replies waiting to be pulled
 }
 
 // NewTencentFake starts a fake Tencent Cloud SMS endpoint; Close stops
@@ -125,6 +126,8 @@ func (f *TencentFake) serve(w http.ResponseWriter, r *http.Request) {
 		f.sendSms(w, body)
 	case "PullSmsSendStatus":
 		f.pullSmsSendStatus(w, body)
+	case "PullSmsReplyStatus":
+		f.pullSmsReplyStatus(w, body)
 	default:
 		f.refuse(w, "InvalidAction", "The action requested is not found.")
 	}
@@ -244,7 +247,26 @@ func (f *TencentFake) sendSms(w http.ResponseWriter, body []byte) {
 	f.answer(w, map[string]any{"SendStatusSet": set})
 }
 
+// Reply queues a receiver's reply (an uplink SMS, e.g. "TD") for
+// PullSmsReplyStatus.
+func (f *TencentFake) Reply(phone, sign, text string) {
+	now := f.o.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.replies = append(f.replies, map[string]any{"SmsSdkAppId": f.o.AppID, "ReplyContent": text, "ReplyTime": now.In(beijing).Format(aliyunLocalFmt),
+		"ReplyUnixTime": now.Unix(), "CountryCode": "86", "SubscriberNumber": phone, "PhoneNumber": "+86" + phone, "SignName": sign, "ExtendCode": ""})
+}
+
+func (f *TencentFake) pullSmsReplyStatus(w http.ResponseWriter, body []byte) {
+	f.pull(w, body, &f.replies, "PullSmsReplyStatusSet")
+}
+
 func (f *TencentFake) pullSmsSendStatus(w http.ResponseWriter, body []byte) {
+	f.pull(w, body, &f.statuses, "PullSmsSendStatusSet")
+}
+
+// pull answers a pull of up to Limit items of queue, each answered once.
+func (f *TencentFake) pull(w http.ResponseWriter, body []byte, queue *[]map[string]any, set string) {
 	var req struct {
 		Limit       int
 		SmsSdkAppId string //nolint:revive // the provider's name
@@ -262,12 +284,12 @@ func (f *TencentFake) pullSmsSendStatus(w http.ResponseWriter, body []byte) {
 		return
 	}
 	f.mu.Lock()
-	n := min(req.Limit, len(f.statuses))
-	set := slices.Clone(f.statuses[:n])
-	f.statuses = f.statuses[n:]
+	n := min(req.Limit, len(*queue))
+	items := slices.Clone((*queue)[:n])
+	*queue = (*queue)[n:]
 	f.mu.Unlock()
-	if set == nil {
-		set = []map[string]any{}
+	if items == nil {
+		items = []map[string]any{}
 	}
-	f.answer(w, map[string]any{"PullSmsSendStatusSet": set})
+	f.answer(w, map[string]any{set: items})
 }

@@ -224,3 +224,27 @@ func TestNewTencentValidates(t *testing.T) {
 	assert.Equal(t, "ap-guangzhou", g.o.Region)
 	assert.Equal(t, "tencent", g.Name())
 }
+
+// A villager's reply (TD) reaches the hub through PullSmsReplyStatus,
+// once.
+func TestTencentReplies(t *testing.T) {
+	f := newTencentFake(t)
+	g := newTencent(t, f, nil)
+	ctx := context.Background()
+	var in sms.Inbox = g
+	rs, err := in.Replies(ctx, 10)
+	require.NoError(t, err)
+	assert.Empty(t, rs)
+	f.Reply("13912345678", "望奎村邮", "TD")
+	f.Reply("13800001111", "望奎村邮", "谢谢")
+	rs, err = in.Replies(ctx, 1)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, "13912345678", rs[0].Phone)
+	assert.Equal(t, "TD", rs[0].Text)
+	assert.WithinDuration(t, time.Now(), rs[0].At, 5*time.Second)
+	rs, err = in.Replies(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, rs, 1, "each reply once")
+	assert.Equal(t, "谢谢", rs[0].Text)
+}
