@@ -40,7 +40,7 @@ func main() {
 	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "cunyou-edge:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -69,6 +69,7 @@ Commands:
   backup    write a consistent copy of the database: backup FILE
   restore   replace the database with a backup; it gets a new incarnation: restore FILE
   check     verify the database: integrity, gap-free outbox, op hashes, derived statuses
+  diag      a technician's report: database, disk, backups, clock, hub, sync, devices [--lang en] [--json]
   version   print the version
 
 Every command takes --config FILE and --data DIR; see the README for settings.
@@ -102,6 +103,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.restore(ctx, args)
 	case "check":
 		return m.check(ctx, args)
+	case "diag":
+		return m.diag(ctx, args)
 	case "version":
 		fmt.Fprintln(m.Stdout, "cunyou-edge", version, "schema", store.SchemaVersion(), "envelope", syncproto.EnvelopeVersion)
 		return nil
