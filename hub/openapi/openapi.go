@@ -124,7 +124,7 @@ func (s *Server) router() chi.Router {
 		s.writeProblem(w, r, problem(CodeNotFound, "no route %s", r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete} {
 			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
 				w.Header().Add("Allow", m)
 			}
@@ -155,6 +155,8 @@ func (s *Server) router() chi.Router {
 		r.With(s.need(scopeDispatch)).Get("/api/v1/sms/messages", s.smsMessages)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/sms/templates", s.smsTemplates)
 		r.With(s.need(scopeDispatch)).Put("/api/v1/sms/templates/{kind}", s.setSMSTemplate)
+		r.With(s.need(scopeDispatch)).Put("/api/v1/sms/optouts/{phone}", s.smsOptOut)
+		r.With(s.need(scopeDispatch)).Delete("/api/v1/sms/optouts/{phone}", s.smsOptOut)
 		r.With(s.need(scopeWebhooks)).Get("/api/v1/webhooks/deliveries", s.deliveries)
 		r.With(s.need(scopeWebhooks)).Get("/api/v1/webhooks/deliveries/{id}", s.delivery)
 		r.With(s.need(scopeWebhooks)).Post("/api/v1/webhooks/deliveries/{id}/replay", s.replayDelivery)

@@ -125,3 +125,21 @@ func TestSMSTemplatesAPI(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, put("admin", "nope", map[string]any{"text": "x"}).status)
 	assert.Equal(t, http.StatusBadRequest, put("admin", "arrival", map[string]any{"txt": "x"}).status)
 }
+
+func TestSMSOptOutAPI(t *testing.T) {
+	e := newEnv(t)
+	r := e.do(http.MethodPut, "/api/v1/sms/optouts/13912345678", "county", nil, nil)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	assert.JSONEq(t, `{"phone":"139****5678","opted_out":true}`, string(r.body))
+	var n int
+	require.NoError(t, e.st.DB().QueryRow("SELECT count(*) FROM sms_optout WHERE phone = '13912345678' AND source = 'api:county'").Scan(&n))
+	assert.Equal(t, 1, n, "who asked, for the audit")
+	r = e.do(http.MethodDelete, "/api/v1/sms/optouts/13912345678", "admin", nil, nil)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	assert.JSONEq(t, `{"phone":"13912345678","opted_out":false}`, string(r.body))
+	require.NoError(t, e.st.DB().QueryRow("SELECT count(*) FROM sms_optout").Scan(&n))
+	assert.Zero(t, n)
+	assert.Equal(t, http.StatusUnprocessableEntity, e.do(http.MethodPut, "/api/v1/sms/optouts/12345", "county", nil, nil).status)
+	assert.Equal(t, http.StatusBadRequest, e.do(http.MethodDelete, "/api/v1/sms/optouts/12345", "county", nil, nil).status)
+	assert.Equal(t, http.StatusForbidden, e.do(http.MethodPut, "/api/v1/sms/optouts/13912345678", "reader", nil, nil).status)
+}

@@ -13,6 +13,7 @@ import (
 
 	"cunyou/hub/notify"
 	"cunyou/mask"
+	"cunyou/sms"
 )
 
 // SMSMessage is an SMS the hub sent or tries to send. The phone is masked
@@ -199,4 +200,34 @@ func (s *Server) setSMSTemplate(w http.ResponseWriter, r *http.Request) {
 	v := s.smsTemplateView(t)
 	v.Preview = SMSPreview{Text: p.Text, Chars: p.Chars, Parts: p.Parts}
 	s.write(w, ok(http.StatusOK, v))
+}
+
+// SMSOptOut is a phone's wish for no more messages.
+type SMSOptOut struct {
+	Phone  string `json:"phone"`
+	OptOut bool   `json:"opted_out"`
+}
+
+// smsOptOut records (PUT) or undoes (DELETE) a phone's opt-out: the
+// console's action when a villager asks by phone or at the station.
+func (s *Server) smsOptOut(w http.ResponseWriter, r *http.Request) {
+	phone := chi.URLParam(r, "phone")
+	var err error
+	if r.Method == http.MethodDelete {
+		err = notify.OptIn(r.Context(), s.st, phone)
+		if err == nil && !sms.ValidPhone(phone) {
+			err = problem(CodeBadParameter, "phone %q: an 11-digit mobile number", phone)
+		}
+	} else {
+		err = notify.OptOut(r.Context(), s.st, phone, callerOf(r).actor())
+	}
+	if err != nil {
+		s.writeProblem(w, r, err)
+		return
+	}
+	shown := phone
+	if !callerOf(r).admin {
+		shown = mask.Phone(phone)
+	}
+	s.write(w, ok(http.StatusOK, SMSOptOut{Phone: shown, OptOut: r.Method != http.MethodDelete}))
 }
