@@ -4,13 +4,10 @@ package systest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,51 +30,18 @@ func TestStationModemSendsWhileTheHubIsAway(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the programs")
 	}
-	hubBin, edgeBin := buildBinaries(t)
 	ctx := context.Background()
-	work := t.TempDir()
-	hubData, edgeData := filepath.Join(work, "hub"), filepath.Join(work, "edge")
-	const node = "ST-M01"
-	hubURL := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-
 	smsc, err := smpp.NewSimulator(smpp.SimOptions{SystemID: "sys", Password: "pw"})
 	require.NoError(t, err)
 	defer smsc.Close()
 	sim, err := modem.NewSimulator(modem.SimOptions{})
 	require.NoError(t, err)
 	defer sim.Close()
-	quietFrom := time.Now().In(cst).Add(12 * time.Hour)
-	quiet := quietFrom.Format("15:04") + "-" + quietFrom.Add(time.Minute).Format("15:04")
-	cfg, err := json.Marshal(map[string]any{"version": 1, "sms": map[string]any{
-		"sign": "望奎村邮", "quiet": quiet, "window": "0s", "late_hold": "5s", "per_minute": 1000, "per_hour": 1000, "per_day": 1000,
+	c := startSMSCounty(t, "ST-M01", map[string]any{"window": "0s", "late_hold": "5s",
 		"gateways": []map[string]any{{"type": "smpp", "addr": smsc.Addr(), "system_id": "sys", "password": "pw"}},
-	}})
-	require.NoError(t, err)
-	cfgPath := filepath.Join(work, "hub.json")
-	require.NoError(t, os.WriteFile(cfgPath, cfg, 0o600))
-
-	hub := &proc{t: t, name: "hub", bin: hubBin, args: []string{"serve", "--config", cfgPath, "--data", hubData, "--listen", strings.TrimPrefix(hubURL, "http://")},
-		env: []string{"CUNYOU_HUB_LOG_LEVEL=warn"}}
-	edge := &proc{t: t, name: "edge", bin: edgeBin, args: []string{"serve", "--data", edgeData, "--listen", fmt.Sprintf("127.0.0.1:%d", freePort(t))},
-		env: []string{"CUNYOU_EDGE_SYNC_INTERVAL=1s", "CUNYOU_EDGE_MODEM_PORT=" + sim.Path(), "CUNYOU_EDGE_MODEM_AFTER=10s"}}
-	defer func() {
-		edge.kill()
-		hub.kill()
-		if t.Failed() {
-			t.Logf("hub output:\n%s\nedge output:\n%s", hub.tail(4000), edge.tail(6000))
-		}
-	}()
-	require.NoError(t, os.MkdirAll(hubData, 0o700))
-	hub.start()
-	waitHealthy(t, hub, hubURL+"/healthz")
-	out := runCmd(t, hubBin, "station", "add", "--config", cfgPath, "--data", hubData, "--id", node, "--name", "南岗村驿站")
-	code := regexp.MustCompile(`\b[0-9A-Z]{4}-[0-9A-Z]{4}\b`).FindString(out)
-	require.NotEmpty(t, code, "no enrollment code in %q", out)
-	runCmd(t, edgeBin, "enroll", "--data", edgeData, "--hub", hubURL, "--code", code)
-	edge.start()
-	kioskURL := "http://" + edge.args[len(edge.args)-1]
-	waitHealthy(t, edge, kioskURL+"/healthz")
-	edgeDB := openRO(t, filepath.Join(edgeData, "edge.db"))
+	}, nil, "CUNYOU_EDGE_MODEM_PORT="+sim.Path(), "CUNYOU_EDGE_MODEM_AFTER=10s")
+	hub, kioskURL := c.hub, c.kioskURL
+	edgeDB := openRO(t, filepath.Join(c.edgeData, "edge.db"))
 	require.NoError(t, poll(ctx, 30*time.Second, 100*time.Millisecond, func() error {
 		var text string
 		if err := edgeDB.QueryRowContext(ctx, "SELECT text FROM templates WHERE key = 'sms.arrival'").Scan(&text); err != nil {
@@ -88,15 +52,8 @@ func TestStationModemSendsWhileTheHubIsAway(t *testing.T) {
 		}
 		return nil
 	}), "the station's SMS texts from the hub")
-	runCmd(t, edgeBin, "demo", "--data", edgeData, "--node", node, "--seed", "3")
-	hubDB := openRO(t, filepath.Join(hubData, hubstore.DBName))
-	require.NoError(t, poll(ctx, 30*time.Second, 100*time.Millisecond, func() error {
-		hubAt, acked, last, err := uploadState(ctx, hubDB, edgeDB, node)
-		if err == nil && (hubAt != last || acked != last) {
-			err = fmt.Errorf("hub at %d, station acked %d of %d", hubAt, acked, last)
-		}
-		return err
-	}), "the demo's ops at the hub")
+	c.converged(t, false)
+	hubDB := openRO(t, filepath.Join(c.hubData, hubstore.DBName))
 
 	// The link goes: the hub is away while bags come in.
 	hub.kill()
@@ -138,22 +95,8 @@ func TestStationModemSendsWhileTheHubIsAway(t *testing.T) {
 
 	// The hub is back and merges the station's ops: it sends none of them.
 	hub.start()
-	waitHealthy(t, hub, hubURL+"/healthz")
-	require.NoError(t, poll(ctx, 60*time.Second, 100*time.Millisecond, func() error {
-		hubAt, acked, last, err := uploadState(ctx, hubDB, edgeDB, node)
-		if err != nil {
-			return err
-		}
-		var waiting int
-		if err := hubDB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM notices WHERE state = 'pending') +
-			(SELECT count(*) FROM ops WHERE hub_seq > (SELECT projected_seq FROM hub))`).Scan(&waiting); err != nil {
-			return err
-		}
-		if hubAt != last || acked != last || waiting > 0 {
-			return fmt.Errorf("hub at %d, station acked %d of %d; %d to project or send", hubAt, acked, last, waiting)
-		}
-		return nil
-	}), "not converged")
+	waitHealthy(t, hub, c.hubURL+"/healthz")
+	c.converged(t, true)
 	var hubSent int
 	require.NoError(t, hubDB.QueryRowContext(ctx, "SELECT count(*) FROM notices WHERE waybill LIKE '7399%' AND message > 0").Scan(&hubSent))
 	assert.Zero(t, hubSent, "the hub sent none of the station's")
@@ -161,7 +104,7 @@ func TestStationModemSendsWhileTheHubIsAway(t *testing.T) {
 	require.NoError(t, hubDB.QueryRowContext(ctx, "SELECT count(*) FROM notices WHERE reason = 'sent by the station' AND station_sent_ms > 0").
 		Scan(&cancelled))
 	assert.Equal(t, scanned, cancelled, "every parcel's notice")
-	out = runCmd(t, hubBin, "sms", "list", "--data", hubData)
+	out := runCmd(t, c.hubBin, "sms", "list", "--data", c.hubData)
 	assert.Contains(t, out, fmt.Sprintf("arrival SMS sent by stations' modems: %d (also sent by the hub: 0)", scanned))
 	t.Logf("%d parcels scanned in while the hub was away: %d messages through the station's modem, none from the hub (the SMSC got %d for the demo's parcels)",
 		scanned, byModem, len(smsc.Received()))

@@ -5,13 +5,9 @@ package systest
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,60 +29,25 @@ func TestArrivalSMSExactlyOnceThroughHubKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the programs")
 	}
-	hubBin, edgeBin := buildBinaries(t)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 0x5e5))
-	work := t.TempDir()
-	hubData, edgeData := filepath.Join(work, "hub"), filepath.Join(work, "edge")
-	const node = "ST-S01"
-	hubURL := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-
 	fa := cloud.NewAliyunFake(cloud.FakeOptions{KeyID: "LTAI-systest", Secret: "systest-secret", Signs: []string{"望奎村邮"},
 		AnswerDelay: 60 * time.Millisecond})
 	defer fa.Close()
-	// Quiet hours half a day away: the test never waits for morning.
-	quietFrom := time.Now().In(cst).Add(12 * time.Hour)
-	cfg := map[string]any{"version": 1, "sms": map[string]any{
-		"sign": "望奎村邮", "quiet": quietFrom.Format("15:04") + "-" + quietFrom.Add(time.Minute).Format("15:04"), "window": "300ms",
-		"per_minute": 1000, "per_hour": 1000, "per_day": 1000,
+	c := startSMSCounty(t, "ST-S01", map[string]any{"window": "300ms",
 		"gateways": []map[string]any{{"type": "aliyun", "endpoint": fa.URL(), "key_id": "LTAI-systest", "key_secret": "systest-secret"}},
-	}}
-	cfgPath := filepath.Join(work, "hub.json")
-	b, err := json.Marshal(cfg)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(cfgPath, b, 0o600))
-
-	hub := &proc{t: t, name: "hub", bin: hubBin, args: []string{"serve", "--config", cfgPath, "--data", hubData, "--listen", strings.TrimPrefix(hubURL, "http://")},
-		env: []string{"CUNYOU_HUB_LOG_LEVEL=warn"}}
-	edge := &proc{t: t, name: "edge", bin: edgeBin, args: []string{"serve", "--data", edgeData, "--listen", fmt.Sprintf("127.0.0.1:%d", freePort(t))},
-		env: []string{"CUNYOU_EDGE_SYNC_INTERVAL=1s", "CUNYOU_EDGE_LOG_LEVEL=warn"}}
-	stopScan := context.CancelFunc(func() {})
-	defer func() {
-		stopScan()
-		edge.kill()
-		hub.kill()
-		if t.Failed() {
-			t.Logf("hub output:\n%s\nedge output:\n%s", hub.tail(6000), edge.tail(3000))
+	}, func(c *smsCounty) {
+		for _, tpl := range []struct{ kind, text string }{
+			{"arrival", "您的{carrier}包裹已到{station}，取件码{code}，营业至{close}。"},
+			{"arrival_many", "您有{count}个包裹在{station}，取件码{codes}，营业至{close}。"},
+		} {
+			runCmd(t, c.hubBin, "sms", "template", "--config", c.cfgPath, "--data", c.hubData, "--kind", tpl.kind, "--text", tpl.text,
+				"--provider", "aliyun=SMS_"+tpl.kind)
 		}
-	}()
-	require.NoError(t, os.MkdirAll(hubData, 0o700))
-	hub.start()
-	waitHealthy(t, hub, hubURL+"/healthz")
-	for _, tpl := range []struct{ kind, text string }{
-		{"arrival", "您的{carrier}包裹已到{station}，取件码{code}，营业至{close}。"},
-		{"arrival_many", "您有{count}个包裹在{station}，取件码{codes}，营业至{close}。"},
-	} {
-		runCmd(t, hubBin, "sms", "template", "--config", cfgPath, "--data", hubData, "--kind", tpl.kind, "--text", tpl.text,
-			"--provider", "aliyun=SMS_"+tpl.kind)
-	}
-	out := runCmd(t, hubBin, "station", "add", "--data", hubData, "--id", node, "--name", "短信测试驿站")
-	code := regexp.MustCompile(`\b[0-9A-Z]{4}-[0-9A-Z]{4}\b`).FindString(out)
-	require.NotEmpty(t, code, "no enrollment code in %q", out)
-	runCmd(t, edgeBin, "enroll", "--data", edgeData, "--hub", hubURL, "--code", code)
-	runCmd(t, edgeBin, "demo", "--data", edgeData, "--node", node, "--seed", "1")
-	edge.start()
-	kioskURL := "http://" + edge.args[len(edge.args)-1]
-	waitHealthy(t, edge, kioskURL+"/healthz")
+	})
+	hub, hubURL, kioskURL := c.hub, c.hubURL, c.kioskURL
+	stopScan := context.CancelFunc(func() {})
+	defer func() { stopScan() }()
 	token := kioskLogin(t, kioskURL)
 
 	scanCtx, cancel := context.WithCancel(ctx)
@@ -115,28 +76,9 @@ func TestArrivalSMSExactlyOnceThroughHubKills(t *testing.T) {
 	stopScan()
 	t.Logf("%d parcels scanned in at the kiosk", <-scanned)
 
-	hubDB := openRO(t, filepath.Join(hubData, hubstore.DBName))
-	edgeDB := openRO(t, filepath.Join(edgeData, "edge.db"))
-	require.NoError(t, poll(ctx, 90*time.Second, 50*time.Millisecond, func() error {
-		hubAt, acked, last, err := uploadState(ctx, hubDB, edgeDB, node)
-		if err != nil {
-			return err
-		}
-		if hubAt != last || acked != last {
-			return fmt.Errorf("hub at %d, station acked %d, last seq %d", hubAt, acked, last)
-		}
-		var waiting int
-		if err := hubDB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM notices WHERE state = 'pending') +
-			(SELECT count(*) FROM sms_messages WHERE state IN ('queued', 'sending')) +
-			(SELECT count(*) FROM ops WHERE hub_seq > (SELECT projected_seq FROM hub))`).Scan(&waiting); err != nil {
-			return err
-		}
-		if waiting > 0 {
-			return fmt.Errorf("%d ops to project, notices or messages to send", waiting)
-		}
-		return nil
-	}), "not converged")
-	edge.term()
+	c.converged(t, true)
+	hubDB := openRO(t, filepath.Join(c.hubData, hubstore.DBName))
+	c.edge.term()
 	hub.term()
 
 	// Every inbound parcel the hub knows has its arrival notice, sent (or
