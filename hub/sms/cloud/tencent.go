@@ -198,10 +198,6 @@ func (g *Tencent) Receipts(ctx context.Context, limit int) ([]sms.Receipt, error
 	if limit <= 0 {
 		return nil, nil
 	}
-	req := struct {
-		Limit       int
-		SmsSdkAppId string //nolint:revive // the provider's name
-	}{min(limit, 100), g.o.AppID}
 	var ans struct {
 		PullSmsSendStatusSet []struct {
 			UserReceiveTime  int64
@@ -214,7 +210,7 @@ func (g *Tencent) Receipts(ctx context.Context, limit int) ([]sms.Receipt, error
 			SessionContext   string
 		}
 	}
-	if err := g.call(ctx, "PullSmsSendStatus", req, &ans); err != nil {
+	if err := g.pull(ctx, "PullSmsSendStatus", limit, &ans); err != nil {
 		return nil, err
 	}
 	var out []sms.Receipt
@@ -256,10 +252,6 @@ func (g *Tencent) Replies(ctx context.Context, limit int) ([]sms.Reply, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	req := struct {
-		Limit       int
-		SmsSdkAppId string //nolint:revive // the provider's name
-	}{min(limit, 100), g.o.AppID}
 	var ans struct {
 		PullSmsReplyStatusSet []struct {
 			ReplyContent     string
@@ -268,7 +260,7 @@ func (g *Tencent) Replies(ctx context.Context, limit int) ([]sms.Reply, error) {
 			PhoneNumber      string
 		}
 	}
-	if err := g.call(ctx, "PullSmsReplyStatus", req, &ans); err != nil {
+	if err := g.pull(ctx, "PullSmsReplyStatus", limit, &ans); err != nil {
 		return nil, err
 	}
 	var out []sms.Reply
@@ -284,6 +276,16 @@ func (g *Tencent) Replies(ctx context.Context, limit int) ([]sms.Reply, error) {
 		out = append(out, sms.Reply{Phone: phone, Text: r.ReplyContent, At: at})
 	}
 	return out, nil
+}
+
+// pull calls one of the pull actions (statuses, replies): up to limit
+// (at most 100) of the app's items, each answered once.
+func (g *Tencent) pull(ctx context.Context, action string, limit int, out any) error {
+	req := struct {
+		Limit       int
+		SmsSdkAppId string //nolint:revive // the provider's name
+	}{min(limit, 100), g.o.AppID}
+	return g.call(ctx, action, req, out)
 }
 
 // call signs and posts an API 3.0 request and decodes Response into out.
