@@ -14,11 +14,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"cunyou/edge/syncer"
 	"cunyou/syncproto"
 )
 
@@ -109,18 +109,12 @@ func probeHub(ctx context.Context, f *facts) hubFacts {
 // client trusts the system's authorities and the county's CA file, as the
 // sync loop does, on the report's clock.
 func (h *hubFacts) client(f *facts) *http.Client {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if h.caFile != "" {
-		pem, err := os.ReadFile(h.caFile)
-		switch {
-		case err != nil:
-			h.caErr = err
-		case !pool.AppendCertsFromPEM(pem):
-			h.caNoPEM = true
-		}
+	pool, err := syncer.CAPool(h.caFile)
+	switch {
+	case errors.Is(err, syncer.ErrNoPEM):
+		h.caNoPEM = true
+	case err != nil:
+		h.caErr = err
 	}
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,

@@ -65,20 +65,37 @@ func NewClient(hubURL, token, caFile string) (*Client, error) {
 		ForceAttemptHTTP2:     true,
 	}
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pool, err := CAPool(caFile)
 		if err != nil {
-			return nil, fmt.Errorf("read hub CA: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("read hub CA %s: no PEM certificate in it", caFile)
+			return nil, fmt.Errorf("read hub CA %s: %w", caFile, err)
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	return &Client{base: u, token: token, http: &http.Client{Transport: tr}}, nil
+}
+
+// ErrNoPEM: a CA file without a PEM certificate in it.
+var ErrNoPEM = errors.New("no PEM certificate in it")
+
+// CAPool is what a station trusts of the hub: the system's authorities
+// and the county's own CA file (none when caFile is ""). A file that
+// cannot be read is its error; one without a certificate ErrNoPEM.
+func CAPool(caFile string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if caFile == "" {
+		return pool, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return pool, err
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return pool, ErrNoPEM
+	}
+	return pool, nil
 }
 
 // CloseIdle closes the client's idle connections: after a failure the
