@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"cunyou/confkit"
+	"cunyou/drivers/printer"
+	"cunyou/drivers/scanner"
 	"cunyou/edge/store"
 	"cunyou/syncproto"
 )
@@ -57,6 +60,9 @@ type Config struct {
 	// SMS itself when the hub has not acknowledged a parcel's inbound op
 	// within Modem.After (its link down).
 	Modem Modem `json:"modem"`
+	// Devices are the station's ID-card readers, scan guns, label
+	// printers and cameras (edge/devices runs them); none by default.
+	Devices []Device `json:"devices"`
 }
 
 // Modem configures the station's own arrival SMS.
@@ -88,6 +94,7 @@ func Default() Config {
 		SafetyWindow: Duration(store.DefaultSafetyWindow),
 		Watchdog:     Duration(10 * time.Minute),
 		Modem:        Modem{Baud: 115200, After: Duration(10 * time.Minute)},
+		Devices:      []Device{},
 	}
 }
 
@@ -135,6 +142,9 @@ func (c Config) Validate() error {
 	if c.Modem.Port != "" && (c.Modem.After < Duration(10*time.Second) || c.Modem.After > Duration(24*time.Hour)) {
 		return errors.New("config: modem.after must be between 10s and 24h (10m is the default)")
 	}
+	if err := validateDevices(c.Devices); err != nil {
+		return err
+	}
 	if c.Watchdog < 2*c.SyncInterval {
 		return fmt.Errorf("config: watchdog %s must be at least twice sync_interval %s",
 			time.Duration(c.Watchdog), time.Duration(c.SyncInterval))
@@ -157,4 +167,114 @@ func (c Config) Location() *time.Location {
 // StoreOptions are the store settings this config asks for.
 func (c Config) StoreOptions() store.Options {
 	return store.Options{Node: c.Node, Kind: c.Kind, BusyTimeout: time.Duration(c.BusyTimeout), Synchronous: c.Synchronous}
+}
+
+// Device kinds, as the config file names them.
+const (
+	DeviceIDCard       = "idcard"
+	DeviceScanner      = "scanner"
+	DevicePrinter      = "printer"
+	DeviceCameraHTTP   = "camera_http"
+	DeviceCameraFolder = "camera_folder"
+)
+
+// Device is one configured device. Which fields apply depends on Kind:
+//
+//	idcard         port or usb, baud
+//	scanner        port or usb, baud, suffix (CR, LF, CRLF, TAB), prefix
+//	printer        transport ("tcp:192.168.1.50:9100", "serial:/dev/ttyUSB0@9600",
+//	               "usb:/dev/usb/lp0", "file:/path"), or port or usb for a
+//	               serial printer; language (tspl, zpl, escpos)
+//	camera_http    url of the snapshot, user, password, auth ("", basic, digest)
+//	camera_folder  folder the document camera's software saves into
+type Device struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Port is the serial port (/dev/ttyUSB0, COM3); empty: found by USB.
+	Port string `json:"port,omitempty"`
+	// USB is "VID:PID" in hex (1a86:7523): the serial port whose USB
+	// device has these ids, looked for whenever the device is opened.
+	USB       string `json:"usb,omitempty"`
+	Baud      int    `json:"baud,omitempty"`
+	Language  string `json:"language,omitempty"`
+	Transport string `json:"transport,omitempty"`
+	URL       string `json:"url,omitempty"`
+	User      string `json:"user,omitempty"`
+	Password  string `json:"password,omitempty"`
+	Auth      string `json:"auth,omitempty"`
+	Folder    string `json:"folder,omitempty"`
+	Suffix    string `json:"suffix,omitempty"`
+	Prefix    string `json:"prefix,omitempty"`
+}
+
+var (
+	deviceNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+	usbIDRe      = regexp.MustCompile(`^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$`)
+)
+
+// validateDevices checks every device and names the first bad field as
+// devices[i].field.
+func validateDevices(ds []Device) error {
+	seen := map[string]bool{}
+	for i, d := range ds {
+		field := func(f string) string { return fmt.Sprintf("devices[%d].%s", i, f) }
+		if !deviceNameRe.MatchString(d.Name) {
+			return fmt.Errorf("config: %s %q: use 1-32 lowercase letters, digits, - or _", field("name"), d.Name)
+		}
+		if seen[d.Name] {
+			return fmt.Errorf("config: %s %q: given twice", field("name"), d.Name)
+		}
+		seen[d.Name] = true
+		if d.USB != "" && !usbIDRe.MatchString(d.USB) {
+			return fmt.Errorf("config: %s %q: use VID:PID in hex, e.g. 1a86:7523", field("usb"), d.USB)
+		}
+		if d.Baud < 0 || d.Baud > 4_000_000 {
+			return fmt.Errorf("config: %s %d: use a speed such as 9600 or 115200", field("baud"), d.Baud)
+		}
+		serial := d.Port != "" || d.USB != ""
+		switch d.Kind {
+		case DeviceIDCard:
+			if !serial {
+				return fmt.Errorf("config: %s: give the reader's port, or usb VID:PID to find it", field("port"))
+			}
+		case DeviceScanner:
+			if !serial {
+				return fmt.Errorf("config: %s: give the scan gun's port, or usb VID:PID to find it", field("port"))
+			}
+			if d.Suffix != "" {
+				if _, err := scanner.ParseSuffix(d.Suffix); err != nil {
+					return fmt.Errorf("config: %s %q: use CR, LF, CRLF or TAB", field("suffix"), d.Suffix)
+				}
+			}
+		case DevicePrinter:
+			if d.Language != "" {
+				if _, err := printer.ParseLanguage(d.Language); err != nil {
+					return fmt.Errorf("config: %s %q: use tspl, zpl or escpos", field("language"), d.Language)
+				}
+			}
+			switch {
+			case d.Transport != "":
+				if _, err := printer.ParseTransport(d.Transport); err != nil {
+					return fmt.Errorf("config: %s %q: %w", field("transport"), d.Transport, err)
+				}
+			case !serial:
+				return fmt.Errorf("config: %s: give the printer's address (tcp:HOST:9100, serial:PORT, usb:/dev/usb/lp0, file:PATH), or port or usb", field("transport"))
+			}
+		case DeviceCameraHTTP:
+			u, err := url.Parse(d.URL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("config: %s %q: use the camera's snapshot address, http://host/path", field("url"), d.URL)
+			}
+			if d.Auth != "" && d.Auth != "basic" && d.Auth != "digest" {
+				return fmt.Errorf("config: %s %q: use basic, digest or leave it empty", field("auth"), d.Auth)
+			}
+		case DeviceCameraFolder:
+			if d.Folder == "" {
+				return fmt.Errorf("config: %s: give the folder the document camera saves into", field("folder"))
+			}
+		default:
+			return fmt.Errorf("config: %s %q: use idcard, scanner, printer, camera_http or camera_folder", field("kind"), d.Kind)
+		}
+	}
+	return nil
 }

@@ -100,3 +100,44 @@ func TestSampleConfigLoads(t *testing.T) {
 	d.Node = c.Node
 	assert.Equal(t, d, c, "the sample shows every default")
 }
+
+func TestValidateDevices(t *testing.T) {
+	good := []Device{
+		{Name: "reader", Kind: DeviceIDCard, USB: "0400:c35a"},
+		{Name: "gun", Kind: DeviceScanner, Port: "/dev/ttyACM0", Suffix: "crlf"},
+		{Name: "labels", Kind: DevicePrinter, Transport: "tcp:192.168.1.50:9100", Language: "tspl"},
+		{Name: "serial-labels", Kind: DevicePrinter, Port: "/dev/ttyUSB1", Baud: 9600},
+		{Name: "cam", Kind: DeviceCameraHTTP, URL: "http://192.168.1.64/ISAPI/Streaming/channels/101/picture", Auth: "digest"},
+		{Name: "gaopaiyi", Kind: DeviceCameraFolder, Folder: `C:\scans`},
+	}
+	c := Default()
+	c.Devices = good
+	require.NoError(t, c.Validate())
+
+	tests := []struct {
+		name string
+		dev  Device
+		want string
+	}{
+		{"bad name", Device{Name: "读卡器", Kind: DeviceIDCard, Port: "/dev/ttyUSB0"}, "devices[6].name"},
+		{"duplicate", Device{Name: "gun", Kind: DeviceScanner, Port: "/dev/ttyUSB0"}, "given twice"},
+		{"bad kind", Device{Name: "x", Kind: "fax"}, "devices[6].kind"},
+		{"reader without port", Device{Name: "x", Kind: DeviceIDCard}, "devices[6].port"},
+		{"bad usb", Device{Name: "x", Kind: DeviceIDCard, USB: "1a86"}, "devices[6].usb"},
+		{"bad suffix", Device{Name: "x", Kind: DeviceScanner, Port: "p", Suffix: "space"}, "devices[6].suffix"},
+		{"printer without address", Device{Name: "x", Kind: DevicePrinter}, "devices[6].transport"},
+		{"bad transport", Device{Name: "x", Kind: DevicePrinter, Transport: "lpt1"}, "devices[6].transport"},
+		{"bad language", Device{Name: "x", Kind: DevicePrinter, Transport: "tcp:h", Language: "pcl"}, "devices[6].language"},
+		{"camera url", Device{Name: "x", Kind: DeviceCameraHTTP, URL: "rtsp://cam"}, "devices[6].url"},
+		{"camera auth", Device{Name: "x", Kind: DeviceCameraHTTP, URL: "http://cam/x", Auth: "ntlm"}, "devices[6].auth"},
+		{"folder", Device{Name: "x", Kind: DeviceCameraFolder}, "devices[6].folder"},
+	}
+	for _, tt := range tests {
+		c := Default()
+		c.Devices = append(append([]Device{}, good...), tt.dev)
+		err := c.Validate()
+		if assert.Error(t, err, tt.name) {
+			assert.Contains(t, err.Error(), tt.want, tt.name)
+		}
+	}
+}
