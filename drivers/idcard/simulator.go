@@ -132,14 +132,9 @@ func (s *Simulator) Replug() error {
 	if s.plugged {
 		return nil
 	}
-	master, path, err := pty.Open()
+	master, path, keep, err := pty.OpenPair()
 	if err != nil {
 		return err
-	}
-	keep, err := pty.OpenRaw(path)
-	if err != nil {
-		master.Close()
-		return fmt.Errorf("open %s: %w", path, err)
 	}
 	if s.opt.Link != "" {
 		os.Remove(s.opt.Link)

@@ -126,14 +126,9 @@ func NewSimulator(opt SimOptions) (*Simulator, error) {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	master, path, err := pty.Open()
+	master, path, keep, err := pty.OpenPair()
 	if err != nil {
 		return nil, err
-	}
-	keep, err := pty.OpenRaw(path)
-	if err != nil {
-		master.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Simulator{opt: opt, master: master, keep: keep, path: path, log: opt.Log, done: make(chan struct{}),
 		echo: true, cmgf: 1, reg: 1, csq: 24, mr: 0x20, latency: opt.Latency, frags: map[string]map[int]fragment{}}

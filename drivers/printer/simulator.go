@@ -136,14 +136,9 @@ func NewSimulator(opt SimOptions) (*Simulator, error) {
 }
 
 func (s *Simulator) openPTY() error {
-	master, path, err := pty.Open()
+	master, path, keep, err := pty.OpenPair()
 	if err != nil {
 		return err
-	}
-	keep, err := pty.OpenRaw(path)
-	if err != nil {
-		master.Close()
-		return fmt.Errorf("printer simulator: open %s: %w", path, err)
 	}
 	s.master, s.keep, s.path = master, keep, path
 	s.wg.Add(1)
