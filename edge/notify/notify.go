@@ -182,7 +182,7 @@ func (n *Notifier) send(ctx context.Context, group []station.Arrival, texts map[
 	if err != nil {
 		n.failed.Add(1)
 		n.o.Log.Warn("station sms: the modem did not send", "phone", sms.Mask(group[0].Phone), "kind", sms.KindOf(err).String(), "err", err)
-		return false, n.o.Station.FailedSMS(ctx, wbs)
+		return false, n.o.Station.FailedSMS(ctx, wbs, sms.KindOf(err) == sms.Permanent)
 	}
 	n.sent.Add(1)
 	n.o.Log.Info("station sms: sent through the modem", "phone", sms.Mask(group[0].Phone), "parcels", len(wbs), "parts", s.Parts)
@@ -192,7 +192,7 @@ func (n *Notifier) send(ctx context.Context, group []station.Arrival, texts map[
 // Stats counts messages since the notifier started.
 type Stats struct {
 	Sent      int64 // through the modem
-	Failed    int64 // refused by the modem (tried again)
+	Failed    int64 // refused by the modem (tried again, unless for good)
 	Uncertain int64 // caught mid-send by a stop, recorded as sent
 }
 

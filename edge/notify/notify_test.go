@@ -198,3 +198,20 @@ func change(t *testing.T, seq uint64, payload any) syncproto.Change {
 	require.NoError(t, err)
 	return syncproto.Change{Seq: seq, Type: syncproto.ChangeTemplate, Payload: b}
 }
+
+// A number the network refuses for good is not tried again by the
+// station: the hub sends its own once the link is back.
+func TestStationSMSRefusedForGood(t *testing.T) {
+	e := newEnv(t)
+	e.scan(t, "73100000000001", "13912345678")
+	e.clk.add(11 * time.Minute)
+	e.sim.FailNext(28) // +CMS ERROR: 28, unidentified subscriber
+	assert.Zero(t, e.pass(t))
+	e.clk.add(time.Minute)
+	assert.Zero(t, e.pass(t), "not again")
+	assert.Empty(t, e.sim.Received())
+	assert.Empty(t, e.notified(t), "the hub is not told: it sends its own")
+	var state string
+	require.NoError(t, e.st.DB().QueryRow("SELECT state FROM station_sms").Scan(&state))
+	assert.Equal(t, "failed", state)
+}

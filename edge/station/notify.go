@@ -91,11 +91,17 @@ func (s *Station) SentSMS(ctx context.Context, waybills []string, parts int, unc
 	})
 }
 
-// FailedSMS forgets a message the modem refused, so it is tried again.
-func (s *Station) FailedSMS(ctx context.Context, waybills []string) error {
+// FailedSMS records that the modem refused the message of waybills: for
+// now (it is tried again) or, when permanent (a bad number), for good (no
+// op: the hub sends its own once the link is back).
+func (s *Station) FailedSMS(ctx context.Context, waybills []string, permanent bool) error {
+	q := "DELETE FROM station_sms"
+	if permanent {
+		q = "UPDATE station_sms SET state = 'failed'"
+	}
 	return s.st.Write(ctx, "station", func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM station_sms WHERE state = 'sending' AND waybill IN (?"+
-			strings.Repeat(", ?", len(waybills)-1)+")", anySlice(waybills)...)
+		_, err := tx.ExecContext(ctx, q+" WHERE state = 'sending' AND waybill IN (?"+strings.Repeat(", ?", len(waybills)-1)+")",
+			anySlice(waybills)...)
 		return err
 	})
 }

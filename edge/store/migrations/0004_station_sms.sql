@@ -6,7 +6,7 @@
 CREATE TABLE station_sms (
 	waybill TEXT    PRIMARY KEY,
 	phone   TEXT    NOT NULL,
-	state   TEXT    NOT NULL CHECK (state IN ('sending', 'sent')),
+	state   TEXT    NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
 	message TEXT    NOT NULL, -- one message may carry several parcels of one phone: their first waybill
 	text    TEXT    NOT NULL,
 	at_ms   INTEGER NOT NULL
