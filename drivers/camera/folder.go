@@ -9,10 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"cunyou/drivers"
 )
 
 // Event is what a Folder pushes into its sink: a File, a Rejected file or
@@ -52,25 +53,13 @@ func (Rejected) event()    {}
 func (StateChange) event() {}
 
 // State is the state of a watched folder.
-type State int
+type State = drivers.State
 
 const (
-	StateAbsent State = iota // the folder does not exist (yet): retried
-	StateOpen                // watched
-	StateError               // there but unwatchable: retried
+	StateAbsent = drivers.StateAbsent // the folder does not exist (yet): retried
+	StateOpen   = drivers.StateOpen   // watched
+	StateError  = drivers.StateError  // there but unwatchable: retried
 )
-
-func (s State) String() string {
-	switch s {
-	case StateAbsent:
-		return "absent"
-	case StateOpen:
-		return "open"
-	case StateError:
-		return "error"
-	}
-	return fmt.Sprintf("State(%d)", int(s))
-}
 
 // Sink receives a folder's events, one at a time, from the goroutine of
 // Run.
@@ -79,12 +68,7 @@ type Sink func(Event)
 // ChanSink returns a Sink that sends events into ch, waiting for room
 // until ctx ends (then it drops them).
 func ChanSink(ctx context.Context, ch chan<- Event) Sink {
-	return func(e Event) {
-		select {
-		case ch <- e:
-		case <-ctx.Done():
-		}
-	}
+	return drivers.ChanSink(ctx, ch)
 }
 
 // FolderOptions configures a Folder.
@@ -117,12 +101,8 @@ type FolderOptions struct {
 // (高拍仪) saves: each new JPEG or PNG is reported once it is whole. It
 // does not look into subfolders.
 type Folder struct {
-	opt FolderOptions
-
-	mu    sync.Mutex
-	state State
-	err   error
-	known bool
+	opt    FolderOptions
+	status drivers.Status
 
 	pending map[string]*pendingFile
 	done    map[string]stamp // files reported, by path, as they were then
@@ -171,18 +151,14 @@ func NewFolder(opt FolderOptions) (*Folder, error) {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Folder{opt: opt, state: StateAbsent, pending: map[string]*pendingFile{}, done: map[string]stamp{}}, nil
+	return &Folder{opt: opt, pending: map[string]*pendingFile{}, done: map[string]stamp{}}, nil
 }
 
 // Name is the device name its events carry.
 func (f *Folder) Name() string { return f.opt.Name }
 
 // State returns the folder's state and, when it is not open, why.
-func (f *Folder) State() (State, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.state, f.err
-}
+func (f *Folder) State() (State, error) { return f.status.Get() }
 
 // Run watches the folder until ctx ends. Files already there are
 // reported too, once. A missing folder is a state, retried, not an
@@ -198,7 +174,7 @@ func (f *Folder) Run(ctx context.Context) error {
 			st = StateAbsent
 		}
 		f.setState(st, err)
-		if !sleep(ctx, f.opt.Retry) {
+		if !drivers.Sleep(ctx, f.opt.Retry) {
 			break
 		}
 	}
@@ -360,11 +336,7 @@ func (f *Folder) inspect(path string, size int64) (ImageInfo, error) {
 // setState records the state and reports it when it or the error's code
 // changed.
 func (f *Folder) setState(st State, err error) {
-	f.mu.Lock()
-	same := f.known && f.state == st && CodeOf(f.err) == CodeOf(err)
-	f.state, f.err, f.known = st, err, true
-	f.mu.Unlock()
-	if same {
+	if !f.status.Set(st, err, CodeOf) {
 		return
 	}
 	if err != nil {
@@ -373,16 +345,4 @@ func (f *Folder) setState(st State, err error) {
 		f.opt.Log.Info("camera folder: "+st.String(), "dir", f.opt.Dir)
 	}
 	f.opt.Sink(StateChange{Device: f.opt.Name, State: st, Err: err, At: f.opt.Now()})
-}
-
-// sleep waits d or until ctx ends, reporting whether to go on.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"cunyou/drivers"
 )
 
 // EventKind says what happened at the reader.
@@ -127,7 +129,7 @@ func (w *watcher) run(ctx context.Context) error {
 				w.emit(Event{Kind: EventAbsent, Err: err})
 				absent = why
 			}
-			if !sleep(ctx, backoff/2+rand.N(backoff/2+1)) {
+			if !drivers.Sleep(ctx, backoff/2+rand.N(backoff/2+1)) {
 				return ctx.Err()
 			}
 			backoff = min(2*backoff, w.opt.RetryMax)
@@ -144,7 +146,7 @@ func (w *watcher) run(ctx context.Context) error {
 		w.log.Warn("idcard: reader lost", "port", w.opt.Port, "code", Code(err), "err", err)
 		w.emit(Event{Kind: EventAbsent, Err: err})
 		absent = reason(err)
-		if !sleep(ctx, w.opt.RetryMin) { // let a replugged device settle
+		if !drivers.Sleep(ctx, w.opt.RetryMin) { // let a replugged device settle
 			return ctx.Err()
 		}
 	}
@@ -157,17 +159,6 @@ func reason(err error) string {
 		return c
 	}
 	return err.Error()
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // open opens and checks the reader and asks its SAM id.

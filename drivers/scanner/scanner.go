@@ -21,10 +21,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"go.bug.st/serial"
+
+	"cunyou/drivers"
 )
 
 // Event is what a Scanner pushes into its sink: a Code, a StateChange or
@@ -61,25 +62,13 @@ func (StateChange) event() {}
 func (Dropped) event()     {}
 
 // State is the state of the device.
-type State int
+type State = drivers.State
 
 const (
-	StateAbsent State = iota // not plugged in (or unplugged): retried
-	StateOpen                // open and reading
-	StateError               // there but unusable (busy, no permission): retried
+	StateAbsent = drivers.StateAbsent // not plugged in (or unplugged): retried
+	StateOpen   = drivers.StateOpen   // open and reading
+	StateError  = drivers.StateError  // there but unusable (busy, no permission): retried
 )
-
-func (s State) String() string {
-	switch s {
-	case StateAbsent:
-		return "absent"
-	case StateOpen:
-		return "open"
-	case StateError:
-		return "error"
-	}
-	return fmt.Sprintf("State(%d)", int(s))
-}
 
 // Sink receives a scanner's events, one at a time, from the goroutine of
 // Run. It should return quickly: bytes wait in the port's buffer
@@ -89,12 +78,7 @@ type Sink func(Event)
 // ChanSink returns a Sink that sends events into ch, waiting for room
 // until ctx ends (then it drops them).
 func ChanSink(ctx context.Context, ch chan<- Event) Sink {
-	return func(e Event) {
-		select {
-		case ch <- e:
-		case <-ctx.Done():
-		}
-	}
+	return drivers.ChanSink(ctx, ch)
 }
 
 // Options configures a Scanner.
@@ -199,10 +183,7 @@ type Scanner struct {
 	pump func(r io.Reader, code func([]byte), drop func(error)) error
 	dd   *deduper
 
-	mu    sync.Mutex
-	state State
-	err   error
-	known bool // a state was reported
+	status drivers.Status
 }
 
 // New makes a Scanner for a serial scan gun on opt.Port. It opens
@@ -231,7 +212,7 @@ func New(opt Options) (*Scanner, error) {
 }
 
 func newScanner(opt Options, open Opener) *Scanner {
-	return &Scanner{opt: opt, open: open, dd: newDeduper(opt.Window, opt.Confirm), state: StateAbsent}
+	return &Scanner{opt: opt, open: open, dd: newDeduper(opt.Window, opt.Confirm)}
 }
 
 // openSerial opens a serial port and translates the library's errors.
@@ -247,11 +228,7 @@ func openSerial(port string, baud int) (io.ReadCloser, error) {
 func (s *Scanner) Name() string { return s.opt.Name }
 
 // State returns the device's state and, when it is not open, why.
-func (s *Scanner) State() (State, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.state, s.err
-}
+func (s *Scanner) State() (State, error) { return s.status.Get() }
 
 // Run opens the device and reads it until ctx ends, reopening it with
 // backoff whenever it is absent, failing or lost. It returns nil when ctx
@@ -266,7 +243,7 @@ func (s *Scanner) Run(ctx context.Context) error {
 				st = StateAbsent
 			}
 			s.setState(st, err)
-			if !sleep(ctx, wait) {
+			if !drivers.Sleep(ctx, wait) {
 				break
 			}
 			wait = min(2*wait, s.opt.RetryMax)
@@ -287,7 +264,7 @@ func (s *Scanner) Run(ctx context.Context) error {
 		if read {
 			wait = s.opt.RetryMin
 		}
-		if !sleep(ctx, wait) {
+		if !drivers.Sleep(ctx, wait) {
 			break
 		}
 		wait = min(2*wait, s.opt.RetryMax)
@@ -318,11 +295,7 @@ func (s *Scanner) drop(err error) {
 // setState records the state and reports it when it or the error's code
 // changed, so a device retried while absent is reported once.
 func (s *Scanner) setState(st State, err error) {
-	s.mu.Lock()
-	same := s.known && s.state == st && CodeOf(s.err) == CodeOf(err)
-	s.state, s.err, s.known = st, err, true
-	s.mu.Unlock()
-	if same {
+	if !s.status.Set(st, err, CodeOf) {
 		return
 	}
 	if err != nil {
@@ -331,16 +304,4 @@ func (s *Scanner) setState(st State, err error) {
 		s.opt.Log.Info("scanner: "+st.String(), "device", s.opt.Name)
 	}
 	s.opt.Sink(StateChange{Device: s.opt.Name, State: st, Err: err, At: s.opt.Now()})
-}
-
-// sleep waits d or until ctx ends, reporting whether to go on.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
