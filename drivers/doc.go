@@ -5,6 +5,7 @@
 //
 // This package holds the little that several drivers share word for
 // word: the State of a device that a driver watches and retries, the
-// Status that reports it once per change, and ChanSink and Sleep for the
-// event loops.
+// Status that reports it once per change, ChanSink and Sleep for the
+// event loops, and the MessageTable that turns a driver's errors into
+// stable codes and an operator's sentences.
 package drivers
