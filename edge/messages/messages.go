@@ -142,6 +142,16 @@ var zh = map[string]string{
 	"centre_unresolved": "待分配：还不知道送往哪个驿站，请放到待分配区，由调度指定。",
 	"centre_repeat":     "已扫描过（{when}），分拣结果不变；标签可在打印任务中补打。",
 	"centre_resorted":   "分拣结果已更新，请按新标签分拣。",
+
+	// The station's devices (edge/devices).
+	"idcard_none":     "读卡器上没有身份证，请把身份证放在读卡器上，读出后再提交。",
+	"idcard_expired":  "这张身份证已过有效期（{valid_to}），请寄件人换一张有效证件。",
+	"device_absent":   "没找到设备，请检查 USB 线或网线和电源；插好后会自动重新连接。",
+	"device_ready":    "设备正常。",
+	"device_starting": "正在连接设备……",
+	"device_error":    "设备出错，请按提示处理；处理好后会自动重试。",
+	"device_none":     "没有配置这种设备，请技术员在配置文件 devices 中添加。",
+	"label_kind":      "没有这种标签，请选择取件码（pickup）、运单（waybill）或分拣（sort）标签。",
 }
 
 var en = map[string]string{
@@ -224,4 +234,14 @@ var en = map[string]string{
 	"centre_unresolved": "Unresolved: no destination yet. Put it in the unresolved area; a dispatcher will assign it.",
 	"centre_repeat":     "Already scanned ({when}); the sort decision stands. Reprint the label from the print jobs if needed.",
 	"centre_resorted":   "The sort decision has changed: sort by the new label.",
+
+	// The station's devices (edge/devices).
+	"idcard_none":     "No ID card on the reader: lay the card on the reader and submit once it is read.",
+	"idcard_expired":  "This ID card has expired ({valid_to}); the sender must show a valid one.",
+	"device_absent":   "Device not found: check its USB or network cable and power; it reconnects by itself once plugged in.",
+	"device_ready":    "The device works.",
+	"device_starting": "Connecting to the device…",
+	"device_error":    "The device has a fault: see to it as told; it is tried again by itself.",
+	"device_none":     "No such device is configured; a technician adds it under devices in the config file.",
+	"label_kind":      "No such label: choose pickup, waybill or sort.",
 }

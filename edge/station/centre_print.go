@@ -121,6 +121,11 @@ func (s *Station) PrintJobs(ctx context.Context, f PrintJobFilter) ([]PrintJob, 
 	if err := s.centreOnly(); err != nil {
 		return nil, err
 	}
+	return s.printJobs(ctx, f)
+}
+
+// printJobs lists print jobs on a node of either kind.
+func (s *Station) printJobs(ctx context.Context, f PrintJobFilter) ([]PrintJob, error) {
 	var where []string
 	var args []any
 	switch f.Status {
@@ -151,10 +156,15 @@ func (s *Station) PrintJobs(ctx context.Context, f PrintJobFilter) ([]PrintJob, 
 // refers to the one it repeats. The first job keeps its own status. A
 // reprint is not a parcel fact: it records no op.
 func (s *Station) Reprint(ctx context.Context, actor string, id int64) (PrintJob, error) {
-	var j PrintJob
 	if err := s.centreOnly(); err != nil {
-		return j, err
+		return PrintJob{}, err
 	}
+	return s.reprint(ctx, actor, id)
+}
+
+// reprint queues a job again on a node of either kind.
+func (s *Station) reprint(ctx context.Context, actor string, id int64) (PrintJob, error) {
+	var j PrintJob
 	err := s.st.Write(ctx, actor, func(tx *store.Tx) error {
 		old, err := queryPrintJobs(ctx, tx, "id = ?", id)
 		if err != nil {

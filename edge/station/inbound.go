@@ -179,6 +179,9 @@ func (s *Station) Inbound(ctx context.Context, actor string, in InboundInput) (I
 		if err := addEvent(ctx, tx, id, evInbound, op.Seq, ev.Code); err != nil {
 			return err
 		}
+		if err := s.queuePickupSticker(ctx, tx, ev); err != nil {
+			return err
+		}
 		res.Parcel, _, err = findParcel(ctx, tx, wb, "in")
 		return err
 	})

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"cunyou/edge/store"
-	"cunyou/idnum"
 	"cunyou/syncproto"
 	"cunyou/waybill"
 )
@@ -128,6 +127,10 @@ type SendInput struct {
 	Sender      PartyInput `json:"sender"`
 	Receiver    PartyInput `json:"receiver"`
 	WeightGrams int        `json:"weight_g"`
+
+	// card is the sender's identity as the ID-card reader read it
+	// (SendWithCard); Sender.IDNumber is then not used.
+	card *CardIdentity
 }
 
 // PartyInput is a sender or receiver as entered.
@@ -148,12 +151,9 @@ func (s *Station) Send(ctx context.Context, actor string, in SendInput) (Parcel,
 		return p, fail(CodeCarrierUnknown)
 	}
 	in.Carrier = c.Code
-	if strings.TrimSpace(in.Sender.IDNumber) == "" {
-		return p, fail(CodeSenderIDRequired)
-	}
-	id, err := idnum.Parse(in.Sender.IDNumber)
+	id, err := s.senderID(in)
 	if err != nil {
-		return p, &Error{Code: CodeIDInvalid, Err: err}
+		return p, err
 	}
 	ev := syncproto.ParcelAccepted{Carrier: in.Carrier, WeightGrams: in.WeightGrams}
 	for _, pair := range []struct {
@@ -214,7 +214,7 @@ func (s *Station) Send(ctx context.Context, actor string, in SendInput) (Parcel,
 			}
 			ev.WaybillSource = "range"
 		}
-		op, err := tx.Append(syncproto.KindParcelAccepted, ev)
+		op, err := tx.Append(syncproto.KindParcelAccepted, acceptedPayload(ev, in.card))
 		if err != nil {
 			return err
 		}

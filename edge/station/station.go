@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -35,6 +36,8 @@ const (
 type Station struct {
 	st  *store.Store
 	loc *time.Location
+	// stickers: inbound queues a pickup sticker (labels.go).
+	stickers atomic.Bool
 }
 
 // New returns the station backed by st; days are counted in loc.
