@@ -18,25 +18,13 @@ import (
 	"go.bug.st/serial"
 
 	"cunyou/drivers/pty"
+	"cunyou/drivers/pty/ptytest"
 )
-
-// skipNoPTY skips a test where the platform has no pseudo-terminals,
-// except in CI (CUNYOU_TEST_STRICT=1), where it fails.
-func skipNoPTY(t *testing.T, err error) {
-	t.Helper()
-	if !errors.Is(err, ErrNoPTY) {
-		return
-	}
-	if os.Getenv("CUNYOU_TEST_STRICT") == "1" {
-		t.Fatalf("CUNYOU_TEST_STRICT: %v", err)
-	}
-	t.Skipf("the reader simulator needs a pseudo-terminal: %v", err)
-}
 
 func newSim(t *testing.T, opt SimOptions) *Simulator {
 	t.Helper()
 	s, err := NewSimulator(opt)
-	skipNoPTY(t, err)
+	ptytest.SkipIfMissing(t, err)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s

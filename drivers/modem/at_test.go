@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cunyou/drivers/pty"
+	"cunyou/drivers/pty/ptytest"
 )
 
 // peer is the modem's end of a pty pair, scripted by a test: it hands on
@@ -46,7 +47,7 @@ func (l *urcLog) get() []urc {
 func newPeer(t *testing.T) (*peer, *atConn, *urcLog) {
 	t.Helper()
 	master, _, slave, err := pty.OpenPair()
-	skipNoPTY(t, err)
+	ptytest.SkipIfMissing(t, err)
 	require.NoError(t, err)
 	p := &peer{t: t, master: master, cmds: make(chan string, 16)}
 	go func() {

@@ -2,7 +2,6 @@ package scanner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"cunyou/drivers/pty/ptytest"
 )
 
 // clock is a test's clock: it moves only when the test moves it.
@@ -37,12 +38,7 @@ func (c *clock) Add(d time.Duration) {
 func newSim(t *testing.T, opt SimOptions) *Simulator {
 	t.Helper()
 	s, err := NewSimulator(opt)
-	if errors.Is(err, ErrNoPTY) {
-		if os.Getenv("CUNYOU_TEST_STRICT") == "1" {
-			t.Fatalf("CUNYOU_TEST_STRICT: %v", err)
-		}
-		t.Skipf("the scanner simulator needs a pseudo-terminal: %v", err)
-	}
+	ptytest.SkipIfMissing(t, err)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
