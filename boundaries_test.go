@@ -1,7 +1,7 @@
 // The import boundaries of DESIGN §3: edge and hub never import each
 // other, syncproto imports neither (nor drivers), sqlitedb, confkit,
-// waybill, sms, mask and idnum (shared by all) import nothing of ours, ui imports
-// nothing of ours, and production code never imports testing (test
+// waybill, sms, mask, idnum and passwd (shared by all) import nothing of
+// ours, ui imports nothing of ours, and production code never imports testing (test
 // helper packages named like httptest, e.g. sms/smstest, may).
 package cunyou_test
 
@@ -59,6 +59,7 @@ func violations(pkgs []pkg) []string {
 		{"cunyou/sms", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/mask", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
 		{"cunyou/idnum", []string{"cunyou/edge", "cunyou/hub", "cunyou/syncproto", "cunyou/drivers", "cunyou/ui"}},
+		{"cunyou/passwd", []string{"cunyou"}},
 		{"cunyou/ui", []string{"cunyou"}},
 	}
 	var out []string
@@ -95,6 +96,7 @@ func TestImportBoundaryRules(t *testing.T) {
 		{"cunyou/syncproto", []string{"cunyou/edge/store"}},
 		{"cunyou/ui", []string{"cunyou/syncproto"}},
 		{"cunyou/edge/kiosk", []string{"testing"}},
+		{"cunyou/passwd", []string{"cunyou/mask"}},
 	}
 	for _, p := range bad {
 		if len(violations([]pkg{p})) != 1 {

@@ -4,22 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-
-	"golang.org/x/crypto/argon2"
 
 	"cunyou/edge/store"
+	"cunyou/passwd"
 	"cunyou/syncproto"
 )
 
@@ -75,26 +71,7 @@ func checkSecret(kind, secret string) error {
 			return fail(CodePINInvalid)
 		}
 	case "password":
-		var classes [4]bool
-		for _, r := range secret {
-			switch {
-			case unicode.IsUpper(r):
-				classes[0] = true
-			case unicode.IsLower(r):
-				classes[1] = true
-			case unicode.IsDigit(r):
-				classes[2] = true
-			default:
-				classes[3] = true
-			}
-		}
-		n := 0
-		for _, c := range classes {
-			if c {
-				n++
-			}
-		}
-		if len([]rune(secret)) < 8 || n < 3 {
+		if passwd.Check(secret) != nil {
 			return fail(CodePasswordWeak)
 		}
 	default:
@@ -109,35 +86,13 @@ var dummyHash = sync.OnceValue(func() string { return HashSecret("cunyou: no suc
 
 // HashSecret returns the argon2id PHC string of secret.
 func HashSecret(secret string) string {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		panic(err)
-	}
-	key := argon2.IDKey([]byte(secret), salt, kdfTime, kdfMemory, kdfThreads, kdfKeyLen)
-	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, kdfMemory, kdfTime, kdfThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
+	return passwd.Hash(secret)
 }
 
 // verifySecret checks secret against a PHC string from HashSecret, using
 // the parameters recorded in it.
 func verifySecret(phc, secret string) bool {
-	parts := strings.Split(phc, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
-		return false
-	}
-	b64 := base64.RawStdEncoding
-	salt, err1 := b64.DecodeString(parts[4])
-	want, err2 := b64.DecodeString(parts[5])
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	got := argon2.IDKey([]byte(secret), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	return passwd.Verify(phc, secret)
 }
 
 // AddOperator creates an account. The first account of a station must be
