@@ -20,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"cunyou/edge/devices"
 	"cunyou/edge/messages"
 	"cunyou/edge/station"
 	"cunyou/edge/syncer"
@@ -34,6 +35,7 @@ type Server struct {
 	version string
 	router  chi.Router
 	sync    atomic.Pointer[syncer.Syncer] // the running sync loop, if any
+	devices atomic.Pointer[devices.Host]  // the station's devices, if any (devices.go)
 }
 
 // New builds the kiosk server. assets, when not nil, is served at / (the
@@ -62,7 +64,14 @@ func New(st *station.Station, log *slog.Logger, version string, assets fs.FS) *S
 			r.Post("/pickup", s.pickup)
 			r.Post("/photos", s.uploadPhoto)
 			r.Get("/quote", s.quote)
-			r.Post("/send", s.send)
+			r.Post("/send", s.sendWithDevices) // id_source "reader": the card on the reader (devices.go)
+			r.Get("/devices", s.devicesList)
+			r.Get("/devices/idcard", s.deviceIDCard)
+			r.Get("/devices/scans", s.deviceScans)
+			r.Post("/devices/camera/snapshot", s.deviceSnapshot)
+			r.Get("/print-jobs", s.printJobs)
+			r.Post("/print-jobs/{id}/reprint", s.reprintJob)
+			r.Get("/labels/preview.png", s.labelPreview)
 			r.Get("/problems", s.problems)
 			r.Post("/problems", s.markProblem)
 			r.Get("/overdue", s.overdue)
@@ -441,19 +450,6 @@ func (s *Server) quote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"price_fen": price})
-}
-
-func (s *Server) send(w http.ResponseWriter, r *http.Request) {
-	var in station.SendInput
-	if !s.decode(w, r, &in) {
-		return
-	}
-	p, err := s.st.Send(r.Context(), actor(r), in)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, p)
 }
 
 func (s *Server) problems(w http.ResponseWriter, r *http.Request) {
