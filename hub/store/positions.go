@@ -84,6 +84,15 @@ func (s *Store) AuthenticateTerminal(ctx context.Context, phone, code, imei, sof
 	return plate, err
 }
 
+// UnregisterTerminal voids a terminal's auth code (its logout, 0x0003):
+// it registers again before it reports.
+func (s *Store) UnregisterTerminal(ctx context.Context, phone string) error {
+	return s.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE gps_terminals SET auth_hash = '' WHERE phone = ?", phone)
+		return err
+	})
+}
+
 // Terminals returns every registered terminal, by phone.
 func (s *Store) Terminals(ctx context.Context) ([]Terminal, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT phone, plate, maker, model, terminal_id, imei, software, registered_ms,

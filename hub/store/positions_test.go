@@ -57,6 +57,12 @@ func TestTerminalRegisterAuth(t *testing.T) {
 	assert.Equal(t, "861234567890123", ts[0].IMEI, "a later authentication without IMEI keeps it")
 	assert.Equal(t, t0, ts[0].Authenticated.UTC())
 
+	require.NoError(t, s.UnregisterTerminal(ctx, "13912345678"))
+	_, err = s.AuthenticateTerminal(ctx, "13912345678", code2, "", "")
+	assert.ErrorIs(t, err, ErrUnauthorized, "a logout voids the code")
+	code2, _, err = s.RegisterTerminal(ctx, TerminalInfo{Phone: "13912345678"})
+	require.NoError(t, err)
+
 	require.NoError(t, s.PutVehicle(ctx, Vehicle{Plate: "黑M12345", Terminal: "", Active: true}))
 	_, err = s.AuthenticateTerminal(ctx, "13912345678", code2, "", "")
 	assert.ErrorIs(t, err, ErrUnauthorized, "a terminal taken off its vehicle")

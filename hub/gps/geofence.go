@@ -1,0 +1,123 @@
+package gps
+
+import (
+	"math"
+	"sort"
+
+	"cunyou/hub/store"
+)
+
+// DefaultFenceRadius is the radius of the circle around each station and
+// the centre, in metres.
+const DefaultFenceRadius = 300
+
+// Fence is a circle around a station or the centre.
+type Fence struct {
+	Node     string
+	Lat, Lon float64
+	Radius   float64 // m
+}
+
+// FencesOf returns a circle of radius metres around each site with
+// coordinates that is not closed.
+func FencesOf(sites []store.Site, radius float64) []Fence {
+	var out []Fence
+	for _, s := range sites {
+		if s.Status == "closed" || s.Lat == 0 && s.Lon == 0 {
+			continue
+		}
+		out = append(out, Fence{Node: s.Node, Lat: s.Lat, Lon: s.Lon, Radius: radius})
+	}
+	return out
+}
+
+// metres is the distance between two points, by the equirectangular
+// approximation: well within a metre at a fence's scale.
+func metres(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371e3
+	rad := math.Pi / 180
+	x := (lon2 - lon1) * rad * math.Cos((lat1+lat2)/2*rad)
+	y := (lat2 - lat1) * rad
+	return r * math.Hypot(x, y)
+}
+
+// Contains reports whether the point is inside the circle.
+func (f Fence) Contains(lat, lon float64) bool {
+	// Cheap reject first: a degree of latitude is 111 km.
+	if math.Abs(lat-f.Lat)*111e3 > f.Radius {
+		return false
+	}
+	return metres(f.Lat, f.Lon, lat, lon) <= f.Radius
+}
+
+// Geofencer turns each vehicle's positions into arrivals at and departures
+// from the fences. A vehicle's first position sets where it is without an
+// event; positions older than the vehicle's latest (a blind-area resend)
+// are not looked at. It is not safe for concurrent use.
+type Geofencer struct {
+	fences []Fence
+	inside map[string]map[string]bool // plate → node → inside
+	last   map[string]int64           // plate → time of the latest position looked at (ms)
+}
+
+// NewGeofencer returns a geofencer of fences.
+func NewGeofencer(fences []Fence) *Geofencer {
+	return &Geofencer{fences: fences, inside: map[string]map[string]bool{}, last: map[string]int64{}}
+}
+
+// SetFences replaces the fences; a vehicle inside a fence that is gone
+// leaves it without an event.
+func (g *Geofencer) SetFences(fences []Fence) { g.fences = fences }
+
+// Events returns the events of positions, in time order by vehicle; trips
+// names each vehicle's departed trip by plate.
+func (g *Geofencer) Events(ps []store.Position, trips map[string]string) []store.GeofenceEvent {
+	order := make([]int, 0, len(ps))
+	for i, p := range ps {
+		if p.Plate != "" {
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		pa, pb := &ps[order[a]], &ps[order[b]]
+		if pa.Plate != pb.Plate {
+			return pa.Plate < pb.Plate
+		}
+		return pa.Time.Before(pb.Time)
+	})
+	var out []store.GeofenceEvent
+	for _, i := range order {
+		p := &ps[i]
+		t := p.Time.UnixMilli()
+		in, seen := g.inside[p.Plate]
+		if seen && t <= g.last[p.Plate] {
+			continue
+		}
+		g.last[p.Plate] = t
+		if !seen {
+			in = map[string]bool{}
+			g.inside[p.Plate] = in
+		}
+		for _, f := range g.fences {
+			now := f.Contains(p.Lat, p.Lon)
+			if now == in[f.Node] {
+				continue
+			}
+			if now {
+				in[f.Node] = true
+			} else {
+				delete(in, f.Node)
+			}
+			if !seen {
+				continue
+			}
+			kind := "departure"
+			if now {
+				kind = "arrival"
+			}
+			out = append(out, store.GeofenceEvent{Trip: trips[p.Plate], Plate: p.Plate, Node: f.Node, Kind: kind, Time: p.Time,
+				Lat: p.Lat, Lon: p.Lon})
+		}
+	}
+	return out
+}
