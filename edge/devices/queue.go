@@ -68,6 +68,10 @@ func LabelOf(j station.PrintJob) (printer.Label, error) {
 	return printer.Label{}, fmt.Errorf("print job %d kind %q: %w", j.ID, j.Kind, printer.ErrBadLabel)
 }
 
+// queueIdle is how often an empty print queue is looked at: a job queued
+// by an inbound prints within it, and Kick wakes the worker at once.
+const queueIdle = time.Second
+
 // runQueue drains the station's print queue, oldest job first, until ctx
 // ends. A job printed is finished as printed; one that can never print (a
 // bad label) as failed with its code; one that failed for a reason an
@@ -77,7 +81,7 @@ func (h *Host) runQueue(ctx context.Context) {
 	stn := h.o.Station
 	b := h.env.backoff()
 	for {
-		wait := h.o.Poll
+		wait := queueIdle
 		jobs, err := stn.NextPrintJobs(ctx, 1)
 		if err != nil && ctx.Err() == nil {
 			h.o.Log.Error("print queue: cannot read the queue", "err", err)
