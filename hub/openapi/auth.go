@@ -11,16 +11,21 @@ import (
 	"sync"
 	"time"
 
+	"cunyou/hub/auth"
 	"cunyou/hub/store"
 )
 
-// caller is who sends a request: a client of the open API or the admin
-// (the console's token).
+// caller is who sends a request: a client of the open API, the admin
+// (the admin token) or a person signed in to the console (a session).
 type caller struct {
-	id      string // client id, or "admin"
+	id      string // client id, "admin", or the user's name
 	carrier string // the only carrier this caller sees; "" for all
 	scopes  []string
-	admin   bool
+	// admin: the admin token, or a session whose role sees personal data
+	// unmasked (auth.PersonalData). The handlers' own admin checks sit
+	// behind the route's permission, checked first (need).
+	admin bool
+	user  *auth.Identity // a session's user; nil for the others
 }
 
 // AdminActor is the actor of the admin's writes (in the parcels'
@@ -28,6 +33,9 @@ type caller struct {
 const AdminActor = "admin"
 
 func (c caller) has(scope string) bool {
+	if c.user != nil {
+		return c.user.Can(scopePermissions[scope])
+	}
 	if c.admin {
 		return true
 	}
@@ -41,6 +49,9 @@ func (c caller) has(scope string) bool {
 
 // actor names the caller in the facts it records.
 func (c caller) actor() string {
+	if c.user != nil {
+		return "user:" + c.user.Username
+	}
 	if c.admin {
 		return AdminActor
 	}
@@ -50,6 +61,9 @@ func (c caller) actor() string {
 // owner names the caller's idempotency keys: the admin's apart from a
 // client's, even one called "admin" ("~" is in no client id).
 func (c caller) owner() string {
+	if c.user != nil {
+		return "~user:" + c.user.Username
+	}
 	if c.admin {
 		return "~" + AdminActor
 	}
@@ -71,8 +85,8 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// authenticate admits the admin token or an enabled client's API key,
-// then takes a token from the client's bucket.
+// authenticate admits the admin token, a console session's token or an
+// enabled client's API key, then takes a token from the client's bucket.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := bearer(r)
@@ -83,6 +97,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		var c caller
 		if s.o.AdminToken != "" && subtle.ConstantTimeCompare([]byte(key), []byte(s.o.AdminToken)) == 1 {
 			c = caller{id: AdminActor, admin: true}
+		} else if strings.HasPrefix(key, sessionPrefix) && s.o.Auth != nil {
+			id, err := s.o.Auth.Session(r.Context(), key)
+			if errors.Is(err, auth.ErrSession) {
+				s.writeProblem(w, r, problem(CodeUnauthorized, "unknown, expired or revoked session: sign in again"))
+				return
+			}
+			if err != nil {
+				s.writeProblem(w, r, err)
+				return
+			}
+			c = caller{id: id.Username, carrier: id.Carrier, admin: id.Can(auth.PersonalData), user: &id}
 		} else {
 			cl, err := s.auth.client(r.Context(), s.st, key, s.now())
 			if errors.Is(err, store.ErrUnauthorized) {
@@ -108,11 +133,25 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// need admits callers holding one of scopes (the admin holds all).
+// need admits callers holding one of scopes (the admin holds all); a
+// console session, the permission its route names in routeRules.
 func (s *Server) need(scopes ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c := callerOf(r)
+			if c.user != nil {
+				rule, known := ruleOf(r)
+				if known && c.user.Can(rule.perm) {
+					next.ServeHTTP(w, r)
+					return
+				}
+				s.writeProblem(w, r, problem(CodeInsufficientScope, "the role %s may not do this (%s)", c.user.Role, rule.perm))
+				return
+			}
+			if c.admin {
+				next.ServeHTTP(w, r)
+				return
+			}
 			for _, sc := range scopes {
 				if c.has(sc) {
 					next.ServeHTTP(w, r)

@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"cunyou/hub/audit"
+	"cunyou/hub/auth"
 	"cunyou/hub/gazetteer"
 	"cunyou/hub/intake"
 	"cunyou/hub/merge"
@@ -63,6 +65,8 @@ type env struct {
 	in   *intake.Service
 	wh   *webhook.Dispatcher
 	srv  *openapi.Server
+	auth *auth.Service
+	log  *audit.Log
 	ts   *httptest.Server
 	keys map[string]string // client id → API key
 	seqs map[string]uint64 // node → last seq applied
@@ -110,8 +114,10 @@ func newEnv(t *testing.T, eo ...envOptions) *env {
 	e.wh = webhook.New(st, webhook.EndpointsFunc(func(ctx context.Context, carrier string) (string, string, bool, error) {
 		return recv.URL + "/" + carrier, "secret-0123456789abcdef", true, nil
 	}), webhook.Options{Log: slog.New(slog.DiscardHandler), RetryBase: time.Millisecond, PollInterval: 10 * time.Millisecond})
+	e.log = audit.New(st)
+	e.auth = auth.New(auth.Options{Store: st, Audit: e.log, Now: e.clk.now})
 	oo := openapi.Options{Store: st, Intake: e.in, Webhooks: e.wh, AdminToken: adminToken, Version: "v-test", Now: e.clk.now,
-		MaxBatch: o.maxBatch}
+		MaxBatch: o.maxBatch, Auth: e.auth, Audit: e.log}
 	if o.noWebhooks {
 		oo.Webhooks = nil
 	}

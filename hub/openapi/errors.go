@@ -26,7 +26,11 @@ const (
 	CodeFilterRequired      = "filter_required"         // a search without any filter
 	CodeBadIdempotencyKey   = "bad_idempotency_key"     // Idempotency-Key is empty, too long or not printable ASCII
 	CodeUnauthorized        = "unauthorized"            // no, unknown or revoked API key
-	CodeInsufficientScope   = "insufficient_scope"      // the client lacks the route's scope
+	CodeInsufficientScope   = "insufficient_scope"      // the client lacks the route's scope (a session, its permission)
+	CodeBadCredentials      = "bad_credentials"         // sign-in: wrong user name, password or one-time code
+	CodeTOTPRequired        = "totp_required"           // sign-in: send the one-time code too
+	CodeAccountLocked       = "account_locked"          // sign-in: locked after repeated failures
+	CodeAccountDisabled     = "account_disabled"        // sign-in: the account is disabled
 	CodeCarrierRequired     = "carrier_client_required" // the route is for a carrier's client
 	CodeCarrierScope        = intake.CodeCarrierScope   // a carrier's client asking for another carrier's data
 	CodeNotFound            = "not_found"               // no such route, parcel or delivery (or another carrier's)
@@ -62,6 +66,10 @@ var problems = map[string]problemKind{
 	CodeBadIdempotencyKey:   {http.StatusBadRequest, "Bad Idempotency-Key"},
 	CodeUnauthorized:        {http.StatusUnauthorized, "Unauthorized"},
 	CodeInsufficientScope:   {http.StatusForbidden, "Insufficient scope"},
+	CodeBadCredentials:      {http.StatusUnauthorized, "Wrong credentials"},
+	CodeTOTPRequired:        {http.StatusUnauthorized, "One-time code required"},
+	CodeAccountLocked:       {http.StatusLocked, "Account locked"},
+	CodeAccountDisabled:     {http.StatusForbidden, "Account disabled"},
 	CodeCarrierRequired:     {http.StatusForbidden, "A carrier's client is required"},
 	CodeCarrierScope:        {http.StatusForbidden, "Another carrier's data"},
 	CodeNotFound:            {http.StatusNotFound, "Not found"},

@@ -8,8 +8,11 @@
 //
 // Callers send Authorization: Bearer with an API key (a client of
 // store.AddClient, with scopes; a carrier's client sees and writes only
-// that carrier's parcels, and another carrier's parcel is 404, never 403)
-// or the admin token (every scope, unmasked personal data). Each client
+// that carrier's parcels, and another carrier's parcel is 404, never 403),
+// the admin token (every scope, unmasked personal data) or a console
+// session from POST /login (hub/auth: the route's permission checked
+// against the user's role, people.go's routeRules). Every write and every
+// read of unmasked personal data is written to the audit log. Each client
 // has a token bucket of RatePerMin requests a minute. Errors are
 // application/problem+json (RFC 9457) with a stable code. Writes take an
 // Idempotency-Key.
@@ -22,6 +25,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"cunyou/hub/audit"
+	"cunyou/hub/auth"
 	"cunyou/hub/intake"
 	"cunyou/hub/store"
 	"cunyou/hub/webhook"
@@ -37,6 +42,13 @@ type Options struct {
 	// AdminToken is the console's bearer token: every scope, personal
 	// data unmasked. Empty: no admin access.
 	AdminToken string
+	// Auth signs console users in (POST /login) and admits their
+	// sessions, each route checked against the role's permissions; nil:
+	// no sessions.
+	Auth *auth.Service
+	// Audit receives a row for every write and every sensitive read;
+	// nil: none (and GET /audit answers 503).
+	Audit *audit.Log
 	// Version is the hub's version, shown in the document
 	// (info.x-hub-version).
 	Version string
@@ -132,8 +144,12 @@ func (s *Server) router() chi.Router {
 		s.writeProblem(w, req, problem(CodeMethodNotAllowed, "%s is not served on %s", req.Method, req.URL.Path))
 	})
 	r.Get("/api/v1/openapi.json", s.document)
+	r.Post("/api/v1/login", s.login)
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.authenticate, s.audited)
+		r.With(s.need()).Get("/api/v1/me", s.me)
+		r.With(s.need()).Post("/api/v1/logout", s.logout)
+		r.With(s.need()).Get("/api/v1/audit", s.auditLog)
 		r.With(s.need(scopeWrite)).Post("/api/v1/parcels", s.createParcel)
 		r.With(s.need(scopeWrite)).Post("/api/v1/parcels/batch", s.createBatch)
 		r.With(s.need(scopeWrite)).Post("/api/v1/manifests", s.uploadManifest)
