@@ -126,3 +126,10 @@ func (e *Env) portOrWait(ctx context.Context, d config.Device, r *Reporter, b *b
 	r.SetPort(port)
 	return port, true
 }
+
+// FindPort returns the serial port of a configured device: its port, or
+// the first of the system's ports whose USB ids match (ErrNotFound).
+func FindPort(d config.Device) (string, error) {
+	e := &Env{Ports: ListPorts}
+	return e.findPort(d)
+}

@@ -45,6 +45,7 @@ func (m *Main) diag(ctx context.Context, args []string) error {
 		Full:       *full,
 		BackupDir:  *backups,
 		Timeout:    *timeout,
+		Devices:    deviceChecks(c), // device.go
 	})
 	if *asJSON {
 		err = rep.WriteJSON(m.Stdout, l)

@@ -70,6 +70,8 @@ Commands:
   restore   replace the database with a backup; it gets a new incarnation: restore FILE
   check     verify the database: integrity, gap-free outbox, op hashes, derived statuses
   diag      a technician's report: database, disk, backups, clock, hub, sync, devices [--lang en] [--json]
+  device    device list [--json]: serial ports and USB devices, and which configured device each is
+            | device test idcard|printer|scanner|camera [--port PATH] [--name NAME] [--json] [--timeout D]
   version   print the version
 
 Every command takes --config FILE and --data DIR; see the README for settings.
@@ -105,6 +107,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.check(ctx, args)
 	case "diag":
 		return m.diag(ctx, args)
+	case "device":
+		return m.device(ctx, args)
 	case "version":
 		fmt.Fprintln(m.Stdout, "cunyou-edge", version, "schema", store.SchemaVersion(), "envelope", syncproto.EnvelopeVersion)
 		return nil
@@ -222,6 +226,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	stn := station.New(st, c.Location())
 	k := kiosk.New(stn, log, version, assets)
+	devs, err := newDevices(c, stn, log) // device.go
+	if err != nil {
+		return err
+	}
+	k.SetDevices(devs)
 	srv := &http.Server{
 		Handler:           k,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -261,10 +270,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 				runModem(syncCtx, c, stn, log)
 			}
 		}()
+		devicesDone := make(chan struct{})
+		go func() { defer close(devicesDone); devs.Run(syncCtx) }()
 		if sy != nil {
 			sy.Run(syncCtx)
 		}
 		<-modemDone
+		<-devicesDone
 	}()
 	defer func() {
 		stopSync()
