@@ -62,6 +62,8 @@ type Config struct {
 	// SMS configures the arrival SMS: signature, quiet hours, per-phone
 	// limits and the gateways in failover order.
 	SMS SMS `json:"sms"`
+	// GPS configures the JT/T 808 server of the vehicles' terminals.
+	GPS GPS `json:"gps"`
 	// Timezone counts the county's days (trips, statistics).
 	Timezone string `json:"timezone" env:"CUNYOU_HUB_TIMEZONE" help:"time zone of the county's days"`
 	// LogLevel is debug, info, warn or error.
@@ -88,6 +90,7 @@ func Default() Config {
 		LogLevel:      "info",
 		Timezone:      "Asia/Shanghai",
 		SMS:           SMS{Window: Duration(2 * time.Second), LateHold: Duration(time.Minute)},
+		GPS:           GPS{Listen: "127.0.0.1:5015", IdleTimeout: Duration(3 * time.Minute)},
 	}
 }
 
@@ -132,6 +135,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: trusted_proxies: %q is no CIDR prefix like 10.0.0.0/8", badPrefix(c.TrustedProxies))
 	case c.SMS.validate() != nil:
 		return c.SMS.validate()
+	case c.GPS.validate() != nil:
+		return c.GPS.validate()
 	case !validZone(c.Timezone):
 		return fmt.Errorf("config: timezone %q: give a zone like Asia/Shanghai", c.Timezone)
 	case c.MetricsToken != "" && len(c.MetricsToken) < 16:
@@ -209,6 +214,32 @@ type Gateway struct {
 	KeySecret string `json:"key_secret,omitempty"`
 	Region    string `json:"region,omitempty"`
 	AppID     string `json:"app_id,omitempty"`
+}
+
+// GPS configures the JT/T 808 server: vehicle terminals connect over TCP
+// and report their positions.
+type GPS struct {
+	// Enabled starts the server with serve.
+	Enabled bool `json:"enabled" env:"CUNYOU_HUB_GPS_ENABLED" help:"true to accept JT/T 808 vehicle terminals"`
+	// Listen is its address (Traccar's JT/T 808 port is 5015). Loopback
+	// unless AllowRemote is set: terminals come over the mobile network,
+	// so a county opens it to them through its firewall.
+	Listen      string `json:"listen" env:"CUNYOU_HUB_GPS_LISTEN" help:"JT/T 808 listen address"`
+	AllowRemote bool   `json:"allow_remote" env:"CUNYOU_HUB_GPS_ALLOW_REMOTE" help:"true to accept terminals beyond loopback"`
+	// IdleTimeout closes a terminal's connection that sent nothing so long
+	// (terminals send heartbeats every minute or so).
+	IdleTimeout Duration `json:"idle_timeout" env:"CUNYOU_HUB_GPS_IDLE_TIMEOUT" help:"close a silent terminal's connection after"`
+}
+
+func (g GPS) validate() error {
+	if err := confkit.CheckListen(g.Listen, g.AllowRemote,
+		"set gps.allow_remote to accept terminals from the network"); err != nil {
+		return errors.New(strings.Replace(err.Error(), "config: listen", "config: gps.listen", 1))
+	}
+	if g.IdleTimeout < Duration(10*time.Second) || g.IdleTimeout > Duration(time.Hour) {
+		return fmt.Errorf("config: gps.idle_timeout %s: use 10s to 1h", time.Duration(g.IdleTimeout))
+	}
+	return nil
 }
 
 var quietRe = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$`)
