@@ -44,6 +44,9 @@ BenchmarkArrivalLatency/window2s-2 	       1	3057595427 ns/op	         2.687 max
 BenchmarkArrivalLatency/window0-2  	       1	1178337360 ns/op	         0.742 max-s	         0.653 p50-s	         0.741 p99-s
 pkg: cunyou/hub/sms/smpp
 BenchmarkSMPPThroughput/window=10-2 	       1	  25000000 ns/op	     40000 msgs/s
+pkg: cunyou/hub/gps
+BenchmarkIngest-2               	       1	2880187430 ns/op	     69440 reports/s	     14286 rows/commit
+BenchmarkConnectedTerminals-2   	       1	14113198937 ns/op	        25.08 KiB/terminal-both-ends	        13.59 heartbeat-p99-ms	     65536 nofile-limit	     10000 terminals	     10000 terminals-tried
 ok  	cunyou/syncproto	3.1s
 pkg: cunyou/systest
 BenchmarkDrain30DaysOffline-2    	       1	26942000000 ns/op	        28.49 B/op-wire-measured	         7.000 cuts	        26.94 s-to-drain
@@ -59,7 +62,7 @@ func TestParse(t *testing.T) {
 	if len(out.Failures) != 0 {
 		t.Errorf("failures: %v", out.Failures)
 	}
-	if got, want := len(out.Results), 18; got != want {
+	if got, want := len(out.Results), 20; got != want {
 		t.Fatalf("got %d results, want %d", got, want)
 	}
 	got := out.Results[0]
