@@ -31,15 +31,16 @@ type Terminal struct {
 }
 
 // RegisterTerminal records a terminal's registration and returns its new
-// auth code and the plate of the vehicle whose terminal it is. A phone no
-// vehicle names is ErrNotFound. Registering again replaces the auth code.
+// auth code and the plate of the vehicle whose terminal it is (numbers
+// match without their leading zeros, as the BCD header pads them). A phone
+// no vehicle names is ErrNotFound. Registering again replaces the auth code.
 func (s *Store) RegisterTerminal(ctx context.Context, t TerminalInfo) (code, plate string, err error) {
 	if t.Phone == "" {
 		return "", "", fmt.Errorf("%w: terminal without a phone number", ErrInvalid)
 	}
 	code = NormalizeCode(newCode())
 	err = s.Write(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, "SELECT plate FROM vehicles WHERE terminal = ? AND active = 1", t.Phone).Scan(&plate)
+		err := tx.QueryRowContext(ctx, "SELECT plate FROM vehicles WHERE ltrim(terminal, '0') = ltrim(?, '0') AND active = 1", t.Phone).Scan(&plate)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: no active vehicle has terminal %s", ErrNotFound, t.Phone)
 		} else if err != nil {
@@ -70,7 +71,7 @@ func (s *Store) AuthenticateTerminal(ctx context.Context, phone, code, imei, sof
 		} else if err != nil {
 			return err
 		}
-		err = tx.QueryRowContext(ctx, "SELECT plate FROM vehicles WHERE terminal = ? AND active = 1", phone).Scan(&plate)
+		err = tx.QueryRowContext(ctx, "SELECT plate FROM vehicles WHERE ltrim(terminal, '0') = ltrim(?, '0') AND active = 1", phone).Scan(&plate)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: no active vehicle has terminal %s", ErrUnauthorized, phone)
 		} else if err != nil {

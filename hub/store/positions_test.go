@@ -21,6 +21,7 @@ func gpsCounty(t *testing.T) *Store {
 	_, err = s.LoadCounty(ctx, c)
 	require.NoError(t, err)
 	require.NoError(t, s.PutVehicle(ctx, Vehicle{Plate: "黑M12345", Terminal: "13912345678", Active: true}))
+	require.NoError(t, s.PutVehicle(ctx, Vehicle{Plate: "黑M67890", Terminal: "013800000002", Active: true}))
 	return s
 }
 
@@ -51,11 +52,15 @@ func TestTerminalRegisterAuth(t *testing.T) {
 	_, err = s.AuthenticateTerminal(ctx, "13912345678", code2, "", "")
 	require.NoError(t, err)
 
+	_, plate, err = s.RegisterTerminal(ctx, TerminalInfo{Phone: "13800000002"})
+	require.NoError(t, err)
+	assert.Equal(t, "黑M67890", plate, "the vehicle's number with the BCD's leading zero")
+
 	ts, err := s.Terminals(ctx)
 	require.NoError(t, err)
-	require.Len(t, ts, 1)
-	assert.Equal(t, "861234567890123", ts[0].IMEI, "a later authentication without IMEI keeps it")
-	assert.Equal(t, t0, ts[0].Authenticated.UTC())
+	require.Len(t, ts, 2)
+	assert.Equal(t, "861234567890123", ts[1].IMEI, "a later authentication without IMEI keeps it")
+	assert.Equal(t, t0, ts[1].Authenticated.UTC())
 
 	require.NoError(t, s.UnregisterTerminal(ctx, "13912345678"))
 	_, err = s.AuthenticateTerminal(ctx, "13912345678", code2, "", "")
