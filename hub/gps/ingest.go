@@ -64,12 +64,7 @@ func (in *ingester) add(phone string, ps []store.Position, done func(error)) {
 	}
 	in.buf = append(in.buf, ps...)
 	in.dones = append(in.dones, done)
-	s := in.seen[phone]
-	s.Phone, s.Reports = phone, s.Reports+len(ps)
-	if at := time.Now(); at.After(s.At) {
-		s.At = at
-	}
-	in.seen[phone] = s
+	in.see(phone, len(ps))
 	full := len(in.buf) >= in.rows
 	in.mu.Unlock()
 	if full {
@@ -78,6 +73,25 @@ func (in *ingester) add(phone string, ps []store.Position, done func(error)) {
 		default:
 		}
 	}
+}
+
+// touch records a sign of life of a terminal (a heartbeat) for the next
+// flush.
+func (in *ingester) touch(phone string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.see(phone, 0)
+}
+
+// see counts reports of a terminal and moves its last contact; in.mu is
+// held.
+func (in *ingester) see(phone string, reports int) {
+	s := in.seen[phone]
+	s.Phone, s.Reports = phone, s.Reports+reports
+	if at := time.Now(); at.After(s.At) {
+		s.At = at
+	}
+	in.seen[phone] = s
 }
 
 // run flushes until ctx ends, then flushes what is left and refuses more.
@@ -106,7 +120,7 @@ func (in *ingester) flush(ctx context.Context) {
 	in.buf, in.dones, in.seen = make([]store.Position, 0, in.rows), nil, map[string]store.TerminalSeen{}
 	in.room.Broadcast()
 	in.mu.Unlock()
-	if len(dones) == 0 {
+	if len(dones) == 0 && len(seen) == 0 {
 		return
 	}
 	in.refreshFences(ctx)

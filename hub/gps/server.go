@@ -239,6 +239,9 @@ func (ss *session) handle(ctx context.Context, p Packet) bool {
 	case MsgAuth:
 		ss.authenticate(ctx, p)
 	case MsgHeartbeat:
+		if ss.authed {
+			ss.srv.in.touch(p.Phone)
+		}
 		ss.reply(p.Header, ss.okIfAuthed())
 	case MsgLogout:
 		// The terminal deregisters: its auth code is void.
