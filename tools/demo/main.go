@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,7 +27,12 @@ import (
 	"syscall"
 	"time"
 
+	"cunyou/drivers/idcard"
 	"cunyou/drivers/modem"
+	"cunyou/drivers/printer"
+	"cunyou/drivers/scanner"
+	"cunyou/hub/gazetteer"
+	"cunyou/hub/gps"
 	"cunyou/hub/sms/smpp"
 	"cunyou/sms"
 )
@@ -44,6 +50,7 @@ var stations = []station{
 const (
 	hubAddr    = "127.0.0.1:8600"
 	centreAddr = "127.0.0.1:8710"
+	gpsAddr    = "127.0.0.1:5015"
 	countyFile = "testdata/county.json"
 )
 
@@ -62,12 +69,14 @@ func main() {
 type demo struct {
 	bin, data string
 	env       map[string][]string // extra environment of a node's process, by name
+	config    map[string]string   // config file of a node's serve, by name
+	closers   []func()            // the simulated devices, closed at the end
 	mu        sync.Mutex
 	procs     []*exec.Cmd
 }
 
 func run(ctx context.Context, bin, data string) error {
-	d := &demo{bin: bin, data: data, env: map[string][]string{}}
+	d := &demo{bin: bin, data: data, env: map[string][]string{}, config: map[string]string{}}
 	defer d.stopAll()
 	hubData := filepath.Join(data, "hub")
 	fresh := false
@@ -103,7 +112,7 @@ func run(ctx context.Context, bin, data string) error {
 		"sign": "望奎村邮", "window": "2s", "quiet": "03:00-03:01", // the demo shows its SMS at any hour
 		"gateways": []map[string]any{{"type": "smpp", "addr": smsc.Addr(), "system_id": "wangkui", "password": "demo1234",
 			"source_addr": "10690001"}},
-	}}, "", "  ")
+	}, "gps": map[string]any{"enabled": true, "listen": gpsAddr}}, "", "  ")
 	if err := os.WriteFile(hubConfig, cfg, 0o600); err != nil {
 		return err
 	}
@@ -112,6 +121,10 @@ func run(ctx context.Context, bin, data string) error {
 	}
 	if err := waitHealthy(ctx, "http://"+hubAddr+"/healthz"); err != nil {
 		return fmt.Errorf("hub: %w", err)
+	}
+	busNote, err := d.driveBus(ctx, hubData)
+	if err != nil {
+		return err
 	}
 
 	if fresh {
@@ -137,6 +150,14 @@ func run(ctx context.Context, bin, data string) error {
 			"             SMS from the station (printed \"SMS(modem) → …\"); stop the hub's process to see it\n", sim.Path())
 	}
 
+	// ST-V0101 has an ID-card reader, a label printer and a scan gun,
+	// all simulated (devices.go).
+	devicesNote, err := d.simulateDevices(ctx, "ST-V0101", filepath.Join(data, "ST-V0101"))
+	if err != nil {
+		return err
+	}
+	defer d.closeDevices()
+
 	centreDir := filepath.Join(data, "CENTRE")
 	if err := d.node(ctx, centreDir, "CENTRE", codes, 7, centreAddr); err != nil {
 		return err
@@ -155,6 +176,8 @@ func run(ctx context.Context, bin, data string) error {
 	fmt.Printf("  accounts:  owner / PIN 246810 (店主)   clerk / PIN 135790 (店员)\n")
 	fmt.Printf("  SMS:       the arrival SMS go to a simulated SMSC (SMPP on %s) and are printed here as \"SMS → 139****5678 …\"\n", smsc.Addr())
 	fmt.Print(modemNote)
+	fmt.Print(devicesNote)
+	fmt.Print(busNote)
 	fmt.Printf("  villagers: http://%s/q/   (track 73100000000001; my parcels; stations; prices; buses)\n", hubAddr)
 	fmt.Printf("  hub:       http://%s/healthz   try: %s/cunyou-hub track --data %s 73100000000001\n", hubAddr, bin, hubData)
 	fmt.Printf("             %s/cunyou-hub unresolved --data %s   (the dispatchers' queue)\n", bin, hubData)
@@ -297,7 +320,11 @@ func (d *demo) node(ctx context.Context, dir, id string, codes map[string]string
 	if _, err := d.output(ctx, "cunyou-edge", "demo", "--data", dir, "--node", id, "--seed", fmt.Sprint(seed)); err != nil {
 		return fmt.Errorf("%s: %w", id, err)
 	}
-	if err := d.start(ctx, id, "cunyou-edge", "serve", "--data", dir, "--listen", addr); err != nil {
+	args := []string{"serve", "--data", dir, "--listen", addr}
+	if f := d.config[id]; f != "" {
+		args = append(args, "--config", f)
+	}
+	if err := d.start(ctx, id, "cunyou-edge", args...); err != nil {
 		return err
 	}
 	if err := waitHealthy(ctx, "http://"+addr+"/healthz"); err != nil {
@@ -371,4 +398,147 @@ func waitHealthy(ctx context.Context, url string) error {
 		}
 	}
 	return fmt.Errorf("%s did not answer", url)
+}
+
+// devicesAddr is the demo's control of the simulated devices: lay a card
+// on the reader, scan a code.
+const devicesAddr = "127.0.0.1:8790"
+
+// simulateDevices gives the station id an ID-card reader and a scan gun
+// on pseudo-terminals and a TSPL label printer on TCP, writes the
+// station's config file naming them, serves a control on devicesAddr and
+// prints each label the printer prints. It returns the banner's lines;
+// none where pseudo-terminals are missing.
+func (d *demo) simulateDevices(ctx context.Context, id, dir string) (string, error) {
+	reader, err := idcard.NewSimulator(idcard.SimOptions{})
+	if errors.Is(err, idcard.ErrNoPTY) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	d.closers = append(d.closers, func() { reader.Close() })
+	gun, err := scanner.NewSimulator(scanner.SimOptions{})
+	if err != nil {
+		return "", err
+	}
+	d.closers = append(d.closers, func() { gun.Close() })
+	labels, err := printer.NewSimulator(printer.SimOptions{Language: printer.TSPL})
+	if err != nil {
+		return "", err
+	}
+	d.closers = append(d.closers, func() { labels.Close() })
+	cfg, _ := json.MarshalIndent(map[string]any{"version": 1, "devices": []map[string]any{
+		{"name": "reader", "kind": "idcard", "port": reader.Path()},
+		{"name": "labels", "kind": "printer", "transport": "tcp:" + labels.Addr(), "language": "tspl"},
+		{"name": "gun", "kind": "scanner", "port": gun.Path()},
+	}}, "", "  ")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	d.config[id] = filepath.Join(dir, "edge.json")
+	if err := os.WriteFile(d.config[id], cfg, 0o600); err != nil {
+		return "", err
+	}
+	go printLabels(ctx, labels)
+
+	cards := idcard.DemoCards()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /card", func(w http.ResponseWriter, r *http.Request) {
+		n := 0
+		fmt.Sscan(r.URL.Query().Get("n"), &n)
+		if n < 0 || n >= len(cards) {
+			http.Error(w, fmt.Sprintf("n is 0 to %d", len(cards)-1), http.StatusBadRequest)
+			return
+		}
+		reader.PlaceCard(cards[n])
+		fmt.Fprintln(w, "card on the reader:", cards[n])
+	})
+	mux.HandleFunc("POST /card/remove", func(w http.ResponseWriter, r *http.Request) {
+		reader.RemoveCard()
+		fmt.Fprintln(w, "no card on the reader")
+	})
+	mux.HandleFunc("POST /scan", func(w http.ResponseWriter, r *http.Request) {
+		if err := gun.Scan(r.URL.Query().Get("code")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintln(w, "scanned")
+	})
+	control := &http.Server{Addr: devicesAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	note := fmt.Sprintf("  devices:   %s has a simulated ID-card reader, label printer (TSPL, tcp:%s) and scan gun; labels it\n"+
+		"             prints show here as \"PRINTER → …\"; see them: %s/cunyou-edge device list --config %s\n", id, labels.Addr(), d.bin, d.config[id])
+	if ln, err := net.Listen("tcp", devicesAddr); err == nil {
+		go control.Serve(ln)
+		d.closers = append(d.closers, func() { control.Close() })
+		note += fmt.Sprintf("             lay a card: curl -X POST 'http://%s/card?n=0' (n 0-%d; /card/remove), scan: curl -X POST 'http://%s/scan?code=73100000000001'\n",
+			devicesAddr, len(cards)-1, devicesAddr)
+	} else {
+		note += "             (no control on " + devicesAddr + ": " + err.Error() + ")\n"
+	}
+	return note, nil
+}
+
+func (d *demo) closeDevices() {
+	for _, c := range d.closers {
+		c()
+	}
+}
+
+// printLabels prints the text of each label the printer prints.
+func printLabels(ctx context.Context, p *printer.Simulator) {
+	seen := 0
+	for {
+		ls, err := p.Wait(ctx, seen+1)
+		if err != nil {
+			return
+		}
+		for _, l := range ls[seen:] {
+			fmt.Printf("%-9s → %s\n", "PRINTER", strings.Join(l.Texts(), " | "))
+		}
+		seen = len(ls)
+	}
+}
+
+// driveBus drives the bus 黑M12345 round line L1 with a simulated JT/T 808
+// terminal: it registers, authenticates and reports every 5 s, and comes
+// back after a lost connection. It returns the banner's lines.
+func (d *demo) driveBus(ctx context.Context, hubData string) (string, error) {
+	c, err := gazetteer.LoadFile(countyFile)
+	if err != nil {
+		return "", err
+	}
+	var route gps.Route
+	for _, l := range c.Lines {
+		for _, code := range l.Stops {
+			if l.Code != "L1" {
+				break
+			}
+			if v, ok := c.Village(code); ok {
+				route = append(route, gps.Point{Lat: v.Lat, Lon: v.Lon})
+			} else if code == c.Centre.ID {
+				route = append(route, gps.Point{Lat: c.Centre.Lat, Lon: c.Centre.Lon})
+			}
+		}
+	}
+	go func() {
+		for ctx.Err() == nil {
+			term, err := gps.Dial(ctx, gpsAddr, "013800000001", true)
+			if err == nil {
+				if err = term.Login(ctx, "黑M12345"); err == nil {
+					_, err = term.Run(ctx, gps.Drive{Route: route, SpeedKmH: 40, Interval: 5 * time.Second, Loop: true})
+				}
+				term.Close()
+			}
+			if ctx.Err() == nil {
+				fmt.Printf("GPS       the bus's terminal: %v; again in 10 s\n", err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(10 * time.Second):
+			}
+		}
+	}()
+	return fmt.Sprintf("  GPS:       bus 黑M12345 drives line L1 with a simulated JT/T 808 terminal (%s), a report every 5 s;\n"+
+		"             try: %s/cunyou-hub gps positions --data %s --vehicle 黑M12345\n", gpsAddr, d.bin, hubData), nil
 }
