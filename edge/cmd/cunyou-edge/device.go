@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -196,10 +198,29 @@ func deviceWhere(d config.Device) string {
 }
 
 // deviceThere reports whether a device not among the enumerated ports is
-// there: its port or folder exists (a network device is not tried).
+// there: its port or folder exists, or a network device takes a connection.
 func deviceThere(d config.Device) bool {
 	path := d.Port
 	switch {
+	case strings.HasPrefix(d.Transport, "tcp:") || d.URL != "":
+		addr := strings.TrimPrefix(d.Transport, "tcp:")
+		if u, err := url.Parse(d.URL); err == nil && d.URL != "" {
+			port := u.Port()
+			if port == "" {
+				port = "80"
+				if u.Scheme == "https" {
+					port = "443"
+				}
+			}
+			addr = net.JoinHostPort(u.Hostname(), port)
+		} else if _, _, err := net.SplitHostPort(addr); err != nil {
+			addr = net.JoinHostPort(addr, "9100")
+		}
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
 	case d.Kind == config.DeviceCameraFolder:
 		path = d.Folder
 	case strings.HasPrefix(d.Transport, "serial:"), strings.HasPrefix(d.Transport, "usb:"), strings.HasPrefix(d.Transport, "file:"):
