@@ -357,6 +357,7 @@ func FuzzDecodeFrame(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte{0x7e, 0x7d, 0x7e})
+	f.Add(unhex(f, "7e0200407c010000000001391234432900000000007b000000de01d907f2073d336c029a004e000014102119510901040000006f020200de0302029a0402014d2504000003093001211206010000000001130700000001000000310137642f000000dedf6f03420b0c0d0e0f04d201d907f2073d336c1410211951090001313233343536371410211951090101008e7e"))
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		p, err := DecodeFrame(frame)
 		if err != nil {
@@ -386,4 +387,77 @@ func FuzzDecodeFrame(f *testing.F) {
 			ParseRegisterResponse(p.Body)
 		}
 	})
+}
+
+// Frames published as test data by another JT/T 808 implementation
+// (hylexus' xtream-codec, 2019 headers), decoded and encoded again here as
+// a check of this codec against a second reading of the standard.
+func TestThirdPartyFrames(t *testing.T) {
+	const other = "13912344329"
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation(time.DateTime, s, China)
+		require.NoError(t, err)
+		return tm
+	}
+	for _, c := range []struct {
+		name   string
+		frame  string
+		id     uint16
+		want   any
+		encode bool // the frame is what this codec writes for want
+	}{
+		{"0x0200", "7e02004026010000000001391234432900000000006f0000001601dc9a0707456246007b004200032501292233440202006401040000000c417e",
+			MsgLocation, Location{Alarm: 111, Status: 22, LatE6: -31234567, LonE6: 121987654, Altitude: 123, Speed: 66, Direction: 3,
+				Time: at("2025-01-29 22:33:44"), Mileage: 12, HasMileage: true, Fuel: 100, HasFuel: true}, false},
+		{"0x0704", "7e0704403f01000000000139123443290000000200001c000000010000000101d907f2073d336c029a00210059241029213903001c000000010000000101d907f3073d336d03090043005a241029213903f87e",
+			MsgBatchLocation, BatchLocation{Type: BatchNormal, Items: []Location{
+				{Alarm: 1, Status: 1, LatE6: 31000562, LonE6: 121451372, Altitude: 666, Speed: 33, Direction: 89, Time: at("2024-10-29 21:39:03")},
+				{Alarm: 1, Status: 1, LatE6: 31000563, LonE6: 121451373, Altitude: 777, Speed: 67, Direction: 90, Time: at("2024-10-29 21:39:03")},
+			}}, true},
+		{"0x8001", "7e8001400501000000000139123443290000006f020000dc7e", MsgPlatformResponse,
+			GeneralResponse{Serial: 111, ID: MsgLocation, Result: ResultOK}, true},
+		{"0x8100", "7e8100400d01000000000139123443290000006f006f6b2e2e6f6b2e2e6f6bd27e", MsgRegisterResponse,
+			RegisterResponse{Serial: 111, AuthCode: "ok..ok..ok"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := DecodeFrame(unhex(t, c.frame))
+			require.NoError(t, err)
+			assert.Equal(t, Header{ID: c.id, V2019: true, Version: 1, Phone: other}, p.Header)
+			got, err := parse(p, c.want)
+			require.NoError(t, err)
+			switch want := c.want.(type) {
+			case Location:
+				// Status 22 has bit 2 (south) set: the latitude is negative.
+				assertLocation(t, want, got.(Location))
+			case BatchLocation:
+				b := got.(BatchLocation)
+				require.Len(t, b.Items, len(want.Items))
+				for i := range want.Items {
+					assertLocation(t, want.Items[i], b.Items[i])
+				}
+			default:
+				assert.Equal(t, c.want, got)
+			}
+			if c.encode {
+				enc, err := Encode(Packet{Header: p.Header, Body: marshal(t, vector{hdr: p.Header, msg: c.want})})
+				require.NoError(t, err)
+				assert.Equal(t, c.frame, hex.EncodeToString(enc))
+			}
+		})
+	}
+	// A report with many items: the known ones decoded, the rest kept.
+	p, err := DecodeFrame(unhex(t, "7e0200407c010000000001391234432900000000007b000000de01d907f2073d336c029a004e000014102119510901040000006f020200de0302029a0402014d2504000003093001211206010000000001130700000001000000310137642f000000dedf6f03420b0c0d0e0f04d201d907f2073d336c1410211951090001313233343536371410211951090101008e7e"))
+	require.NoError(t, err)
+	l, err := ParseLocation(p.Body)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(111), l.Mileage)
+	assert.Equal(t, uint16(222), l.Fuel)
+	assert.Equal(t, uint16(666), l.RecorderSpeed)
+	assert.Equal(t, byte(0x21), l.Signal)
+	assert.Equal(t, byte(0x37), l.Satellites)
+	var ids []byte
+	for _, it := range l.Items {
+		ids = append(ids, it.ID)
+	}
+	assert.Equal(t, []byte{0x04, 0x25, 0x12, 0x13, 0x64}, ids)
 }
