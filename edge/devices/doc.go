@@ -9,8 +9,10 @@
 // with a stable code and the operator's sentence in Chinese, and when it
 // was last seen), and what the devices bring:
 //
-//   - the identity on the ID-card reader, held in memory only until the
-//     card leaves the reader. Its full ID number never leaves the process:
+//   - the identity of the card last read, held in memory only, for
+//     Options.CardTTL (2 minutes: a real card stops answering once read,
+//     so its leaving the reader cannot be seen) or until the reader goes
+//     or another card is read. Its full ID number never leaves the process:
 //     the kiosk's send takes it from the Host on the server, and
 //     everything shown or logged is masked. The card's photo is not
 //     stored anywhere (memory only), so there is nothing to encrypt at

@@ -69,9 +69,13 @@ type Options struct {
 	// RetryMin and RetryMax bound the backoff of devices and of the
 	// print queue; 500 ms and 30 s when 0.
 	RetryMin, RetryMax time.Duration
-	// Poll is how often an idle printer is asked for its status and the
-	// print queue looked at; 10 s when 0.
+	// Poll is how often an idle printer is asked for its status; 10 s
+	// when 0.
 	Poll time.Duration
+	// CardTTL is how long the identity of the card last read is kept for
+	// a send; 2 min when 0. A real card stops answering once read, so its
+	// leaving the reader cannot be told from its lying there.
+	CardTTL time.Duration
 	// Ports lists the serial ports; ListPorts when nil.
 	Ports func() ([]Port, error)
 	// Now is the clock; time.Now when nil.
@@ -151,6 +155,9 @@ func New(o Options) (*Host, error) {
 	if o.Poll <= 0 {
 		o.Poll = 10 * time.Second
 	}
+	if o.CardTTL <= 0 {
+		o.CardTTL = 2 * time.Minute
+	}
 	if o.Ports == nil {
 		o.Ports = ListPorts
 	}
@@ -214,11 +221,15 @@ func (h *Host) Statuses() []Status {
 	return out
 }
 
-// Identity returns the identity of the card on the reader now, or false.
-// It is held in memory only; show it masked.
+// Identity returns the identity of the card last read, and when, if it
+// was read within CardTTL and the reader is still there; false otherwise.
+// It is held in memory only, and forgotten after CardTTL; show it masked.
 func (h *Host) Identity() (idcard.Identity, time.Time, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.card != nil && h.o.Now().Sub(h.cardAt) > h.o.CardTTL {
+		h.card = nil // forget it
+	}
 	if h.card == nil {
 		return idcard.Identity{}, time.Time{}, false
 	}
@@ -320,7 +331,7 @@ func (r *Reporter) Seen() {
 	r.mu.Unlock()
 }
 
-// Card records the card now on the reader; nil: it has gone.
+// Card records the card just read; nil forgets it (the reader has gone).
 func (r *Reporter) Card(id *idcard.Identity) {
 	if id != nil {
 		r.Seen()

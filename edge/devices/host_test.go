@@ -218,3 +218,52 @@ func TestChecks(t *testing.T) {
 		return r.Status == diag.StatusOK && r.Detail.Key == "device.ok"
 	}, "diag reads serve's state file")
 }
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// A real card stops answering once read: it is kept for CardTTL, then
+// forgotten.
+func TestCardKeptForTTL(t *testing.T) {
+	sim, err := idcard.NewSimulator(idcard.SimOptions{HaltAfterRead: true})
+	if err != nil {
+		t.Skip(err)
+	}
+	defer sim.Close()
+	clock := &testClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	h := startHost(t, Options{Now: clock.Now, CardTTL: time.Minute,
+		Devices: []config.Device{{Name: "reader", Kind: config.DeviceIDCard, Port: sim.Path()}}})
+	require.NoError(t, sim.PlaceCard(idcard.DemoCards()[1]))
+	eventually(t, func() bool { _, _, ok := h.Identity(); return ok }, "the card is read")
+	reads := func() (finds int) {
+		seen := false
+		for _, c := range sim.Commands() {
+			seen = seen || c == idcard.CmdReadBaseInfo
+			if seen && c == idcard.CmdFindCard {
+				finds++
+			}
+		}
+		return finds
+	}
+	eventually(t, func() bool { return reads() >= 2 }, "the reader looked again and found no card answering")
+	_, _, ok := h.Identity()
+	assert.True(t, ok, "the card read is still the sender's")
+	clock.Advance(61 * time.Second)
+	_, _, ok = h.Identity()
+	assert.False(t, ok, "forgotten after CardTTL")
+}

@@ -40,7 +40,9 @@ func (d *idCardDevice) Run(ctx context.Context, r *Reporter) {
 				r.Card(e.Identity)
 				r.Set(StateReady, "", "")
 			case idcard.EventRemoved:
-				r.Card(nil)
+				// A card just read stops answering, as if removed, while
+				// it still lies on a real reader: the card read stays
+				// the sender's for CardTTL.
 			case idcard.EventError:
 				if !errors.Is(e.Err, idcard.ErrNoCard) {
 					zh, _ := idcard.Sentence(e.Err)
