@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"go.bug.st/serial/enumerator"
-
 	"cunyou/edge/config"
 )
 
@@ -36,14 +34,9 @@ type USBDevice struct {
 // ListPorts returns the system's serial ports through go.bug.st/serial's
 // enumerator.
 func ListPorts() ([]Port, error) {
-	ds, err := enumerator.GetDetailedPortsList()
+	ps, err := enumeratePorts()
 	if err != nil {
 		return nil, fmt.Errorf("list serial ports: %w", err)
-	}
-	ps := make([]Port, 0, len(ds))
-	for _, d := range ds {
-		ps = append(ps, Port{Name: d.Name, USB: d.IsUSB, VID: strings.ToLower(d.VID), PID: strings.ToLower(d.PID),
-			Serial: d.SerialNumber, Product: d.Product})
 	}
 	return ps, nil
 }
