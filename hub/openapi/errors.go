@@ -25,7 +25,7 @@ const (
 	CodeBadParameter        = "bad_parameter"           // a query parameter is malformed
 	CodeFilterRequired      = "filter_required"         // a search without any filter
 	CodeBadIdempotencyKey   = "bad_idempotency_key"     // Idempotency-Key is empty, too long or not printable ASCII
-	CodeUnauthorized        = "unauthorized"            // no, unknown or revoked API key
+	CodeUnauthorized        = "unauthorized"            // no, unknown or revoked API key or session
 	CodeInsufficientScope   = "insufficient_scope"      // the client lacks the route's scope (a session, its permission)
 	CodeBadCredentials      = "bad_credentials"         // sign-in: wrong user name, password or one-time code
 	CodeTOTPRequired        = "totp_required"           // sign-in: send the one-time code too
