@@ -113,6 +113,9 @@ type ParcelAccepted struct {
 	Receiver      Party  `json:"receiver"`
 	WeightGrams   int    `json:"weight_g"`
 	PriceFen      int    `json:"price_fen"`
+	// SenderIDSource is "card" when the station's ID-card reader read the
+	// sender's identity (its SAM checked the card); empty when typed.
+	SenderIDSource string `json:"sender_id_source,omitempty"`
 }
 
 // Problem reason codes.

@@ -14,9 +14,9 @@
 //     so its leaving the reader cannot be seen) or until the reader goes
 //     or another card is read. Its full ID number never leaves the process:
 //     the kiosk's send takes it from the Host on the server, and
-//     everything shown or logged is masked. The card's photo is not
-//     stored anywhere (memory only), so there is nothing to encrypt at
-//     rest.
+//     everything shown or logged is masked. A send that takes the card
+//     stores its photo (WLT, as read) with the send, encrypted, for 90
+//     days (station.SendWithCard).
 //   - the codes scan guns on serial ports read, numbered, for the kiosk
 //     page to poll (Scans).
 //   - printing: Print sends a label to the label printer, and the print

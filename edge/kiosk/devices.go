@@ -127,7 +127,7 @@ func (s *Server) sendWithDevices(w http.ResponseWriter, r *http.Request) {
 		var card station.CardIdentity
 		if h := s.devices.Load(); h != nil {
 			if id, _, ok := h.Identity(); ok {
-				card = station.CardIdentity{Name: id.Name, Number: id.Number, ValidTo: id.ValidTo, LongTerm: id.LongTerm}
+				card = station.CardIdentity{Name: id.Name, Number: id.Number, ValidTo: id.ValidTo, LongTerm: id.LongTerm, Photo: id.Photo}
 			}
 		}
 		p, err = s.st.SendWithCard(r.Context(), actor(r), in.SendInput, card)

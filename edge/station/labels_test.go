@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"cunyou/edge/store"
 	"cunyou/idnum"
 	"cunyou/syncproto"
 )
@@ -44,17 +45,33 @@ func TestSendWithCard(t *testing.T) {
 	e := newSendEnv(t)
 	id, err := idnum.Parse(validID)
 	require.NoError(t, err)
-	card := CardIdentity{Name: "张三", Number: id, ValidTo: t0.AddDate(1, 0, 0)}
+	photo := append([]byte("WLT photo of the card "), make([]byte, 1000)...)
+	card := CardIdentity{Name: "张三", Number: id, ValidTo: t0.AddDate(1, 0, 0), Photo: photo}
 	in := sendInput("sf", 2500)
 	in.Sender.IDNumber, in.Sender.Name = "", ""
+	var p Parcel
 	op := e.oneOp(t, syncproto.KindParcelAccepted, func() {
-		_, err := e.s.SendWithCard(e.ctx, clerk, in, card)
+		var err error
+		p, err = e.s.SendWithCard(e.ctx, clerk, in, card)
 		require.NoError(t, err)
 	})
-	ev := payload[acceptedByCard](t, op)
+	ev := payload[syncproto.ParcelAccepted](t, op)
 	assert.Equal(t, syncproto.Party{Name: "张三", Phone: phone(1), Address: "前进村", IDHash: e.s.hashID(validID), IDLast4: "002X"}, ev.Sender)
 	assert.Equal(t, IDSourceCard, ev.SenderIDSource)
 	assert.Empty(t, e.whereStored(t, validID), "the number is kept only hashed")
+	assert.Empty(t, e.whereStored(t, "WLT photo of the card"), "the photo is kept only encrypted")
+	got, err := e.s.SenderCardPhoto(e.ctx, p.Waybill)
+	require.NoError(t, err)
+	assert.Equal(t, photo, got)
+	_, err = e.s.SenderCardPhoto(e.ctx, "SF0000000000")
+	assert.Equal(t, CodeParcelNotFound, CodeOf(err))
+	// Sealed to its waybill: moved to another row, it does not open.
+	require.NoError(t, e.st.Write(e.ctx, "test", func(tx *store.Tx) error {
+		_, err := tx.Exec("UPDATE sender_cards SET waybill = 'SF9999' WHERE waybill = ?", p.Waybill)
+		return err
+	}))
+	_, err = e.s.SenderCardPhoto(e.ctx, "SF9999")
+	assert.Error(t, err)
 
 	typed := e.oneOp(t, syncproto.KindParcelAccepted, func() {
 		_, err := e.s.Send(e.ctx, clerk, sendInput("sf", 100))

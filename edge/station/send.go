@@ -218,6 +218,11 @@ func (s *Station) Send(ctx context.Context, actor string, in SendInput) (Parcel,
 		if err != nil {
 			return err
 		}
+		if in.card != nil {
+			if err := s.sealCardPhoto(ctx, tx, ev.Waybill, in.card.Photo); err != nil {
+				return err
+			}
+		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO parcels (waybill, direction, carrier, status, receiver_name, receiver_phone, phone_tail, in_at, weight_g, price_fen)
 			VALUES (?, 'out', ?, ?, ?, ?, ?, ?, ?, ?)`, ev.Waybill, ev.Carrier, StatusAccepted, ev.Receiver.Name, ev.Receiver.Phone,
 			ev.Receiver.Phone[7:], tx.Now().UnixMilli(), ev.WeightGrams, ev.PriceFen)

@@ -2,8 +2,18 @@ package station
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
+
+	"cunyou/edge/store"
 
 	"cunyou/idnum"
 	"cunyou/syncproto"
@@ -19,14 +29,17 @@ const (
 // station's ID-card reader read (its SAM checked the card), not one typed.
 const IDSourceCard = "card"
 
-// CardIdentity is a sender's identity as the ID-card reader read it. It
-// stays in memory: of the number, only its hash and last four characters
-// are stored.
+// CardIdentity is a sender's identity as the ID-card reader read it. Of
+// the number, only its hash and last four characters are stored; the
+// photo is stored encrypted (sealCardPhoto).
 type CardIdentity struct {
 	Name     string
 	Number   idnum.ID
 	ValidTo  time.Time // the last day of validity; zero with LongTerm
 	LongTerm bool
+	// Photo is the card's photo as the reader gave it (WLT): stored with
+	// the send, encrypted, for cardPhotoKeep.
+	Photo []byte
 }
 
 // expired reports whether the card's validity ended before today.
@@ -73,18 +86,75 @@ func (s *Station) senderID(in SendInput) (idnum.ID, error) {
 	return id, nil
 }
 
-// acceptedByCard is a parcel_accepted payload with the source of the
-// sender's identity; the hub reads the ParcelAccepted fields and keeps
-// the rest as sent.
-type acceptedByCard struct {
-	syncproto.ParcelAccepted
-	SenderIDSource string `json:"sender_id_source"`
+// acceptedPayload is the op payload of a send.
+func acceptedPayload(ev syncproto.ParcelAccepted, card *CardIdentity) syncproto.ParcelAccepted {
+	if card != nil {
+		ev.SenderIDSource = IDSourceCard
+	}
+	return ev
 }
 
-// acceptedPayload is the op payload of a send.
-func acceptedPayload(ev syncproto.ParcelAccepted, card *CardIdentity) any {
-	if card == nil {
-		return ev
+// cardPhotoKeep is how long the photo of a sender's card is kept: for the
+// real-name record of a send (寄递实名), asked for by the authorities in the
+// weeks after; then it is deleted (DESIGN §6: only as long as needed).
+const cardPhotoKeep = 90 * 24 * time.Hour
+
+// sealCardPhoto stores the photo of the sender's card (WLT, as the reader
+// gave it) with a send, encrypted (AES-256-GCM under a key derived from
+// the node's secret, the waybill as associated data), and deletes those
+// past cardPhotoKeep.
+func (s *Station) sealCardPhoto(ctx context.Context, tx *store.Tx, waybill string, photo []byte) error {
+	now := tx.Now()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM sender_cards WHERE created_ms < ?", now.Add(-cardPhotoKeep).UnixMilli()); err != nil {
+		return fmt.Errorf("expire card photos: %w", err)
 	}
-	return acceptedByCard{ParcelAccepted: ev, SenderIDSource: IDSourceCard}
+	if len(photo) == 0 {
+		return nil
+	}
+	gcm, err := s.photoCipher()
+	if err != nil {
+		return err
+	}
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return err
+	}
+	sealed := gcm.Seal(nonce, nonce, photo, []byte(waybill))
+	_, err = tx.ExecContext(ctx, "INSERT INTO sender_cards (waybill, photo, created_ms) VALUES (?, ?, ?) ON CONFLICT (waybill) DO NOTHING",
+		waybill, sealed, now.UnixMilli())
+	return err
+}
+
+// SenderCardPhoto returns the photo of the card read for the send of
+// waybill, decrypted (for the authorities' request); CodeParcelNotFound
+// when none is kept.
+func (s *Station) SenderCardPhoto(ctx context.Context, waybill string) ([]byte, error) {
+	var sealed []byte
+	err := s.st.DB().QueryRowContext(ctx, "SELECT photo FROM sender_cards WHERE waybill = ?", waybill).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fail(CodeParcelNotFound, "waybill", waybill)
+	}
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := s.photoCipher()
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < gcm.NonceSize() {
+		return nil, errors.New("card photo: too short")
+	}
+	return gcm.Open(nil, sealed[:gcm.NonceSize()], sealed[gcm.NonceSize():], []byte(waybill))
+}
+
+// photoCipher is the AES-256-GCM of the card photos, keyed by the node's
+// secret (which never leaves the station).
+func (s *Station) photoCipher() (cipher.AEAD, error) {
+	m := hmac.New(sha256.New, s.st.Secret())
+	m.Write([]byte("cunyou card photos v1"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }

@@ -376,6 +376,9 @@ func (w *writer) project(p *prepared) error {
 		}
 	case *syncproto.ParcelAccepted:
 		detail := fmt.Sprintf("to %s %d g %d fen", v.Receiver.Province, v.WeightGrams, v.PriceFen)
+		if v.SenderIDSource == "card" {
+			detail += ", sender's ID card read"
+		}
 		if v.Sender.Phone != "" {
 			if err := w.senderAccepted(op, v); err != nil {
 				return err
