@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"cunyou/drivers/camera"
 	"cunyou/drivers/idcard"
 	"cunyou/drivers/modem"
 	"cunyou/drivers/printer"
@@ -428,10 +429,16 @@ func (d *demo) simulateDevices(ctx context.Context, id, dir string) (string, err
 		return "", err
 	}
 	d.closers = append(d.closers, func() { labels.Close() })
+	cam, err := camera.NewSimulator(camera.SimOptions{User: "admin", Password: "demo1234"})
+	if err != nil {
+		return "", err
+	}
+	d.closers = append(d.closers, func() { cam.Close() })
 	cfg, _ := json.MarshalIndent(map[string]any{"version": 1, "devices": []map[string]any{
 		{"name": "reader", "kind": "idcard", "port": reader.Path()},
 		{"name": "labels", "kind": "printer", "transport": "tcp:" + labels.Addr(), "language": "tspl"},
 		{"name": "gun", "kind": "scanner", "port": gun.Path()},
+		{"name": "counter", "kind": "camera_http", "url": cam.URL(), "user": "admin", "password": "demo1234"},
 	}}, "", "  ")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
@@ -466,7 +473,7 @@ func (d *demo) simulateDevices(ctx context.Context, id, dir string) (string, err
 		fmt.Fprintln(w, "scanned")
 	})
 	control := &http.Server{Addr: devicesAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	note := fmt.Sprintf("  devices:   %s has a simulated ID-card reader, label printer (TSPL, tcp:%s) and scan gun; labels it\n"+
+	note := fmt.Sprintf("  devices:   %s has a simulated ID-card reader, label printer (TSPL, tcp:%s), scan gun and camera; labels it\n"+
 		"             prints show here as \"PRINTER → …\"; see them: %s/cunyou-edge device list --config %s\n", id, labels.Addr(), d.bin, d.config[id])
 	if ln, err := net.Listen("tcp", devicesAddr); err == nil {
 		go control.Serve(ln)
