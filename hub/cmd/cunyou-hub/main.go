@@ -84,6 +84,7 @@ Commands:
   vehicle      vehicle add --plate P [--kind bus|van|truck] [--capacity N] [--terminal PHONE] | vehicle list
   driver       driver add --id D --name NAME [--phone P] | driver list
   track        track WAYBILL               a parcel, its timeline and exceptions
+  gps          vehicle GPS (JT/T 808): gps positions --vehicle PLATE [--limit N] | gps track --trip ID | gps terminals
   sms          sms list [--state S] | sms templates | sms template --kind K --text T [--provider aliyun=SMS_1]...
                  | sms optout --phone P | sms optin --phone P | sms push [--station ID]
   tariffs      tariffs set --station ID|all --file TARIFFS.json   the county's table (all) and the stations' copies
@@ -129,6 +130,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.driver(ctx, args)
 	case "track":
 		return m.track(ctx, args)
+	case "gps":
+		return m.gps(ctx, args)
 	case "sms":
 		return m.smsCmd(ctx, args)
 	case "tariffs":
@@ -266,6 +269,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	open := openapi.New(openapi.Options{Store: st, Intake: intake.New(st, mg, c.Location()), Webhooks: hooks,
 		AdminToken: c.AdminToken, Version: version, Log: log, Location: c.Location(), SMSSign: c.SMS.Sign, SMSQuiet: c.SMS.Quiet})
 	defer open.Close() // its lookups' read pool, before the store closes
+	stopGPS, err := m.startGPS(ctx, c, st, log)
+	if err != nil {
+		return err
+	}
+	defer stopGPS()
 	villagers := public.New(public.Options{Store: st, Location: c.Location(), Log: log, TrustedProxies: c.Proxies()})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", open.Handler())
