@@ -61,6 +61,8 @@ const MESSAGES = {
     "kind.pin": "6 位 PIN 码",
     "kind.password": "密码",
 
+    "scan.not_here": "这个页面不收扫码。入库请点「入库」，取件请点「取件」，再扫一次。",
+    "scan.finish_receiver": "请先填写运单 {waybill} 的收件人手机号，或点「取消」，再扫下一件。",
     "tab.inbound": "入库",
     "tab.pickup": "取件",
     "tab.send": "寄件",
@@ -382,6 +384,8 @@ const MESSAGES = {
     "kind.pin": "6-digit PIN",
     "kind.password": "Password",
 
+    "scan.not_here": "This page takes no scans. Tap Inbound or Pickup, then scan again.",
+    "scan.finish_receiver": "First give the receiver's phone for waybill {waybill}, or tap Cancel, then scan the next one.",
     "tab.inbound": "Inbound",
     "tab.pickup": "Pickup",
     "tab.send": "Send",

@@ -1,0 +1,148 @@
+package kiosk_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"cunyou/edge/demo"
+	"cunyou/edge/station"
+)
+
+// browserShot saves a PNG of the page as a test artifact, in the folder
+// CUNYOU_SCREENSHOTS names (a temporary folder when unset).
+func browserShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("CUNYOU_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Errorf("screenshot folder: %v", err)
+		return
+	}
+	png := browserGet(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
+	path := filepath.Join(dir, "kiosk-"+name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Errorf("save screenshot: %v", err)
+		return
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// browserLogin opens the page and logs the demo clerk in.
+func browserLogin(t *testing.T, ctx context.Context, s browserStation) {
+	t.Helper()
+	browserDo(t, ctx, "log in as clerk",
+		chromedp.Navigate(s.srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#login-username"), demo.ClerkUser),
+		chromedp.SendKeys(chromedp.CSS("#login-secret"), demo.ClerkPIN+"\r"),
+		chromedp.WaitVisible(chromedp.CSS("#inbound-scan")),
+	)
+}
+
+// browserManifest announces n parcels for the station, as the hub's
+// manifest would, and returns their waybills: each scans in without a
+// question.
+func browserManifest(t *testing.T, st *station.Station, first, n int) []string {
+	t.Helper()
+	var es []station.ManifestEntry
+	var wbs []string
+	for i := range n {
+		wb := fmt.Sprintf("73%012d", 555000000000+first+i)
+		wbs = append(wbs, wb)
+		es = append(es, station.ManifestEntry{Waybill: wb, Carrier: "zto", ReceiverName: "钱测试",
+			ReceiverPhone: fmt.Sprintf("1380000%04d", first+i)})
+	}
+	if err := st.ApplyManifest(context.Background(), es); err != nil {
+		t.Fatal(err)
+	}
+	return wbs
+}
+
+// browserScan types code then Enter as a scan gun does: one burst, the
+// keys dispatched one after the other with no pause.
+func browserScan(code string) chromedp.Action[chromedp.Void] { return chromedp.KeyEvent(code + "\r") }
+
+// browserTypeByHand types text a key at a time, as a person does.
+func browserTypeByHand(t *testing.T, ctx context.Context, text string) {
+	t.Helper()
+	for _, r := range text {
+		browserDo(t, ctx, "type "+string(r), chromedp.KeyEvent(string(r)))
+		time.Sleep(90 * time.Millisecond)
+	}
+}
+
+// TestBrowserWedgeScan checks the scan-gun rule: a burst of keys ending
+// in Enter is a scan wherever the focus is, and goes to the screen in view
+// (the typing it put into a field taken back out); the same keys typed by
+// hand stay typing. Each outcome of an inbound scan has its own sound.
+func TestBrowserWedgeScan(t *testing.T) {
+	ctx, jsProblems := browserOpen(t)
+	s := browserNewStation(t)
+	wbs := browserManifest(t, s.st, 0, 2)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	scans := func() int { return browserEval[int](t, ctx, `window.kioskPerf.scans.length`) }
+	sounds := func() []string { return browserEval[[]string](t, ctx, `window.kioskPerf.sounds`) }
+	value := func(sel string) string { return browserEval[string](t, ctx, `document.querySelector('`+sel+`').value`) }
+	browserLogin(t, ctx, s)
+
+	// Inbound with the focus on nothing at all.
+	browserDo(t, ctx, "scan with no focus",
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`),
+		browserScan(wbs[0]),
+		chromedp.WaitVisible(css("#inbound-result")),
+	)
+	code := browserText(t, ctx, "#inbound-code")
+	if code == "" || scans() != 1 {
+		t.Fatalf("after one scan: code %q, %d scans; want a code and 1 scan", code, scans())
+	}
+	browserDo(t, ctx, "scan it again", browserScan(wbs[0]), chromedp.WaitVisible(css("#inbound-result.repeat")))
+	browserDo(t, ctx, "scan a code that is no waybill", browserScan("ABC!"), chromedp.WaitVisible(css("#inbound-msg.msg-error")))
+	if got, want := sounds(), []string{"new", "repeat", "error"}; !slices.Equal(got, want) {
+		t.Errorf("sounds %v, want %v: new, already in, error each its own", got, want)
+	}
+	if v := value("#inbound-scan"); v != "" {
+		t.Errorf("the scan field keeps %q after the scans", v)
+	}
+	browserShot(t, ctx, "inbound")
+
+	// On the send screen, in the middle of typing a name: the burst goes
+	// to the waybill field, the name keeps what was typed by hand.
+	browserDo(t, ctx, "open send", chromedp.Click(css(`#tabs [data-tab="send"]`)), chromedp.Click(css("#send-receiver-name")))
+	browserTypeByHand(t, ctx, "Wang")
+	browserDo(t, ctx, "scan a label's waybill into the name field", browserScan("78100000000123"))
+	if got := value("#send-waybill"); got != "78100000000123" {
+		t.Errorf("send waybill is %q after the scan, want the code scanned", got)
+	}
+	if got := value("#send-receiver-name"); got != "Wang" {
+		t.Errorf("the name field holds %q after a scan landed in it, want what was typed by hand (Wang)", got)
+	}
+	if n := scans(); n != 4 {
+		t.Errorf("%d scans, want 4", n)
+	}
+
+	// Typed by hand into the pickup search, Enter included: a search, but
+	// not a scan.
+	browserDo(t, ctx, "open pickup", chromedp.Click(css(`#tabs [data-tab="pickup"]`)), chromedp.WaitVisible(css("#pickup-q")))
+	browserTypeByHand(t, ctx, "13800000000")
+	time.Sleep(90 * time.Millisecond)
+	browserDo(t, ctx, "Enter by hand", chromedp.KeyEvent("\r"), chromedp.WaitReady(css(`#pickup-results[data-state="done"]`)))
+	if n := scans(); n != 4 {
+		t.Errorf("typing by hand was taken for a scan: %d scans, want still 4", n)
+	}
+	if !strings.Contains(browserText(t, ctx, "#pickup-results"), code) {
+		t.Errorf("the search typed by hand finds %q, want the parcel scanned in", browserText(t, ctx, "#pickup-results"))
+	}
+
+	for _, p := range jsProblems() {
+		t.Errorf("page: %s", p)
+	}
+}
