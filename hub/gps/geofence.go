@@ -69,6 +69,18 @@ func NewGeofencer(fences []Fence) *Geofencer {
 // leaves it without an event.
 func (g *Geofencer) SetFences(fences []Fence) { g.fences = fences }
 
+// Seed sets where vehicles are from their latest positions, without
+// events: after a restart, the first report then tells an arrival or a
+// departure that happened meanwhile.
+func (g *Geofencer) Seed(ps []store.Position) {
+	for _, p := range ps {
+		if _, ok := g.inside[p.Plate]; ok || p.Plate == "" {
+			continue
+		}
+		g.Events([]store.Position{p}, nil)
+	}
+}
+
 // Events returns the events of positions, in time order by vehicle; trips
 // names each vehicle's departed trip by plate.
 func (g *Geofencer) Events(ps []store.Position, trips map[string]string) []store.GeofenceEvent {

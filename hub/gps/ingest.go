@@ -159,5 +159,12 @@ func (in *ingester) refreshFences(ctx context.Context) {
 		return
 	}
 	in.fences.SetFences(FencesOf(sites, in.radius))
+	if in.trips == nil {
+		latest, err := in.st.LatestPositions(ctx)
+		if err != nil {
+			in.log.Warn("read latest positions for geofences", "err", err)
+		}
+		in.fences.Seed(latest)
+	}
 	in.trips = trips
 }

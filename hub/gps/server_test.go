@@ -274,6 +274,14 @@ func TestGeofencer(t *testing.T) {
 	assert.Equal(t, store.GeofenceEvent{Trip: "T1", Plate: plate, Node: "A", Kind: "departure", Time: time.Unix(3, 0), Lat: 46.81,
 		Lon: 126.5}, evs[0])
 	assert.Len(t, g.Events([]store.Position{at(4, 46.8)}, nil), 1)
+
+	// After a restart, the latest stored position says where the vehicle
+	// was: the first report then shows the departure.
+	g = NewGeofencer(f)
+	g.Seed([]store.Position{at(4, 46.8)})
+	evs = g.Events([]store.Position{at(5, 46.81)}, nil)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "departure", evs[0].Kind)
 	sites := []store.Site{{Node: "A", Lat: 1, Lon: 2}, {Node: "B"}, {Node: "C", Lat: 1, Lon: 1, Status: "closed"}}
 	assert.Equal(t, []Fence{{Node: "A", Lat: 1, Lon: 2, Radius: 300}}, FencesOf(sites, 300))
 }
