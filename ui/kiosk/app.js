@@ -139,19 +139,44 @@
 
   // ---------------------------------------------------------------- scan gun (keyboard wedge)
 
-  // A scan gun that types like a keyboard sends a code as a burst of keys,
-  // each less than WEDGE_GAP_MS after the one before, ended by Enter or
-  // Tab; a person types far slower. A burst is a scan wherever the focus
-  // is: what it typed into a field is taken back out and the code goes to
-  // the screen in view (its scan hook). Slower keys are left as typing.
-  // Fields marked data-wedge="keep" (a phone or ID number, which a gun
-  // may read off a slip) keep a burst as their value.
+  // A scan gun that types like a keyboard sends a code as a burst of keys
+  // ended by Enter or Tab, the keys less than WEDGE_GAP_MS apart (the
+  // median gap: a busy PC may hold a key back, but not for WEDGE_PAUSE_MS);
+  // a person types far slower. A burst is a scan wherever the focus is:
+  // what it typed into a field is taken back out (what the person typed
+  // before it stays) and the code goes to the screen in view (its scan
+  // hook). Slower keys are left as typing. Fields marked
+  // data-wedge="keep" (a phone or ID number, which a gun may read off a
+  // slip) keep a burst as their value.
   const WEDGE_GAP_MS = 30;
+  const WEDGE_PAUSE_MS = 100;
   const WEDGE_MIN_LEN = 4;
-  const wedge = { keys: "", last: 0, field: null, before: "", keep: false };
+  const wedge = { keys: [], last: 0, field: null }; // keys: {ch, gap, before}
+
+  function median(xs) {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)];
+  }
+
+  // wedgeBurst returns where in wedge.keys the burst ended by a key at
+  // now starts, or -1 when the keys were typed: the earliest key that
+  // follows a pause (or starts the keys), is followed quickly, and starts
+  // a run of keys fast enough.
+  function wedgeBurst(now) {
+    const ks = wedge.keys;
+    const end = now - wedge.last;
+    if (end >= WEDGE_PAUSE_MS) return -1;
+    const gaps = [...ks.slice(1).map((k) => k.gap), end];
+    for (let i = 0; ks.length - i >= WEDGE_MIN_LEN; i++) {
+      if (i > 0 && ks[i].gap < WEDGE_GAP_MS) continue;
+      if (gaps[i] >= WEDGE_GAP_MS) continue;
+      if (median(gaps.slice(i)) < WEDGE_GAP_MS) return i;
+    }
+    return -1;
+  }
 
   function wedgeReset() {
-    wedge.keys = "";
+    wedge.keys = [];
     wedge.field = null;
   }
 
@@ -162,24 +187,27 @@
     }
     const now = e.timeStamp || performance.now();
     if (e.key === "Enter" || e.key === "Tab") {
-      const burst = wedge.keys.length >= WEDGE_MIN_LEN && now - wedge.last < WEDGE_GAP_MS;
-      const { keys, field, before, keep } = wedge;
+      const from = wedge.keys.length ? wedgeBurst(now) : -1;
+      const { keys, field } = wedge;
       wedgeReset();
-      if (!burst || keep || !keys.trim()) return;
+      const code = from < 0 ? "" : keys.slice(from).map((k) => k.ch).join("").trim();
+      if (!code || (field && field.dataset.wedge === "keep")) return;
       e.preventDefault();
       e.stopImmediatePropagation();
-      if (field && field.isConnected && field.value !== before) field.value = before;
-      routeScan(keys.trim(), now);
+      if (field && field.isConnected && document.activeElement === field) field.value = keys[from].before;
+      routeScan(code, now);
       return;
     }
     if (e.key.length !== 1) {
       wedgeReset(); // Backspace, arrows…: a person at the keyboard
       return;
     }
-    if (!wedge.keys || now - wedge.last >= WEDGE_GAP_MS) {
-      // A key that starts a burst, or typing. Keys typed while a button
-      // has the focus go to the screen's scan field.
-      let el = document.activeElement;
+    const gap = now - wedge.last;
+    const typedInto = (el) => (isTextEntry(el) && el.tagName === "INPUT" ? el : null);
+    let el = document.activeElement;
+    if (!wedge.keys.length || gap >= WEDGE_PAUSE_MS || typedInto(el) !== wedge.field || wedge.keys.length > 200) {
+      // Keys typed while a button has the focus go to the screen's scan
+      // field.
       if (!isTextEntry(el) && e.key !== " ") {
         const home = currentTab && tabs[currentTab].home && tabs[currentTab].home();
         if (home) {
@@ -187,12 +215,10 @@
           el = home;
         }
       }
-      wedge.keys = "";
-      wedge.field = isTextEntry(el) && el.tagName === "INPUT" ? el : null;
-      wedge.before = wedge.field ? wedge.field.value : "";
-      wedge.keep = !!wedge.field && wedge.field.dataset.wedge === "keep";
+      wedge.keys = [];
+      wedge.field = typedInto(el);
     }
-    wedge.keys += e.key;
+    wedge.keys.push({ ch: e.key, gap, before: wedge.field ? wedge.field.value : "" });
     wedge.last = now;
   }
 
