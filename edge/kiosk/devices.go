@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -185,18 +186,8 @@ var previewFont = sync.OnceValue(func() *printer.Font {
 // departure, date, waybill and carrier; kind=waybill carrier, waybill and
 // date. Phones are shown as given: the page sends them masked.
 func (s *Server) labelPreview(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var l printer.Label
-	switch q.Get("kind") {
-	case "pickup":
-		l = printer.PickupLabel(printer.Pickup{Code: q.Get("code"), PhoneTail: q.Get("phone_tail"), Waybill: q.Get("waybill"), Date: q.Get("date")})
-	case "sort":
-		l = printer.SortLabel(printer.Sort{Station: q.Get("station"), Village: q.Get("village"), RouteCode: q.Get("sort_code"),
-			Trip: q.Get("trip"), Line: q.Get("line"), Departure: q.Get("departure"), Date: q.Get("date"),
-			Waybill: q.Get("waybill"), Carrier: q.Get("carrier"), Unresolved: q.Get("station") == ""})
-	case "waybill":
-		l = printer.WaybillLabel(printer.Waybill{Carrier: q.Get("carrier"), Number: q.Get("waybill"), Date: q.Get("date")})
-	default:
+	l, ok := labelOf(r.URL.Query())
+	if !ok {
 		s.writeCode(w, r, http.StatusBadRequest, "label_kind", nil)
 		return
 	}
@@ -208,4 +199,20 @@ func (s *Server) labelPreview(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Write(buf.Bytes())
+}
+
+// labelOf lays out the label a preview or print request asks for; false
+// for a kind there is no label of.
+func labelOf(q url.Values) (printer.Label, bool) {
+	switch q.Get("kind") {
+	case "pickup":
+		return printer.PickupLabel(printer.Pickup{Code: q.Get("code"), PhoneTail: q.Get("phone_tail"), Waybill: q.Get("waybill"), Date: q.Get("date")}), true
+	case "sort":
+		return printer.SortLabel(printer.Sort{Station: q.Get("station"), Village: q.Get("village"), RouteCode: q.Get("sort_code"),
+			Trip: q.Get("trip"), Line: q.Get("line"), Departure: q.Get("departure"), Date: q.Get("date"),
+			Waybill: q.Get("waybill"), Carrier: q.Get("carrier"), Unresolved: q.Get("station") == ""}), true
+	case "waybill":
+		return printer.WaybillLabel(printer.Waybill{Carrier: q.Get("carrier"), Number: q.Get("waybill"), Date: q.Get("date")}), true
+	}
+	return printer.Label{}, false
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"cunyou/edge/devices"
+	"cunyou/edge/diag"
 	"cunyou/edge/messages"
 	"cunyou/edge/station"
 	"cunyou/edge/syncer"
@@ -30,12 +31,13 @@ import (
 
 // Server is the kiosk's HTTP handler.
 type Server struct {
-	st      *station.Station
-	log     *slog.Logger
-	version string
-	router  chi.Router
-	sync    atomic.Pointer[syncer.Syncer] // the running sync loop, if any
-	devices atomic.Pointer[devices.Host]  // the station's devices, if any (devices.go)
+	st       *station.Station
+	log      *slog.Logger
+	version  string
+	router   chi.Router
+	sync     atomic.Pointer[syncer.Syncer] // the running sync loop, if any
+	devices  atomic.Pointer[devices.Host]  // the station's devices, if any (devices.go)
+	diagOpts atomic.Pointer[diag.Options]  // what GET /diag checks (diag.go)
 }
 
 // New builds the kiosk server. assets, when not nil, is served at / (the
@@ -72,6 +74,9 @@ func New(st *station.Station, log *slog.Logger, version string, assets fs.FS) *S
 			r.Get("/print-jobs", s.printJobs)
 			r.Post("/print-jobs/{id}/reprint", s.reprintJob)
 			r.Get("/labels/preview.png", s.labelPreview)
+			r.Post("/labels/print", s.printLabel) // diag.go
+			r.Get("/photos/{sha256}", s.photo)
+			r.Get("/diag", s.diagReport)
 			r.Get("/problems", s.problems)
 			r.Post("/problems", s.markProblem)
 			r.Get("/overdue", s.overdue)

@@ -151,6 +151,7 @@ var zh = map[string]string{
 	"device_starting": "正在连接设备……",
 	"device_error":    "设备出错，请按提示处理；处理好后会自动重试。",
 	"device_none":     "没有配置这种设备，请技术员在配置文件 devices 中添加。",
+	"print_failed":    "打印失败：请看打印机是否开着、有纸、盖子合好，再点一次。",
 	"label_kind":      "没有这种标签，请选择取件码（pickup）、运单（waybill）或分拣（sort）标签。",
 }
 
@@ -243,5 +244,6 @@ var en = map[string]string{
 	"device_starting": "Connecting to the device…",
 	"device_error":    "The device has a fault: see to it as told; it is tried again by itself.",
 	"device_none":     "No such device is configured; a technician adds it under devices in the config file.",
+	"print_failed":    "Printing failed: check the printer is on, has labels and its cover is shut, then tap again.",
 	"label_kind":      "No such label: choose pickup, waybill or sort.",
 }

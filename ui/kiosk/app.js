@@ -9,6 +9,7 @@
   const LANG_KEY = "cunyou.lang";
   const TAB_KEY = "cunyou.tab";
   const STATUS_EVERY_MS = 30000;
+  const RECONNECT_EVERY_MS = 3000;
 
   // ---------------------------------------------------------------- i18n
 
@@ -328,6 +329,36 @@
     return data;
   }
 
+  // apiURL fetches a picture the API serves (it needs the session) and
+  // returns an address an <img> can show.
+  async function apiImage(path) {
+    const headers = {};
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = "Bearer " + token;
+    let res;
+    try {
+      res = await fetch(API + path, { headers, credentials: "same-origin" });
+    } catch (_) {
+      throw new ApiError(0, "network", t("err.network"));
+    }
+    if (!res.ok) {
+      let e = null;
+      try {
+        e = (await res.json()).error;
+      } catch (_) {
+        e = null;
+      }
+      throw new ApiError(res.status, e ? e.code : "http", e && e.message ? e.message : t("err.http", { status: res.status }));
+    }
+    return URL.createObjectURL(await res.blob());
+  }
+
+  function showImage(img, url) {
+    if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+    img.src = url;
+    img.hidden = false;
+  }
+
   // ---------------------------------------------------------------- reference data
 
   let carriers = []; // [{code, name, short}] in display order
@@ -380,15 +411,74 @@
   let status = null;
   let statusOK = null;
 
+  let localDownSince = null; // when the local service stopped answering
+  let deviceList = null; // GET /devices, when logged in
+
   async function refreshStatus() {
     try {
       status = await api("GET", "/status");
       statusOK = true;
+      localDownSince = null;
     } catch (_) {
       statusOK = false;
+      localDownSince = localDownSince || Date.now();
+    }
+    if (me && statusOK) {
+      try {
+        deviceList = (await api("GET", "/devices")).devices || [];
+      } catch (_) {
+        deviceList = null;
+      }
     }
     renderStatus();
+    renderBadges();
     return status;
+  }
+
+  // pollStatus keeps the status, the badges and the devices fresh: every
+  // half minute, and every few seconds while the local service is down
+  // (cunyou-edge restarting), so the page is back as soon as it is.
+  async function pollStatus() {
+    await refreshStatus();
+    setTimeout(pollStatus, statusOK ? STATUS_EVERY_MS : RECONNECT_EVERY_MS);
+  }
+
+  function deviceKind(kind) {
+    return kind.startsWith("camera") ? "camera" : kind;
+  }
+
+  // renderBadges shows, in the top bar, the link to the county hub and
+  // each device's state, green, amber or red.
+  function renderBadges() {
+    $("#badges").hidden = !me;
+    if (!me) return;
+    const sync = $("#badge-sync");
+    const s = status && status.sync;
+    let text;
+    let cls;
+    if (!statusOK) {
+      text = t("badge.local_down", { since: fmtClock(localDownSince) });
+      cls = "bad";
+    } else if (!s || !s.enrolled) {
+      text = t("badge.not_enrolled", { n: s ? s.backlog : status.outbox_ops });
+      cls = "warn";
+    } else if (s.last_error_code) {
+      text = t("badge.offline", { since: s.last_success ? shortTime(s.last_success) : "—", n: s.backlog });
+      cls = "bad";
+    } else if (s.last_success) {
+      text = t("badge.online", { n: s.backlog });
+      cls = "good";
+    } else {
+      text = t("badge.never", { n: s.backlog });
+      cls = "warn";
+    }
+    sync.textContent = text;
+    sync.className = "badge sync " + cls;
+    sync.dataset.state = cls;
+    const stateClass = { ready: "good", starting: "warn" };
+    $("#badge-devices").replaceChildren(...(deviceList || []).map((d) => h("span", {
+      class: "badge device " + (stateClass[d.state] || "bad"), title: d.message, dataset: { device: d.name, state: d.state },
+    }, t("devkind." + deviceKind(d.kind)))));
   }
 
   // statusSoon refreshes the status bar shortly after a change, so the
@@ -469,6 +559,7 @@
 
   function showLogin(msgText) {
     me = null;
+    renderBadges();
     showScreen("login");
     const msg = $("#login-msg");
     if (msgText) showMsg(msg, "error", msgText);
@@ -494,6 +585,7 @@
     renderWho();
     for (const el of $$("[data-owner-only]")) el.hidden = me.role !== "owner";
     showScreen("app");
+    refreshStatus();
     try {
       await loadCarriers();
     } catch (e) {
@@ -1592,6 +1684,151 @@
     $("#dayclose-close").addEventListener("click", closeDay);
   }
 
+  // ---------------------------------------------------------------- 设备 devices
+
+  const devs = { diag: null, diagBusy: false, scanAfter: 0 };
+
+  async function loadDevices() {
+    await refreshStatus();
+    renderDevices();
+  }
+
+  function renderDevices() {
+    const list = deviceList || [];
+    const cards = list.map((d) => {
+      const kind = deviceKind(d.kind);
+      const tests = {
+        idcard: ["devices.test_card", testCard],
+        printer: ["devices.test_print", testPrint],
+        camera: ["devices.test_snapshot", testSnapshot],
+      };
+      const test = tests[kind];
+      const cls = d.state === "ready" ? "good" : d.state === "starting" ? "warn" : "bad";
+      return h("div", { class: "device-card " + cls, dataset: { device: d.name, kind } },
+        h("div", { class: "device-head" }, h("b", {}, t("devkind." + kind)), h("span", { class: "mono" }, d.name),
+          h("span", { class: "badge " + cls }, hasKey("state." + d.state) ? t("state." + d.state) : d.state)),
+        h("div", { class: "device-msg" }, d.message),
+        h("div", { class: "hint" }, [d.port ? t("devices.port", { port: d.port }) : "", d.detail || "",
+          d.last_seen ? t("devices.last_seen", { when: fmtTime(d.last_seen) }) : ""].filter(Boolean).join(" · ")),
+        test ? h("button", { type: "button", class: "btn primary big test", dataset: { test: kind }, onclick: test[1] }, t(test[0]))
+          : h("div", { class: "hint" }, t("devices.test_scan")));
+    });
+    if (deviceList && !list.length) cards.push(h("div", { class: "msg msg-info" }, t("devices.none")));
+    $("#devices-list").replaceChildren(...cards);
+  }
+
+  function showTest(text, kind) {
+    $("#devices-test").hidden = false;
+    const el = $("#devices-test-text");
+    el.textContent = text;
+    el.className = "test-text " + (kind || "");
+    $("#devices-test-img").hidden = true;
+  }
+
+  async function testCard() {
+    hideMsg($("#devices-msg"));
+    try {
+      const c = await api("GET", "/devices/idcard");
+      if (!c.present) {
+        showTest(t("devices.card_none"), "warn");
+        sound("error");
+        return;
+      }
+      let text = t("devices.card", { name: c.name, number: c.number, valid_to: c.valid_to });
+      if (c.expired) text += " " + t("devices.card_expired");
+      showTest(text, c.expired ? "warn" : "ok");
+      sound(c.expired ? "error" : "new");
+    } catch (e) {
+      showMsg($("#devices-msg"), "error", e.message);
+      sound("error");
+    }
+  }
+
+  // A test label looks like a pickup sticker with zeros for the code.
+  async function testPrint() {
+    hideMsg($("#devices-msg"));
+    const q = new URLSearchParams({ kind: "pickup", code: "0-0-0000", phone_tail: "0000", waybill: "TEST000000", date: fmtDay(new Date().toISOString()) });
+    try {
+      await api("POST", "/labels/print?" + q);
+      showTest(t("devices.printed"), "ok");
+      sound("new");
+      showImage($("#devices-test-img"), await apiImage("/labels/preview.png?" + q));
+    } catch (e) {
+      showMsg($("#devices-msg"), "error", e.message);
+      sound("error");
+    }
+    loadDevices();
+  }
+
+  async function testSnapshot() {
+    hideMsg($("#devices-msg"));
+    try {
+      const p = await api("POST", "/devices/camera/snapshot", {});
+      showTest(t("devices.snapshot", { width: p.width, height: p.height }), "ok");
+      showImage($("#devices-test-img"), await apiImage("/photos/" + p.sha256));
+      sound("new");
+    } catch (e) {
+      showMsg($("#devices-msg"), "error", e.message);
+      sound("error");
+    }
+    loadDevices();
+  }
+
+  async function runDiag() {
+    if (devs.diagBusy) return;
+    devs.diagBusy = true;
+    $("#devices-diag-state").textContent = t("devices.diag_running");
+    $("#devices-diag-run").disabled = true;
+    try {
+      devs.diag = await api("GET", "/diag");
+    } catch (e) {
+      devs.diag = null;
+      showMsg($("#devices-msg"), "error", e.message);
+    }
+    devs.diagBusy = false;
+    $("#devices-diag-run").disabled = false;
+    renderDiag();
+  }
+
+  function renderDiag() {
+    const d = devs.diag;
+    const state = $("#devices-diag-state");
+    if (!d) {
+      if (!devs.diagBusy) state.textContent = "";
+      $("#devices-diag tbody").replaceChildren();
+      return;
+    }
+    const n = (st) => d.checks.filter((c) => c.status === st).length;
+    state.textContent = d.status === "ok" ? t("devices.diag_ok") : d.status === "warn" ? t("devices.diag_warn", { n: n("warn") }) : t("devices.diag_fail", { n: n("fail") });
+    state.dataset.status = d.status;
+    const cls = { ok: "row-ok", warn: "row-repeat", fail: "row-error" };
+    $("#devices-diag tbody").replaceChildren(...d.checks.map((c) => h("tr", { class: cls[c.status] || "", dataset: { check: c.name } },
+      h("td", {}, t("state." + c.status)), h("td", { class: "mono" }, c.name), h("td", { class: "wrap" }, c.detail), h("td", { class: "wrap" }, c.fix))));
+  }
+
+  tabs.devices = {
+    show() {
+      $("#devices-test").hidden = true;
+      loadDevices();
+      runDiag();
+    },
+    scan(code) {
+      // The scan gun's test: what it read.
+      showTest(t("devices.scanned", { code }), "ok");
+      sound("new");
+    },
+    home() { return null; },
+    render() {
+      renderDevices();
+      renderDiag();
+    },
+  };
+
+  function bindDevices() {
+    $("#devices-refresh").addEventListener("click", loadDevices);
+    $("#devices-diag-run").addEventListener("click", runDiag);
+  }
+
   // ---------------------------------------------------------------- 设置 settings (owner)
 
   const settings = { shelves: [], operators: [], resetting: null };
@@ -1761,6 +1998,7 @@
     localStorage.setItem(LANG_KEY, lang);
     applyI18n();
     renderStatus();
+    renderBadges();
     renderWho();
     renderProvinces();
     if (carriers.length) {
@@ -1785,9 +2023,10 @@
     bindOverdue();
     bindStocktake();
     bindDay();
+    bindDevices();
     bindSettings();
     $("#lang-toggle").addEventListener("click", switchLanguage);
-    setInterval(refreshStatus, STATUS_EVERY_MS);
+    setTimeout(pollStatus, STATUS_EVERY_MS);
 
     let st = await refreshStatus();
     while (!st) {
