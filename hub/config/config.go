@@ -64,6 +64,8 @@ type Config struct {
 	SMS SMS `json:"sms"`
 	// GPS configures the JT/T 808 server of the vehicles' terminals.
 	GPS GPS `json:"gps"`
+	// Console configures the console's sessions and lockout.
+	Console Console `json:"console"`
 	// Timezone counts the county's days (trips, statistics).
 	Timezone string `json:"timezone" env:"CUNYOU_HUB_TIMEZONE" help:"time zone of the county's days"`
 	// LogLevel is debug, info, warn or error.
@@ -90,6 +92,7 @@ func Default() Config {
 		LogLevel:      "info",
 		Timezone:      "Asia/Shanghai",
 		SMS:           SMS{Window: Duration(2 * time.Second), LateHold: Duration(time.Minute)},
+		Console:       DefaultConsole(),
 		GPS:           GPS{Listen: "127.0.0.1:5015", IdleTimeout: Duration(3 * time.Minute)},
 	}
 }
@@ -137,6 +140,8 @@ func (c Config) Validate() error {
 		return c.SMS.validate()
 	case c.GPS.validate() != nil:
 		return c.GPS.validate()
+	case c.Console.validate() != nil:
+		return c.Console.validate()
 	case !validZone(c.Timezone):
 		return fmt.Errorf("config: timezone %q: give a zone like Asia/Shanghai", c.Timezone)
 	case c.MetricsToken != "" && len(c.MetricsToken) < 16:
