@@ -28,6 +28,7 @@ import (
 	"time"
 	_ "time/tzdata" // Windows servers lack the zone database
 
+	"cunyou/hub/audit"
 	"cunyou/hub/config"
 	"cunyou/hub/intake"
 	"cunyou/hub/merge"
@@ -56,6 +57,9 @@ func main() {
 // Main is the program, with its standard streams, so tests can run it.
 type Main struct {
 	Stdout, Stderr io.Writer
+	// Stdin is read by user add|reset-password --password-stdin; os.Stdin
+	// when nil.
+	Stdin io.Reader
 	// Ready, if set, receives the sync API's address once serve listens.
 	Ready chan<- string
 }
@@ -88,6 +92,10 @@ Commands:
   sms          sms list [--state S] | sms templates | sms template --kind K --text T [--provider aliyun=SMS_1]...
                  | sms optout --phone P | sms optin --phone P | sms push [--station ID]
   tariffs      tariffs set --station ID|all --file TARIFFS.json   the county's table (all) and the stations' copies
+  user         console users: user add --username U --role R [--carrier C] [--password-stdin]
+                 (without --password-stdin a password is made and shown once) | user list
+                 | user disable|enable|revoke|totp|reset-password --username U [--password-stdin]
+  audit        audit list [--user U] [--action A] [--limit N] | audit verify   (exit 1 naming the first broken row)
   sync         carry sync on a USB stick:
                  sync import FILE                          merge a bundle of ops batches written by a station
                  sync export --station ID [--after N] FILE  write the station's pending downstream changes
@@ -136,6 +144,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.smsCmd(ctx, args)
 	case "tariffs":
 		return m.tariffs(ctx, args)
+	case "user":
+		return m.user(ctx, args)
+	case "audit":
+		return m.auditCmd(ctx, args)
 	case "sync":
 		return m.sync(ctx, args)
 	case "deadletters":
@@ -267,7 +279,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		MaxBatchBytes: c.MaxBatchBytes, MaxBlobBytes: c.MaxBlobBytes, MetricsToken: c.MetricsToken, Version: version, Log: log,
 	})
 	open := openapi.New(openapi.Options{Store: st, Intake: intake.New(st, mg, c.Location()), Webhooks: hooks,
-		AdminToken: c.AdminToken, Version: version, Log: log, Location: c.Location(), SMSSign: c.SMS.Sign, SMSQuiet: c.SMS.Quiet})
+		AdminToken: c.AdminToken, Version: version, Log: log, Location: c.Location(), SMSSign: c.SMS.Sign, SMSQuiet: c.SMS.Quiet,
+		Auth: consoleAuth(c, st), Audit: audit.New(st)})
 	defer open.Close() // its lookups' read pool, before the store closes
 	stopGPS, err := m.startGPS(ctx, c, st, log)
 	if err != nil {
