@@ -84,6 +84,21 @@ func browserAddDevices(t *testing.T, s browserStation) browserDevices {
 	return browserDevices{host: h, reader: reader, labels: labels}
 }
 
+// waitCard waits until the host has read the card on the reader.
+func (d browserDevices) waitCard(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, _, ok := d.host.Identity(); ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the card on the simulated reader is not read")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestBrowserDevices: the top bar shows the hub link and each device;
 // the devices page tests each (a card read shown masked, a test label
 // printed, a snapshot shown) and shows the PC check.
@@ -112,16 +127,7 @@ func TestBrowserDevices(t *testing.T) {
 	if err := d.reader.PlaceCard(idcard.DemoCards()[0]); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if _, _, ok := d.host.Identity(); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the card on the simulated reader is not read")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	d.waitCard(t)
 	browserDo(t, ctx, "read the card", chromedp.Click(css(`#devices-list [data-kind="idcard"] button.test`)), chromedp.WaitVisible(css("#devices-test-text.ok")))
 	if got := browserText(t, ctx, "#devices-test-text"); !strings.Contains(got, "231221********0139") || strings.Contains(got, idcard.DemoCards()[0].Number) {
 		t.Errorf("card test shows %q, want the masked number 231221********0139", got)
@@ -166,5 +172,71 @@ func browserUntil(js string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		_, err := poll(ctx, t)
 		return chromedp.Void{}, err
+	}
+}
+
+// TestBrowserSendWithCard: the sender's card is read on the reader and
+// shown masked; the send goes with id_source "reader"; the waybill label
+// is shown and printed.
+func TestBrowserSendWithCard(t *testing.T) {
+	ctx, jsProblems := browserOpen(t)
+	s := browserNewStation(t)
+	d := browserAddDevices(t, s)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	browserLogin(t, ctx, s)
+	card := idcard.DemoCards()[0]
+	if err := d.reader.PlaceCard(card); err != nil {
+		t.Fatal(err)
+	}
+	browserDo(t, ctx, "fill in the send",
+		chromedp.Click(css(`#tabs [data-tab="send"]`)),
+		chromedp.WaitVisible(css("#send-read-card")),
+		browserUntil(`document.querySelector('#send-carrier').options.length > 1`),
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			const set = (sel, v) => { const el = document.querySelector(sel); el.value = v; el.dispatchEvent(new Event("change", {bubbles: true})); };
+			set("#send-carrier", "zto"); set("#send-province", "黑龙江省"); set("#send-weight", "1500");
+			set("#send-receiver-name", "周收"); set("#send-receiver-phone", "13700000002"); set("#send-address", "绥化市望奎县");
+		})()`),
+		chromedp.Click(css("#send-sender-phone")),
+		chromedp.SendKeys(css("#send-sender-phone"), "13900000001"),
+	)
+	d.waitCard(t)
+	browserDo(t, ctx, "read the card", chromedp.Click(css("#send-read-card")), chromedp.WaitVisible(css("#send-card")))
+	if got := browserText(t, ctx, "#send-card-text"); !strings.Contains(got, "231221********0139") {
+		t.Errorf("the card shows %q, want the masked number", got)
+	}
+	if browserEval[bool](t, ctx, `!document.querySelector('#send-sender-id-box').hidden`) {
+		t.Error("the typed ID number field is offered beside the card read")
+	}
+	browserShot(t, ctx, "send-card")
+	browserDo(t, ctx, "send",
+		chromedp.Click(css("#send-submit")),
+		chromedp.WaitVisible(css("#send-result")),
+		chromedp.WaitVisible(css("#send-print-msg.msg-ok")),
+		browserUntil(`document.querySelector('#send-label').naturalWidth > 0`),
+	)
+	wb := browserText(t, ctx, "#send-result-waybill")
+	if !strings.HasPrefix(wb, "78") {
+		t.Errorf("the send's waybill is %q, want one from the demo's ZTO range (78…)", wb)
+	}
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	got, err := d.labels.Wait(wctx, 1)
+	cancel()
+	if err != nil {
+		t.Fatalf("the waybill label is not printed: %v", err)
+	}
+	if texts := strings.Join(got[len(got)-1].Texts(), " "); !strings.Contains(texts, wb[len(wb)-4:]) {
+		t.Errorf("the printer printed %q, want the label of %s", texts, wb)
+	}
+	var payload string
+	if err := s.st.Store().DB().QueryRow(`SELECT payload FROM outbox WHERE kind = 'parcel.accepted' ORDER BY seq DESC LIMIT 1`).Scan(&payload); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(payload, `"sender_id_source":"card"`) || strings.Contains(payload, card.Number) {
+		t.Errorf("the send's op does not say the reader verified the sender, or holds the full number: %s", payload)
+	}
+	browserShot(t, ctx, "send-label")
+	for _, p := range jsProblems() {
+		t.Errorf("page: %s", p)
 	}
 }

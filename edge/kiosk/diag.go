@@ -3,10 +3,8 @@ package kiosk
 import (
 	"errors"
 	"io"
-	"io/fs"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -15,6 +13,7 @@ import (
 	"cunyou/edge/devices"
 	"cunyou/edge/diag"
 	"cunyou/edge/messages"
+	"cunyou/edge/store"
 )
 
 // SetDiag gives the kiosk what the technician's report (GET /api/v1/diag)
@@ -53,18 +52,11 @@ func (s *Server) diagReport(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": rep.Status(), "version": out.Version, "node": out.Node, "checks": out.Checks})
 }
 
-var shaRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
 // photo answers GET /api/v1/photos/{sha256}: a picture kept at the
 // station (a camera's snapshot, a proof of pickup), for the page to show.
 func (s *Server) photo(w http.ResponseWriter, r *http.Request) {
-	sha := chi.URLParam(r, "sha256")
-	if !shaRe.MatchString(sha) {
-		s.writeCode(w, r, http.StatusNotFound, "not_found", nil)
-		return
-	}
-	f, err := s.st.Store().OpenBlob(sha)
-	if errors.Is(err, fs.ErrNotExist) {
+	f, err := s.st.Store().OpenBlob(chi.URLParam(r, "sha256"))
+	if errors.Is(err, store.ErrNoBlob) {
 		s.writeCode(w, r, http.StatusNotFound, "not_found", nil)
 		return
 	}

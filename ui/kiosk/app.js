@@ -1189,7 +1189,62 @@
     }
   }
 
-  const send = { last: null };
+  // card: the sender's card read on the reader (masked), when used.
+  const send = { last: null, card: null };
+
+  function renderSendCard() {
+    const c = send.card;
+    $("#send-card").hidden = !c;
+    $("#send-sender-name-box").hidden = !!c;
+    $("#send-sender-id-box").hidden = !!c;
+    if (c) $("#send-card-text").textContent = t("send.card", { name: c.name, number: c.number });
+  }
+
+  async function readSenderCard() {
+    const msg = $("#send-msg");
+    hideMsg(msg);
+    try {
+      const c = await api("GET", "/devices/idcard");
+      if (!c.present || c.expired) {
+        showMsg(msg, "warn", c.present ? t("send.card_expired") : t("send.card_none"));
+        sound("error");
+        return;
+      }
+      send.card = c;
+      sound("new");
+      $("#send-sender-phone").focus();
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+      sound("error");
+    }
+    renderSendCard();
+  }
+
+  function labelQuery(p) {
+    return new URLSearchParams({ kind: "waybill", carrier: p.carrier, waybill: p.waybill, date: fmtDay(p.in_at || new Date().toISOString()) });
+  }
+
+  // printSendLabel prints the waybill label of the parcel just accepted.
+  async function printSendLabel() {
+    const p = send.last;
+    const msg = $("#send-print-msg");
+    if (!p) return;
+    try {
+      await api("POST", "/labels/print?" + labelQuery(p));
+      showMsg(msg, "ok", t("send.printed"));
+    } catch (e) {
+      showMsg(msg, "warn", e.code === "device_none" ? t("send.no_printer") : e.message);
+    }
+  }
+
+  async function showSendLabel() {
+    const p = send.last;
+    try {
+      showImage($("#send-label"), await apiImage("/labels/preview.png?" + labelQuery(p)));
+    } catch (e) {
+      showMsg($("#send-print-msg"), "warn", e.message);
+    }
+  }
 
   function renderSendResult() {
     const p = send.last;
@@ -1210,6 +1265,10 @@
     for (const id of ["#send-weight", "#send-waybill", "#send-sender-name", "#send-sender-phone", "#send-sender-id",
       "#send-receiver-name", "#send-receiver-phone", "#send-address"]) $(id).value = "";
     send.last = null;
+    send.card = null;
+    renderSendCard();
+    hideMsg($("#send-print-msg"));
+    $("#send-label").hidden = true;
     hideMsg($("#send-msg"));
     renderSendResult();
     scheduleQuote();
@@ -1227,12 +1286,19 @@
       weight_g: parseInt(v("#send-weight"), 10) || 0,
     };
     if (v("#send-waybill")) body.waybill = v("#send-waybill");
+    if (send.card) {
+      // The server takes the name and number from the card on the reader.
+      body.id_source = "reader";
+      body.sender = { phone: body.sender.phone };
+    }
     const btn = $("#send-submit");
     btn.disabled = true;
     try {
       send.last = await api("POST", "/send", body);
       renderSendResult();
       beep(true);
+      showSendLabel();
+      printSendLabel();
     } catch (e) {
       showMsg(msg, "error", e.message);
       beep(false);
@@ -1269,6 +1335,13 @@
       submitSend();
     });
     $("#send-again").addEventListener("click", resetSend);
+    $("#send-read-card").addEventListener("click", readSenderCard);
+    $("#send-card-clear").addEventListener("click", () => {
+      send.card = null;
+      renderSendCard();
+      $("#send-sender-name").focus();
+    });
+    $("#send-print").addEventListener("click", printSendLabel);
   }
 
   // ---------------------------------------------------------------- 问题件 problems
