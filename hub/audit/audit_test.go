@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -118,4 +119,23 @@ func TestCanonical(t *testing.T) {
 	a := store.AuditRow{Seq: 1, Actor: "ab", Role: "c", Prev: audit.Genesis}
 	b := store.AuditRow{Seq: 1, Actor: "a", Role: "bc", Prev: audit.Genesis}
 	assert.NotEqual(t, audit.Seal(a), audit.Seal(b))
+}
+
+// Appends from many goroutines (the API's handlers) keep one chain.
+func TestConcurrentAppends(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newLog(t)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 10 {
+				_, err := l.Append(ctx, audit.Entry{Actor: fmt.Sprintf("user:u%d", g), Action: "parcel.read", Target: fmt.Sprint(i), Result: audit.OK})
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	rep, err := l.Verify(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(80), rep.Rows)
 }
