@@ -32,15 +32,6 @@ const (
 	SessionTTL    = 12 * time.Hour
 )
 
-// argon2id parameters: the OWASP minimum of 19 MiB, 2 passes. A login costs
-// tens of milliseconds, and the memory is returned at once.
-const (
-	kdfTime    = 2
-	kdfMemory  = 19 * 1024
-	kdfThreads = 1
-	kdfKeyLen  = 32
-)
-
 // Operator is a station account.
 type Operator struct {
 	ID          int64      `json:"id"`
