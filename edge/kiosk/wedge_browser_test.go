@@ -146,3 +146,63 @@ func TestBrowserWedgeScan(t *testing.T) {
 		t.Errorf("page: %s", p)
 	}
 }
+
+// TestBrowserInboundBag scans a bag in by wedge bursts with a printer on:
+// each code shown, the bag's counts, each pickup sticker printed.
+func TestBrowserInboundBag(t *testing.T) {
+	ctx, jsProblems := browserOpen(t)
+	s := browserNewStation(t)
+	d := browserAddDevices(t, s)
+	wbs := browserManifest(t, s.st, 100, 3)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	browserLogin(t, ctx, s)
+	var codes []string
+	for i, wb := range append(wbs, wbs[0]) {
+		browserDo(t, ctx, "scan "+wb,
+			browserScan(wb),
+			browserUntil(fmt.Sprintf(`window.kioskPerf.sounds.length === %d`, i+1)),
+			chromedp.WaitVisible(css("#inbound-result")),
+		)
+		codes = append(codes, browserText(t, ctx, "#inbound-code"))
+	}
+	if codes[3] != codes[0] {
+		t.Errorf("the repeat scan shows %q, want the first code %q", codes[3], codes[0])
+	}
+	if got := browserText(t, ctx, "#inbound-bag"); !strings.Contains(got, "新入库 3") || !strings.Contains(got, "重复 1") {
+		t.Errorf("bag summary says %q, want 新入库 3 and 重复 1", got)
+	}
+	browserDo(t, ctx, "scan the last again",
+		browserScan(wbs[2]), // a repeat: no new sticker
+		browserUntil(`window.kioskPerf.sounds.length === 5`),
+	)
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	got, err := d.labels.Wait(wctx, 3)
+	cancel()
+	if err != nil {
+		t.Fatalf("3 stickers are not printed: %v", err)
+	}
+	printed := ""
+	for _, l := range got {
+		printed += strings.Join(l.Texts(), " ") + "\n"
+	}
+	for _, c := range codes[:3] {
+		if !strings.Contains(printed, c) {
+			t.Errorf("no sticker printed with code %s; printed:\n%s", c, printed)
+		}
+	}
+	browserDo(t, ctx, "start the next bag",
+		chromedp.Click(css("#inbound-bag-next")),
+	)
+	if got := browserText(t, ctx, "#inbound-bag"); !strings.Contains(got, "新入库 0") {
+		t.Errorf("after 开始下一袋 the bag says %q, want 新入库 0", got)
+	}
+	wb := browserManifest(t, s.st, 200, 1)[0]
+	browserDo(t, ctx, "scan a parcel of the next bag",
+		browserScan(wb),
+		chromedp.WaitVisible(css(`#inbound-sticker[data-status="printed"]`)),
+	)
+	browserShot(t, ctx, "inbound-bag")
+	for _, p := range jsProblems() {
+		t.Errorf("page: %s", p)
+	}
+}

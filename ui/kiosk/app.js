@@ -702,6 +702,8 @@
     pending: null, // {waybill, item} awaiting the receiver's phone
     session: [],
     last: null, // the last result shown
+    bag: { new: 0, repeat: 0, error: 0 }, // this bag's scans, until the next bag
+    sticker: null, // the last result's print job
     chain: Promise.resolve(),
   };
 
@@ -764,6 +766,7 @@
       ["inbound.waybill", p.waybill],
     ];
     $("#inbound-result-details").replaceChildren(...pairs.map(([k, v]) => h("div", {}, h("dt", {}, t(k)), h("dd", {}, v))));
+    renderSticker();
   }
 
   async function inboundOne(input, item, t0) {
@@ -782,6 +785,8 @@
       if (t0) perf.scanToCode.push(performance.now() - t0);
       addSession(sessionFromResult(res));
       sound(res.repeat ? "repeat" : "new");
+      countBag(res.repeat ? "repeat" : "new");
+      if (!res.repeat) followSticker(res.parcel.waybill);
       return true;
     } catch (e) {
       beep(false);
@@ -791,7 +796,64 @@
       }
       showMsg(msg, "error", e.message);
       if (!input.receiver_phone) addSession({ waybill: input.waybill, kind: "error", message: e.message });
+      countBag("error");
       return false;
+    }
+  }
+
+  function countBag(kind) {
+    inbound.bag[kind]++;
+    renderBag();
+  }
+
+  function renderBag() {
+    const b = inbound.bag;
+    $("#inbound-bag-new").textContent = t("inbound.bag_new", { n: b.new });
+    $("#inbound-bag-repeat").textContent = t("inbound.bag_repeat", { n: b.repeat });
+    $("#inbound-bag-error").textContent = t("inbound.bag_error", { n: b.error });
+  }
+
+  // followSticker shows whether the pickup sticker of a parcel just
+  // shelved has printed, looking at the print queue for a few seconds.
+  async function followSticker(waybill) {
+    if (!(deviceList || []).some((d) => d.kind === "printer")) return;
+    inbound.sticker = { waybill, job: null };
+    renderSticker();
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, i ? 500 : 150));
+      if (!inbound.sticker || inbound.sticker.waybill !== waybill) return;
+      try {
+        const jobs = (await api("GET", "/print-jobs?" + new URLSearchParams({ waybill, limit: "5" }))).jobs || [];
+        inbound.sticker.job = jobs.reduce((a, j) => (!a || j.id > a.id ? j : a), null);
+      } catch (_) {
+        // The status shows what is known; the next look may answer.
+      }
+      renderSticker();
+      const st = inbound.sticker.job && inbound.sticker.job.status;
+      if (st === "printed" || st === "failed") return;
+    }
+  }
+
+  function renderSticker() {
+    const s = inbound.sticker;
+    const box = $("#inbound-sticker");
+    box.hidden = !s || !inbound.last || inbound.last.parcel.waybill !== s.waybill;
+    if (box.hidden) return;
+    const st = s.job ? s.job.status : "queued";
+    box.className = "sticker " + st;
+    box.dataset.status = st;
+    $("#inbound-sticker-text").textContent = t(st === "printed" ? "inbound.sticker_printed" : st === "failed" ? "inbound.sticker_failed" : "inbound.sticker_queued");
+    $("#inbound-sticker-reprint").hidden = !s.job || st === "queued";
+  }
+
+  async function reprintSticker() {
+    const s = inbound.sticker;
+    if (!s || !s.job) return;
+    try {
+      await api("POST", "/print-jobs/" + s.job.id + "/reprint", {});
+      followSticker(s.waybill);
+    } catch (e) {
+      showMsg($("#inbound-msg"), "error", e.message);
     }
   }
 
@@ -891,11 +953,13 @@
             it.state = r.result.repeat ? "repeat" : "ok";
             it.result = r.result;
             addSession(sessionFromResult(r.result));
+            countBag(r.result.repeat ? "repeat" : "new");
             ok++;
           } else {
             it.state = "error";
             it.error = r.error;
             addSession({ waybill: it.waybill, kind: "error", message: r.error.message });
+            countBag("error");
             failed++;
           }
         });
@@ -911,6 +975,7 @@
 
   tabs.inbound = {
     show() {
+      renderBag();
       renderSession();
       renderBatch();
       renderInboundResult();
@@ -926,9 +991,11 @@
       onInboundScan(code, t0);
     },
     render() {
+      renderBag();
       renderSession();
       renderBatch();
       renderInboundResult();
+      renderSticker();
     },
   };
 
@@ -974,6 +1041,11 @@
       renderInboundResult();
     });
     $("#inbound-batch-send").addEventListener("click", sendBatch);
+    $("#inbound-sticker-reprint").addEventListener("click", reprintSticker);
+    $("#inbound-bag-next").addEventListener("click", () => {
+      inbound.bag = { new: 0, repeat: 0, error: 0 };
+      renderBag();
+    });
     $("#inbound-batch-clear").addEventListener("click", () => {
       inbound.queue = inbound.queue.filter((i) => i.state === "queued" || (i.state === "error" && i.error.code === "receiver_required"));
       renderBatch();
