@@ -37,7 +37,7 @@ type browserStation struct {
 	srv *httptest.Server
 }
 
-func browserNewStation(t *testing.T) browserStation {
+func browserNewStation(t testing.TB) browserStation {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "edge.db"), store.Options{Node: "ST-V0101", Kind: syncproto.NodeStation})
@@ -63,7 +63,7 @@ func browserNewStation(t *testing.T) browserStation {
 // kiosk's 1024×768. It collects what the page reports as broken (uncaught
 // exceptions, console errors and warnings; not the HTTP errors the API
 // answers on purpose); the returned func lists them.
-func browserOpen(t *testing.T) (context.Context, func() []string) {
+func browserOpen(t testing.TB) (context.Context, func() []string) {
 	t.Helper()
 	if _, err := os.Stat(browserChromium); err != nil {
 		requireOrSkipf(t, "no %s: the browser test needs Chromium (CI installs it: apt-get install chromium fonts-noto-cjk)", browserChromium)
@@ -122,7 +122,7 @@ func browserOpen(t *testing.T) (context.Context, func() []string) {
 const browserStepTimeout = 20 * time.Second
 
 // browserDo runs actions, failing the test with the step that broke.
-func browserDo(t *testing.T, ctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
+func browserDo(t testing.TB, ctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, browserStepTimeout)
 	defer cancel()
@@ -132,7 +132,7 @@ func browserDo(t *testing.T, ctx context.Context, step string, actions ...chrome
 }
 
 // browserGet runs one action that returns a value.
-func browserGet[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+func browserGet[T any](t testing.TB, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, browserStepTimeout)
 	defer cancel()
@@ -143,12 +143,12 @@ func browserGet[T any](t *testing.T, ctx context.Context, what string, a chromed
 	return v
 }
 
-func browserText(t *testing.T, ctx context.Context, sel string) string {
+func browserText(t testing.TB, ctx context.Context, sel string) string {
 	t.Helper()
 	return browserGet(t, ctx, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
 }
 
-func browserEval[T any](t *testing.T, ctx context.Context, js string) T {
+func browserEval[T any](t testing.TB, ctx context.Context, js string) T {
 	t.Helper()
 	return browserGet(t, ctx, "evaluate "+js, chromedp.Evaluate[T](js))
 }
@@ -156,7 +156,7 @@ func browserEval[T any](t *testing.T, ctx context.Context, js string) T {
 // browserFreeTail picks four digits that find nothing at the station yet,
 // neither as a pickup code nor as a phone tail, so that a pickup search
 // for them finds only the parcel the test shelves.
-func browserFreeTail(t *testing.T, st *station.Station) string {
+func browserFreeTail(t testing.TB, st *station.Station) string {
 	t.Helper()
 	for _, tail := range []string{"5678", "2468", "1357", "8642", "9753", "3141", "2718", "1618"} {
 		n, _ := strconv.Atoi(tail)

@@ -29,7 +29,7 @@ type browserDevices struct {
 // browserAddDevices gives the station a simulated ID-card reader, label
 // printer (TSPL over TCP) and network camera, and waits until all three
 // are ready.
-func browserAddDevices(t *testing.T, s browserStation) browserDevices {
+func browserAddDevices(t testing.TB, s browserStation) browserDevices {
 	t.Helper()
 	reader, err := idcard.NewSimulator(idcard.SimOptions{})
 	if errors.Is(err, idcard.ErrNoPTY) {
@@ -85,7 +85,7 @@ func browserAddDevices(t *testing.T, s browserStation) browserDevices {
 }
 
 // waitCard waits until the host has read the card on the reader.
-func (d browserDevices) waitCard(t *testing.T) {
+func (d browserDevices) waitCard(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

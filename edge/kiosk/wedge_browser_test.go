@@ -18,7 +18,7 @@ import (
 
 // browserShot saves a PNG of the page as a test artifact, in the folder
 // CUNYOU_SCREENSHOTS names (a temporary folder when unset).
-func browserShot(t *testing.T, ctx context.Context, name string) {
+func browserShot(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("CUNYOU_SCREENSHOTS")
 	if dir == "" {
@@ -37,7 +37,7 @@ func browserShot(t *testing.T, ctx context.Context, name string) {
 }
 
 // browserLogin opens the page and logs the demo clerk in.
-func browserLogin(t *testing.T, ctx context.Context, s browserStation) {
+func browserLogin(t testing.TB, ctx context.Context, s browserStation) {
 	t.Helper()
 	browserDo(t, ctx, "log in as clerk",
 		chromedp.Navigate(s.srv.URL+"/"),
@@ -51,7 +51,7 @@ func browserLogin(t *testing.T, ctx context.Context, s browserStation) {
 // browserManifest announces n parcels for the station, as the hub's
 // manifest would, and returns their waybills: each scans in without a
 // question.
-func browserManifest(t *testing.T, st *station.Station, first, n int) []string {
+func browserManifest(t testing.TB, st *station.Station, first, n int) []string {
 	t.Helper()
 	var es []station.ManifestEntry
 	var wbs []string
@@ -72,7 +72,7 @@ func browserManifest(t *testing.T, st *station.Station, first, n int) []string {
 func browserScan(code string) chromedp.Action[chromedp.Void] { return chromedp.KeyEvent(code + "\r") }
 
 // browserTypeByHand types text a key at a time, as a person does.
-func browserTypeByHand(t *testing.T, ctx context.Context, text string) {
+func browserTypeByHand(t testing.TB, ctx context.Context, text string) {
 	t.Helper()
 	for _, r := range text {
 		browserDo(t, ctx, "type "+string(r), chromedp.KeyEvent(string(r)))

@@ -82,6 +82,7 @@ var Rules = []Rule{
 	{"cunyou/edge/station", "BenchmarkInbound500k", "p50-ms", "edge.inbound.p50", "ms", Target{}},
 	{"cunyou/edge/station", "BenchmarkLookupPhoneTail500k", "p99-ms", "edge.lookup.phone_tail.p99", "ms", atMost(1, "ms")},
 	{"cunyou/edge/station", "BenchmarkLookupCode500k", "p99-ms", "edge.lookup.code.p99", "ms", atMost(1, "ms")},
+	{"cunyou/edge/kiosk", "BenchmarkKioskScanToCode", "p95-ms", "edge.kiosk.scan_to_code.p95", "ms", atMost(100, "ms")},
 	{"cunyou/syncproto", "BenchmarkBytesPerOp", "B/op-wire", "sync.bytes_per_op", "B", atMost(40, "B")},
 	{"cunyou/hub/merge", "BenchmarkMerge1000Stations/60ops-batch200", "ops/s", "hub.merge.ops_per_s", "ops/s", atLeast(50000, "ops/s")},
 	{"cunyou/hub/merge", "BenchmarkMerge1000Stations/60ops-batch200", "e2e-ops/s", "hub.merge_and_projection.ops_per_s", "ops/s", Target{}},

@@ -52,6 +52,9 @@ pkg: cunyou/systest
 BenchmarkDrain30DaysOffline-2    	       1	26942000000 ns/op	        28.49 B/op-wire-measured	         7.000 cuts	        26.94 s-to-drain
 BenchmarkSyncBytesPerOpRealMix-2 	       1	 557682394 ns/op	        28.91 B/op-wire	        24.08 B/op-wire-maxbatch
 ok  	cunyou/systest	52.2s
+pkg: cunyou/edge/kiosk
+BenchmarkKioskScanToCode-2   	       1	9576711579 ns/op	        29.10 max-ms	        14.20 p50-ms	        19.90 p95-ms	       120.0 samples
+ok  	cunyou/edge/kiosk	11.2s
 `
 
 func TestParse(t *testing.T) {
@@ -62,7 +65,7 @@ func TestParse(t *testing.T) {
 	if len(out.Failures) != 0 {
 		t.Errorf("failures: %v", out.Failures)
 	}
-	if got, want := len(out.Results), 20; got != want {
+	if got, want := len(out.Results), 21; got != want {
 		t.Fatalf("got %d results, want %d", got, want)
 	}
 	got := out.Results[0]
