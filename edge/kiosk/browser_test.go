@@ -231,13 +231,7 @@ func TestBrowserKioskDay(t *testing.T) {
 	if status := browserText(t, ctx, "#inbound-result-status"); !strings.HasPrefix(status, "入库成功") {
 		t.Errorf("result says %q, want 入库成功…", status)
 	}
-	shot := browserGet(t, ctx, "screenshot", chromedp.CaptureScreenshot())
-	shotPath := filepath.Join(os.TempDir(), "kiosk-inbound.png")
-	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
-		t.Errorf("save screenshot: %v", err)
-	} else {
-		t.Logf("inbound screenshot: %s", shotPath)
-	}
+	browserShot(t, ctx, "inbound-receiver")
 	if got := focused(); got != "inbound-scan" {
 		t.Errorf("after shelving the focus is on %q, want the scan field", got)
 	}
@@ -269,6 +263,7 @@ func TestBrowserKioskDay(t *testing.T) {
 	if !browserEval[bool](t, ctx, `document.querySelector('`+box+`').checked`) {
 		t.Error("the only receiver's parcel is not ticked")
 	}
+	browserShot(t, ctx, "pickup")
 	browserDo(t, ctx, "hand out",
 		chromedp.Click(css("#pickup-confirm")),
 		chromedp.WaitVisible(css("#pickup-msg.msg-ok")),
@@ -314,6 +309,7 @@ func TestBrowserKioskDay(t *testing.T) {
 		chromedp.Click(css("#modal-ok")),
 		chromedp.WaitVisible(css("#dayclose-state.closed")),
 	)
+	browserShot(t, ctx, "dayclose")
 	if closed := browserText(t, ctx, "#dayclose-state"); !strings.Contains(closed, "已日结") || !strings.Contains(closed, demo.ClerkUser) {
 		t.Errorf("day state says %q, want 已日结 by %s", closed, demo.ClerkUser)
 	}
