@@ -16,6 +16,7 @@ import (
 	"cunyou/edge/config"
 	"cunyou/edge/devices"
 	"cunyou/edge/kiosk"
+	"cunyou/edge/station"
 )
 
 // browserDevices are the demo station's simulated devices, run by a real
@@ -228,10 +229,7 @@ func TestBrowserSendWithCard(t *testing.T) {
 	if texts := strings.Join(got[len(got)-1].Texts(), " "); !strings.Contains(texts, wb[len(wb)-4:]) {
 		t.Errorf("the printer printed %q, want the label of %s", texts, wb)
 	}
-	var payload string
-	if err := s.st.Store().DB().QueryRow(`SELECT payload FROM outbox WHERE kind = 'parcel.accepted' ORDER BY seq DESC LIMIT 1`).Scan(&payload); err != nil {
-		t.Fatal(err)
-	}
+	payload := browserLastOp(t, s, "parcel.accepted")
 	if !strings.Contains(payload, `"sender_id_source":"card"`) || strings.Contains(payload, card.Number) {
 		t.Errorf("the send's op does not say the reader verified the sender, or holds the full number: %s", payload)
 	}
@@ -239,4 +237,57 @@ func TestBrowserSendWithCard(t *testing.T) {
 	for _, p := range jsProblems() {
 		t.Errorf("page: %s", p)
 	}
+}
+
+// TestBrowserPickupWithPhoto: a parcel is found by the phone's last four
+// digits (scanned off a slip as a burst, as a gun would) and handed out
+// in one touch; the camera's proof photo goes with the pickup.
+func TestBrowserPickupWithPhoto(t *testing.T) {
+	ctx, jsProblems := browserOpen(t)
+	s := browserNewStation(t)
+	browserAddDevices(t, s)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	tail := browserFreeTail(t, s.st)
+	wb := "73123456780001"
+	if err := s.st.ApplyManifest(context.Background(), []station.ManifestEntry{{Waybill: wb, Carrier: "zto", ReceiverName: "孙测试", ReceiverPhone: "1391234" + tail}}); err != nil {
+		t.Fatal(err)
+	}
+	browserLogin(t, ctx, s)
+	browserDo(t, ctx, "scan it in", browserScan(wb), chromedp.WaitVisible(css("#inbound-result")))
+	code := browserText(t, ctx, "#inbound-code")
+	browserDo(t, ctx, "find it by the phone tail",
+		chromedp.Click(css(`#tabs [data-tab="pickup"]`)),
+		chromedp.WaitVisible(css("#pickup-q")),
+		browserScan(tail),
+		chromedp.WaitReady(css(`#pickup-results[data-state="done"]`)),
+		chromedp.WaitVisible(css("#pickup-confirm")),
+	)
+	browserShot(t, ctx, "pickup-found")
+	browserDo(t, ctx, "hand it out",
+		chromedp.Click(css("#pickup-confirm")),
+		chromedp.WaitVisible(css("#pickup-msg.msg-ok")),
+		chromedp.WaitVisible(css("#pickup-proof.ok")),
+		browserUntil(`document.querySelector('#pickup-photo').naturalWidth > 0`),
+	)
+	if got := browserText(t, ctx, "#pickup-msg"); !strings.Contains(got, code) {
+		t.Errorf("pickup says %q, want the code %s", got, code)
+	}
+	payload := browserLastOp(t, s, "parcel.picked_up")
+	if !strings.Contains(payload, `"photo_sha256":"`) || !strings.Contains(payload, wb) {
+		t.Errorf("the pickup's op has no proof photo: %s", payload)
+	}
+	browserShot(t, ctx, "pickup-photo")
+	for _, p := range jsProblems() {
+		t.Errorf("page: %s", p)
+	}
+}
+
+// browserLastOp is the payload of the station's last op of a kind.
+func browserLastOp(t testing.TB, s browserStation, kind string) string {
+	t.Helper()
+	var payload string
+	if err := s.st.Store().DB().QueryRow(`SELECT payload FROM outbox WHERE kind = ? ORDER BY seq DESC LIMIT 1`, kind).Scan(&payload); err != nil {
+		t.Fatalf("last %s op: %v", kind, err)
+	}
+	return payload
 }

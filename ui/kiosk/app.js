@@ -1061,6 +1061,7 @@
     const msg = $("#pickup-msg");
     results.dataset.state = "loading";
     hideMsg(msg);
+    $("#pickup-proof").hidden = true;
     pickup.data = null;
     pickup.selected.clear();
     try {
@@ -1165,10 +1166,25 @@
     }
     const btn = $("#pickup-confirm");
     btn.disabled = true;
+    // With a camera, the proof photo is taken as the parcels are handed
+    // out: no touch more.
+    const hasCamera = (deviceList || []).some((d) => deviceKind(d.kind) === "camera" && d.state === "ready");
+    let photo = null;
+    if (hasCamera) {
+      try {
+        photo = await api("POST", "/devices/camera/snapshot", {});
+      } catch (_) {
+        photo = null;
+      }
+    }
+    $("#pickup-proof").hidden = true;
     try {
-      const d = await api("POST", "/pickup", { waybills, collector });
+      const body = { waybills, collector };
+      if (photo) body.photo_sha256 = photo.sha256;
+      const d = await api("POST", "/pickup", body);
       showMsg(msg, "ok", t("pickup.done", { n: d.parcels.length, codes: codes.join(t("list.sep")) }));
       beep(true);
+      if (hasCamera) showProof(photo);
       pickup.data = null;
       pickup.selected.clear();
       setCollector("receiver");
@@ -1179,6 +1195,21 @@
       showMsg(msg, "error", e.message);
       beep(false);
       renderPickupConfirm();
+    }
+  }
+
+  async function showProof(photo) {
+    const box = $("#pickup-proof");
+    box.hidden = false;
+    box.className = "proof " + (photo ? "ok" : "warn");
+    $("#pickup-proof-text").textContent = photo ? t("pickup.photo_taken") : t("pickup.photo_failed");
+    const img = $("#pickup-photo");
+    img.hidden = true;
+    if (!photo) return;
+    try {
+      showImage(img, await apiImage("/photos/" + photo.sha256));
+    } catch (_) {
+      // The photo is kept at the station; only its thumbnail is missing.
     }
   }
 

@@ -178,6 +178,8 @@ const MESSAGES = {
     "inbound.session_count": "（新入库 {n} 件）",
     "inbound.session_empty": "今天还没有扫描",
 
+    "pickup.photo_taken": "已拍照留证",
+    "pickup.photo_failed": "包裹已交出，但没拍到留证照片：请看摄像头。",
     "pickup.q_label": "取件",
     "pickup.q_placeholder": "取件码 / 手机尾号 4 位 / 手机号 / 扫运单",
     "pickup.search": "查找",
@@ -557,6 +559,8 @@ const MESSAGES = {
     "inbound.session_count": "({n} new)",
     "inbound.session_empty": "No scans yet today",
 
+    "pickup.photo_taken": "Proof photo taken",
+    "pickup.photo_failed": "Handed out, but no proof photo was taken: check the camera.",
     "pickup.q_label": "Pickup",
     "pickup.q_placeholder": "Pickup code / last 4 of phone / phone / scan waybill",
     "pickup.search": "Find",
