@@ -311,6 +311,7 @@
     try {
       res = await fetch(API + path, init);
     } catch (_) {
+      localDown();
       throw new ApiError(0, "network", t("err.network"));
     }
     let data = null;
@@ -438,9 +439,24 @@
   // pollStatus keeps the status, the badges and the devices fresh: every
   // half minute, and every few seconds while the local service is down
   // (cunyou-edge restarting), so the page is back as soon as it is.
+  let pollTimer = null;
   async function pollStatus() {
+    clearTimeout(pollTimer);
     await refreshStatus();
-    setTimeout(pollStatus, statusOK ? STATUS_EVERY_MS : RECONNECT_EVERY_MS);
+    clearTimeout(pollTimer);
+    pollTimer = setTimeout(pollStatus, statusOK ? STATUS_EVERY_MS : RECONNECT_EVERY_MS);
+  }
+
+  // localDown is called when a request finds the local service gone: the
+  // badge says so at once and the page looks again every few seconds.
+  function localDown() {
+    if (statusOK === false) return;
+    statusOK = false;
+    localDownSince = localDownSince || Date.now();
+    renderStatus();
+    renderBadges();
+    clearTimeout(pollTimer);
+    pollTimer = setTimeout(pollStatus, RECONNECT_EVERY_MS);
   }
 
   function deviceKind(kind) {
@@ -792,6 +808,15 @@
       beep(false);
       if (e.code === "receiver_required" && !input.receiver_phone) {
         openReceiver(input.waybill, e.message, item);
+        return false;
+      }
+      if (e.code === "network" && !input.receiver_phone && !item) {
+        // Nothing is lost: the waybill waits in the scan field for Enter.
+        const field = $("#inbound-scan");
+        if (!field.value) field.value = input.waybill;
+        showMsg(msg, "error", t("inbound.network_kept"));
+        addSession({ waybill: input.waybill, kind: "error", message: e.message });
+        countBag("error");
         return false;
       }
       showMsg(msg, "error", e.message);
@@ -2202,7 +2227,7 @@
     bindDevices();
     bindSettings();
     $("#lang-toggle").addEventListener("click", switchLanguage);
-    setTimeout(pollStatus, STATUS_EVERY_MS);
+    pollTimer = setTimeout(pollStatus, STATUS_EVERY_MS);
 
     let st = await refreshStatus();
     while (!st) {
