@@ -13,6 +13,7 @@ import (
 	"cunyou/drivers/camera"
 	"cunyou/drivers/idcard"
 	"cunyou/drivers/printer"
+	"cunyou/drivers/scanner"
 	"cunyou/edge/config"
 	"cunyou/edge/devices"
 	"cunyou/edge/kiosk"
@@ -25,11 +26,12 @@ type browserDevices struct {
 	host   *devices.Host
 	reader *idcard.Simulator
 	labels *printer.Simulator
+	gun    *scanner.Simulator
 }
 
 // browserAddDevices gives the station a simulated ID-card reader, label
-// printer (TSPL over TCP) and network camera, and waits until all three
-// are ready.
+// printer (TSPL over TCP), serial scan gun and network camera, and waits
+// until all four are ready.
 func browserAddDevices(t testing.TB, s browserStation) browserDevices {
 	t.Helper()
 	reader, err := idcard.NewSimulator(idcard.SimOptions{})
@@ -45,6 +47,11 @@ func browserAddDevices(t testing.TB, s browserStation) browserDevices {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { labels.Close() })
+	gun, err := scanner.NewSimulator(scanner.SimOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gun.Close() })
 	cam, err := camera.NewSimulator(camera.SimOptions{User: "admin", Password: "demo1234"})
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +63,7 @@ func browserAddDevices(t testing.TB, s browserStation) browserDevices {
 		Devices: []config.Device{
 			{Name: "reader", Kind: config.DeviceIDCard, Port: reader.Path()},
 			{Name: "labels", Kind: config.DevicePrinter, Transport: "tcp:" + labels.Addr(), Language: "tspl"},
+			{Name: "gun", Kind: config.DeviceScanner, Port: gun.Path()},
 			{Name: "counter", Kind: config.DeviceCameraHTTP, URL: cam.URL(), User: "admin", Password: "demo1234"},
 		}})
 	if err != nil {
@@ -74,7 +82,7 @@ func browserAddDevices(t testing.TB, s browserStation) browserDevices {
 				ready++
 			}
 		}
-		if ready == 3 {
+		if ready == 4 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -82,7 +90,7 @@ func browserAddDevices(t testing.TB, s browserStation) browserDevices {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return browserDevices{host: h, reader: reader, labels: labels}
+	return browserDevices{host: h, reader: reader, labels: labels, gun: gun}
 }
 
 // waitCard waits until the host has read the card on the reader.
@@ -111,8 +119,8 @@ func TestBrowserDevices(t *testing.T) {
 	browserLogin(t, ctx, s)
 
 	browserDo(t, ctx, "see the badges", chromedp.WaitVisible(css(`#badge-devices .badge.good[data-device="counter"]`)))
-	if n := browserEval[int](t, ctx, `document.querySelectorAll('#badge-devices .badge.good').length`); n != 3 {
-		t.Errorf("%d green device badges, want 3 (reader, printer, camera)", n)
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('#badge-devices .badge.good').length`); n != 4 {
+		t.Errorf("%d green device badges, want 4 (reader, printer, scan gun, camera)", n)
 	}
 	if sync := browserText(t, ctx, "#badge-sync"); !strings.Contains(sync, "待传") {
 		t.Errorf("sync badge says %q, want the backlog (待传 n)", sync)
@@ -159,9 +167,14 @@ func TestBrowserDevices(t *testing.T) {
 	if got := browserText(t, ctx, "#devices-test-text"); !strings.Contains(got, "照片已拍好") {
 		t.Errorf("snapshot test says %q, want 照片已拍好", got)
 	}
-	if n := browserEval[int](t, ctx, `document.querySelectorAll('#devices-diag tr[data-check^="device."]').length`); n != 3 {
-		t.Errorf("the PC check lists %d devices, want 3", n)
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('#devices-diag tr[data-check^="device."]').length`); n != 4 {
+		t.Errorf("the PC check lists %d devices, want 4", n)
 	}
+	// The serial scan gun's test: what it reads shows on the page.
+	if err := d.gun.Scan("TEST12345678"); err != nil {
+		t.Fatal(err)
+	}
+	browserDo(t, ctx, "scan with the serial gun", browserUntil(`document.querySelector('#devices-test-text').textContent.includes('TEST12345678')`))
 	for _, p := range jsProblems() {
 		t.Errorf("page: %s", p)
 	}

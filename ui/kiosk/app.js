@@ -238,6 +238,26 @@
     sound("error");
   }
 
+  // Serial scan guns (edge/devices reads them) are polled: each code read
+  // goes to the screen in view like a wedge scan.
+  const SCANS_EVERY_MS = 400;
+  const serial = { after: -1 };
+  async function pollScans() {
+    const has = me && (deviceList || []).some((d) => d.kind === "scanner");
+    if (has && statusOK) {
+      try {
+        const d = await api("GET", "/devices/scans?after=" + Math.max(serial.after, 0));
+        // The first look only learns where the list is: older codes were
+        // read before this page was there.
+        if (serial.after >= 0) for (const sc of d.scans || []) routeScan(sc.code, performance.now());
+        serial.after = Math.max(serial.after, d.last || 0);
+      } catch (_) {
+        // The next look tries again; the status badge says what is wrong.
+      }
+    }
+    setTimeout(pollScans, SCANS_EVERY_MS);
+  }
+
   let toastTimer = null;
   function toast(text) {
     const el = $("#scan-toast");
@@ -2228,6 +2248,7 @@
     bindSettings();
     $("#lang-toggle").addEventListener("click", switchLanguage);
     pollTimer = setTimeout(pollStatus, STATUS_EVERY_MS);
+    setTimeout(pollScans, SCANS_EVERY_MS);
 
     let st = await refreshStatus();
     while (!st) {
