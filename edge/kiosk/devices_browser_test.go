@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,20 @@ func TestBrowserDevices(t *testing.T) {
 	}
 	if sync := browserText(t, ctx, "#badge-sync"); !strings.Contains(sync, "待传") {
 		t.Errorf("sync badge says %q, want the backlog (待传 n)", sync)
+	}
+	rep, err := s.st.DayReport(context.Background(), s.st.Today())
+	if err != nil {
+		t.Fatal(err)
+	}
+	browserDo(t, ctx, "open home",
+		chromedp.Click(css(`#tabs [data-tab="home"]`)),
+		browserUntil(`(document.querySelector('#home-counts [data-count="waiting"] .n') || {}).textContent > '' && document.querySelector('#home-counts [data-count="waiting"] .n').textContent !== '…'`),
+	)
+	if got, want := browserText(t, ctx, `#home-counts [data-count="waiting"] .n`), strconv.Itoa(rep.Total.OnShelf); got != want {
+		t.Errorf("home shows %s waiting on the shelves, want %s", got, want)
+	}
+	if got, want := browserText(t, ctx, `#home-counts [data-count="in"] .n`), strconv.Itoa(rep.Total.In); got != want {
+		t.Errorf("home shows %s in today, want %s", got, want)
 	}
 	browserShot(t, ctx, "home")
 

@@ -730,6 +730,56 @@
     window.addEventListener("keydown", onWedgeKey, true);
   }
 
+  // ---------------------------------------------------------------- 首页 home
+
+  const home = { day: null, overdue: null, problems: null };
+
+  async function loadHome() {
+    hideMsg($("#home-msg"));
+    try {
+      const [day, od, pr] = await Promise.all([api("GET", "/dayclose"), api("GET", "/overdue"), api("GET", "/problems")]);
+      home.day = day;
+      home.overdue = od.parcels || [];
+      home.problems = (pr.parcels || []).length;
+    } catch (e) {
+      showMsg($("#home-msg"), "error", e.message);
+    }
+    renderHome();
+  }
+
+  function renderHome() {
+    const d = home.day;
+    const tot = (d && d.total) || {};
+    const od = home.overdue || [];
+    const counts = [
+      ["in", tot.in, "inbound"], ["waiting", tot.on_shelf, "pickup"], ["out", tot.out, "pickup"],
+      ["sent", tot.sent, "send"], ["problems", home.problems, "problems"], ["overdue", od.length, "overdue"],
+    ];
+    $("#home-counts").replaceChildren(...counts.map(([k, n, tab]) => h("button", {
+      type: "button", class: "count-card" + ((k === "problems" || k === "overdue") && n ? " warn" : ""), dataset: { count: k },
+      onclick: () => showTab(tab),
+    }, h("span", { class: "n" }, d ? String(n || 0) : "…"), h("span", { class: "what" }, t("home." + k)))));
+    const alerts = [];
+    for (const dev of deviceList || []) {
+      if (dev.state !== "ready") alerts.push(["bad", t("home.alert_device", { device: t("devkind." + deviceKind(dev.kind)), message: dev.message })]);
+    }
+    if (status && status.sync && status.sync.enrolled && status.sync.last_error_code) alerts.push(["warn", t("home.alert_sync")]);
+    const returnNow = od.filter((p) => p.return_now).length;
+    if (returnNow) alerts.push(["warn", t("home.alert_return", { n: returnNow })]);
+    if (od.length - returnNow) alerts.push(["info", t("home.alert_remind", { n: od.length - returnNow })]);
+    if (home.problems) alerts.push(["info", t("home.alert_problems", { n: home.problems })]);
+    if (d && d.mismatch) alerts.push(["warn", t("home.alert_mismatch", { diff: d.mismatch })]);
+    const items = alerts.map(([cls, text]) => h("li", { class: "alert " + cls }, text));
+    if (!items.length && d) items.push(h("li", { class: "alert ok" }, t("home.no_alerts")));
+    $("#home-alerts").replaceChildren(...items);
+  }
+
+  tabs.home = {
+    show() { loadHome(); },
+    home() { return null; },
+    render() { renderHome(); },
+  };
+
   // ---------------------------------------------------------------- 入库 inbound
 
   const inbound = {
