@@ -30,6 +30,7 @@ const (
 	KindParcelManifested  EventKind = "parcel.manifested"    // a carrier or shop announced a parcel, with the destination decided
 	KindParcelDestination EventKind = "parcel.destination"   // a dispatcher set (or changed) a parcel's destination station
 	KindCarrierEvent      EventKind = "parcel.carrier_event" // a carrier's own tracking event, pushed through the open API
+	KindTripAtStop        EventKind = "trip.at_stop"         // a trip's vehicle came to or left a station or the centre (GPS geofence)
 )
 
 // HubNode is the node id of the facts the hub records itself.
@@ -37,7 +38,7 @@ const HubNode = "HUB"
 
 // HubOnly reports whether only the hub may record facts of kind k.
 func (k EventKind) HubOnly() bool {
-	return k == KindParcelManifested || k == KindParcelDestination || k == KindCarrierEvent
+	return k == KindParcelManifested || k == KindParcelDestination || k == KindCarrierEvent || k == KindTripAtStop
 }
 
 var knownKinds = map[EventKind]bool{
@@ -47,7 +48,7 @@ var knownKinds = map[EventKind]bool{
 	KindShelvesSet: true, KindSettingsSet: true, KindParcelsNotified: true,
 	KindParcelAtCentre: true, KindParcelLoaded: true, KindTripDeparted: true,
 	KindParcelCollected: true, KindParcelsHandedOver: true,
-	KindParcelManifested: true, KindParcelDestination: true, KindCarrierEvent: true,
+	KindParcelManifested: true, KindParcelDestination: true, KindCarrierEvent: true, KindTripAtStop: true,
 }
 
 // Known reports whether k is in this build's vocabulary.
@@ -248,6 +249,24 @@ type TripDeparted struct {
 	Driver   string   `json:"driver,omitempty"`
 	Waybills []string `json:"waybills"`
 }
+
+// TripAtStop is the payload of KindTripAtStop: the vehicle of a trip on
+// its way came within the geofence of a station or the centre, or left
+// it, by its GPS terminal. The parcels on the trip get it in their
+// timelines.
+type TripAtStop struct {
+	Trip    string `json:"trip"`
+	Vehicle string `json:"vehicle"` // plate number
+	Node    string `json:"node"`    // the station or centre
+	Event   string `json:"event"`   // TripArrived or TripLeft
+	AtMs    int64  `json:"at_ms"`   // the position's time
+}
+
+// Events of a TripAtStop.
+const (
+	TripArrived = "arrived"
+	TripLeft    = "left"
+)
 
 // Directions of a parcel collected at the centre.
 const (

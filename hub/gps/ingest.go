@@ -37,6 +37,7 @@ type ingester struct {
 	trips        map[string]string
 	refresh      time.Time
 	refreshEvery time.Duration
+	onEvents     func(context.Context, []store.GeofenceEvent)
 
 	stored  atomic.Int64 // positions written (new ones)
 	flushes atomic.Int64
@@ -138,6 +139,17 @@ func (in *ingester) flush(ctx context.Context) {
 	}
 	for _, done := range dones {
 		done(err)
+	}
+	if err == nil && in.onEvents != nil {
+		var trips []store.GeofenceEvent
+		for _, ev := range b.Events {
+			if ev.Trip != "" {
+				trips = append(trips, ev)
+			}
+		}
+		if len(trips) > 0 {
+			in.onEvents(ctx, trips)
+		}
 	}
 }
 

@@ -31,6 +31,11 @@ type Options struct {
 	FenceRefresh time.Duration
 	// Log receives the server's lines; phone numbers are masked.
 	Log *slog.Logger
+	// OnEvents, when set, receives the geofence events of a trip's vehicle
+	// (arrivals at and departures from stations and the centre) once they
+	// are stored: the hub records them as trip.at_stop facts for the
+	// parcels on the trip.
+	OnEvents func(ctx context.Context, evs []store.GeofenceEvent)
 }
 
 // Server accepts JT/T 808 terminals over TCP: one session per terminal
@@ -71,6 +76,7 @@ func New(o Options) *Server {
 	}
 	in := newIngester(o.Store, o.FlushEvery, o.FlushRows, o.FenceRadius, o.Log)
 	in.refreshEvery = o.FenceRefresh
+	in.onEvents = o.OnEvents
 	return &Server{o: o, log: o.Log, in: in, sessions: map[string]*session{}, conns: map[*session]struct{}{}}
 }
 

@@ -3,6 +3,7 @@ package gps
 import (
 	"context"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,7 +216,15 @@ func TestIdleTimeout(t *testing.T) {
 
 func TestGeofenceEvents(t *testing.T) {
 	ctx := context.Background()
-	h := startHub(t, Options{})
+	var (
+		mu     sync.Mutex
+		hooked []store.GeofenceEvent
+	)
+	h := startHub(t, Options{OnEvents: func(_ context.Context, evs []store.GeofenceEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		hooked = append(hooked, evs...)
+	}})
 	trips, err := h.st.PlanTrips(ctx, "2026-11-27")
 	require.NoError(t, err)
 	var trip store.Trip
@@ -254,6 +263,18 @@ func TestGeofenceEvents(t *testing.T) {
 		assert.Equal(t, plate, e.Plate)
 	}
 	assert.Equal(t, []string{"departure " + c, "arrival " + s1, "departure " + s1, "arrival " + s2, "departure " + s2, "arrival " + c}, got)
+	// Each stored event reaches OnEvents (the hub's trip.at_stop facts),
+	// right after the terminal's answer.
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(hooked) == len(evs)
+	}, 10*time.Second, 5*time.Millisecond)
+	mu.Lock()
+	for _, e := range hooked {
+		assert.Equal(t, trip.ID, e.Trip)
+	}
+	mu.Unlock()
 	tr, err := h.st.TripTrack(ctx, trip.ID, China)
 	require.NoError(t, err)
 	assert.NotEmpty(t, tr.Positions)

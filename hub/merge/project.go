@@ -499,7 +499,7 @@ func (w *writer) project(p *prepared) error {
 	case *syncproto.ParcelAtCentre, *syncproto.ParcelLoaded, *syncproto.TripDeparted, *syncproto.ParcelCollected,
 		*syncproto.ParcelsHandedOver:
 		return w.projectCentre(op, p.payload)
-	case *syncproto.ParcelManifested, *syncproto.ParcelDestination, *syncproto.CarrierEvent:
+	case *syncproto.ParcelManifested, *syncproto.ParcelDestination, *syncproto.CarrierEvent, *syncproto.TripAtStop:
 		return w.projectHub(op, p.payload)
 	default:
 		return fmt.Errorf("merge: no projection for %T", p.payload)
@@ -761,6 +761,8 @@ func (w *writer) projectHub(op *syncproto.Op, payload any) error {
 			return err
 		}
 		return w.manifestTo(v.Waybill, next, oldDest)
+	case *syncproto.TripAtStop:
+		return w.tripAtStop(v)
 	case *syncproto.CarrierEvent:
 		_, dir, err := w.parcelEither(v.Waybill)
 		if err != nil {
@@ -826,4 +828,33 @@ func (w *writer) senderAccepted(op *syncproto.Op, v *syncproto.ParcelAccepted) e
 func (w *writer) senderNotice(kind, waybill string) error {
 	_, err := w.stmt(qInsSenderNotice).ExecContext(w.ctx, kind, w.nowMs, w.nowMs+w.m.o.NoticeWindow.Milliseconds(), waybill)
 	return err
+}
+
+// tripAtStop puts a trip's vehicle at (or leaving) a stop into the
+// timeline of each parcel on the trip, still on its way.
+func (w *writer) tripAtStop(v *syncproto.TripAtStop) error {
+	rows, err := w.stmt(qSelOnTrip).QueryContext(w.ctx, v.Trip)
+	if err != nil {
+		return err
+	}
+	var wbs []string
+	for rows.Next() {
+		var wb string
+		if err := rows.Scan(&wb); err != nil {
+			rows.Close()
+			return err
+		}
+		wbs = append(wbs, wb)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	detail := fmt.Sprintf("vehicle %s %s %s", v.Vehicle, v.Event, v.Node)
+	for _, wb := range wbs {
+		if err := w.timeline(wb, "in", detail); err != nil {
+			return err
+		}
+	}
+	return nil
 }

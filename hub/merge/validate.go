@@ -212,6 +212,14 @@ func decode(op *syncproto.Op) (any, *syncproto.Error) {
 			}
 			v = &p
 		}
+	case syncproto.KindTripAtStop:
+		var p syncproto.TripAtStop
+		if unmarshal(&p) {
+			if p.Trip == "" || p.Node == "" || (p.Event != syncproto.TripArrived && p.Event != syncproto.TripLeft) {
+				err = badPayload("trip.at_stop: trip %q node %q event %q", p.Trip, p.Node, p.Event)
+			}
+			v = &p
+		}
 	case syncproto.KindParcelCollected:
 		var p syncproto.ParcelCollected
 		if unmarshal(&p) {

@@ -305,6 +305,19 @@ func (s *Server) sentence(lang Lang, reg *registry, p store.Parcel, f store.Fact
 			}
 		}
 		return text(lang, "event.departed", "line", line, "departure", dep), when, true
+	case syncproto.KindTripAtStop:
+		var v syncproto.TripAtStop
+		if !decode(&v) {
+			return "", when, false
+		}
+		if v.AtMs > 0 {
+			when = time.UnixMilli(v.AtMs)
+		}
+		key := "event.vehicle_arrived"
+		if v.Event == syncproto.TripLeft {
+			key = "event.vehicle_left"
+		}
+		return text(lang, key, "vehicle", v.Vehicle, "station", reg.siteName(lang, v.Node)), when, true
 	case syncproto.KindParcelInbound:
 		return text(lang, "event.inbound", "station", site), when, true
 	case syncproto.KindParcelsPickedUp:

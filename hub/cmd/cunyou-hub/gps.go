@@ -12,12 +12,16 @@ import (
 
 	"cunyou/hub/config"
 	"cunyou/hub/gps"
+	"cunyou/hub/merge"
 	"cunyou/hub/store"
+	"cunyou/syncproto"
 )
 
 // startGPS serves JT/T 808 terminals when the config enables it; stop
-// closes their connections and writes the buffered positions.
-func (m *Main) startGPS(ctx context.Context, c config.Config, st *store.Store, log *slog.Logger) (stop func(), err error) {
+// closes their connections and writes the buffered positions. A trip's
+// vehicle at or leaving a stop becomes a trip.at_stop fact of the hub,
+// which the parcels on the trip show.
+func (m *Main) startGPS(ctx context.Context, c config.Config, st *store.Store, mg *merge.Merger, log *slog.Logger) (stop func(), err error) {
 	if !c.GPS.Enabled {
 		return func() {}, nil
 	}
@@ -25,7 +29,21 @@ func (m *Main) startGPS(ctx context.Context, c config.Config, st *store.Store, l
 	if err != nil {
 		return nil, fmt.Errorf("listen for GPS terminals: %w", err)
 	}
-	srv := gps.New(gps.Options{Store: st, IdleTimeout: time.Duration(c.GPS.IdleTimeout), Log: log.With("part", "gps")})
+	onEvents := func(ctx context.Context, evs []store.GeofenceEvent) {
+		facts := make([]merge.Fact, 0, len(evs))
+		for _, ev := range evs {
+			event := syncproto.TripArrived
+			if ev.Kind == "departure" {
+				event = syncproto.TripLeft
+			}
+			facts = append(facts, merge.Fact{Kind: syncproto.KindTripAtStop, Actor: "gps",
+				Payload: syncproto.TripAtStop{Trip: ev.Trip, Vehicle: ev.Plate, Node: ev.Node, Event: event, AtMs: ev.Time.UnixMilli()}})
+		}
+		if err := mg.Record(ctx, facts); err != nil {
+			log.Warn("record a trip's vehicle at its stops", "part", "gps", "events", len(facts), "err", err)
+		}
+	}
+	srv := gps.New(gps.Options{Store: st, IdleTimeout: time.Duration(c.GPS.IdleTimeout), Log: log.With("part", "gps"), OnEvents: onEvents})
 	gctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(gctx, ln) }()

@@ -282,7 +282,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		AdminToken: c.AdminToken, Version: version, Log: log, Location: c.Location(), SMSSign: c.SMS.Sign, SMSQuiet: c.SMS.Quiet,
 		Auth: consoleAuth(c, st), Audit: audit.New(st)})
 	defer open.Close() // its lookups' read pool, before the store closes
-	stopGPS, err := m.startGPS(ctx, c, st, log)
+	stopGPS, err := m.startGPS(ctx, c, st, mg, log)
 	if err != nil {
 		return err
 	}
