@@ -1,6 +1,6 @@
 // Package ui holds the web pages as static assets embedded in the
-// binaries: the station kiosk and the villagers' public query pages now,
-// the hub console later. No CDN, no external fonts, no build step.
+// binaries: the station kiosk, the villagers' public query pages and the
+// dispatchers' console. No CDN, no external fonts, no build step.
 package ui
 
 import (
@@ -10,7 +10,7 @@ import (
 	"os"
 )
 
-//go:embed kiosk public
+//go:embed console kiosk public
 var files embed.FS
 
 // Kiosk returns the kiosk page's files: the embedded copy, or the folder
@@ -35,4 +35,16 @@ func Public(dir string) (fs.FS, error) {
 		return os.DirFS(dir), nil
 	}
 	return fs.Sub(files, "public")
+}
+
+// Console returns the dispatchers' console (served by the hub under
+// /console/): the embedded copy, or the folder dir when it is set.
+func Console(dir string) (fs.FS, error) {
+	if dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("console ui folder: %w", err)
+		}
+		return os.DirFS(dir), nil
+	}
+	return fs.Sub(files, "console")
 }

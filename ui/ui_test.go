@@ -22,6 +22,7 @@ var pages = []struct {
 }{
 	{"kiosk", ui.Kiosk, 50},
 	{"public", ui.Public, 40},
+	{"console", ui.Console, 80},
 }
 
 func pageFile(t *testing.T, page, name string) string {
@@ -207,11 +208,17 @@ func testStrings(t *testing.T, page string, minKeys int) {
 	}
 }
 
-// The public page runs under a Content-Security-Policy without
+// The public page and the console run under a Content-Security-Policy without
 // 'unsafe-inline': no inline script, style or event handler, and it
 // builds the page from text, never from HTML strings.
 func TestPublicPageKeepsToItsCSP(t *testing.T) {
-	html := pageFile(t, "public", "index.html")
+	for _, page := range []string{"public", "console"} {
+		t.Run(page, func(t *testing.T) { testCSP(t, page) })
+	}
+}
+
+func testCSP(t *testing.T, page string) {
+	html := pageFile(t, page, "index.html")
 	for _, tag := range regexp.MustCompile(`(?i)<script\b[^>]*>`).FindAllString(html, -1) {
 		if !strings.Contains(tag, " src=") {
 			t.Errorf("index.html: %q: an inline script breaks the CSP (script-src 'self')", tag)
@@ -229,7 +236,7 @@ func TestPublicPageKeepsToItsCSP(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"app.js", "i18n.js"} {
-		js := pageFile(t, "public", name)
+		js := pageFile(t, page, name)
 		for _, bad := range []string{".innerHTML", ".outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"} {
 			if strings.Contains(js, bad) {
 				t.Errorf("%s uses %s: build elements from text", name, bad)

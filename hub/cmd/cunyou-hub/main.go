@@ -30,6 +30,7 @@ import (
 
 	"cunyou/hub/audit"
 	"cunyou/hub/config"
+	"cunyou/hub/console"
 	"cunyou/hub/intake"
 	"cunyou/hub/merge"
 	"cunyou/hub/notify"
@@ -291,6 +292,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", open.Handler())
 	mux.Handle(public.Prefix, villagers.Handler())
+	mux.Handle(console.Prefix, console.Handler(nil))
 	mux.Handle("/", api.Handler())
 	srv := &http.Server{
 		Handler:           mux,

@@ -1,0 +1,646 @@
+// The dispatchers' console: plain JavaScript, no framework, nothing
+// loaded from elsewhere. Signs in with POST /api/v1/login, keeps the
+// session token in sessionStorage (gone with the tab) and sends it as
+// Authorization: Bearer to /api/v1. Every string comes from i18n.js.
+"use strict";
+(function () {
+  var TOKEN_KEY = "cunyou.console.token";
+  var LANG_KEY = "cunyou.console.lang";
+  var API = "/api/v1";
+  var lang = localStorage.getItem(LANG_KEY) || "zh-CN";
+  if (!MESSAGES[lang]) { lang = "zh-CN"; }
+  var me = null;
+  var timer = null;
+  var view = "";
+  var cache = { sites: null, lines: null };
+
+  function t(key, vars) {
+    var m = MESSAGES[lang][key];
+    if (m === undefined) { m = MESSAGES["zh-CN"][key]; }
+    if (m === undefined) { return key; }
+    return m.replace(/\{([a-z_]+)\}/g, function (all, name) {
+      return vars && vars[name] !== undefined ? String(vars[name]) : all;
+    });
+  }
+  function tOr(key, fallback) {
+    return MESSAGES[lang][key] !== undefined ? MESSAGES[lang][key] : fallback;
+  }
+
+  function $(sel) { return document.querySelector(sel); }
+  function el(tag, attrs) {
+    var e = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) { return; }
+        if (k === "text") { e.textContent = v; } else if (k === "cls") { e.className = v; } else { e.setAttribute(k, v); }
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c === null || c === undefined) { continue; }
+      e.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    }
+    return e;
+  }
+  function clear(e) { while (e.firstChild) { e.removeChild(e.firstChild); } return e; }
+  function svg(tag, attrs) {
+    var e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { e.textContent = attrs[k]; } else { e.setAttribute(k, attrs[k]); }
+    });
+    return e;
+  }
+
+  function applyI18n() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-i18n]").forEach(function (e) { e.textContent = t(e.getAttribute("data-i18n")); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (e) {
+      e.setAttribute("placeholder", t(e.getAttribute("data-i18n-placeholder")));
+    });
+    document.querySelectorAll("[data-i18n-aria]").forEach(function (e) {
+      e.setAttribute("aria-label", t(e.getAttribute("data-i18n-aria")));
+    });
+    document.title = t("app.title");
+  }
+
+  // api calls the open API with the session; a problem's code becomes a
+  // sentence of the table (err.CODE).
+  function api(method, path, body) {
+    var opts = { method: method, headers: { "Accept": "application/json" } };
+    var tok = sessionStorage.getItem(TOKEN_KEY);
+    if (tok) { opts.headers["Authorization"] = "Bearer " + tok; }
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(API + path, opts).then(function (res) {
+      return res.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (res.ok) { return data; }
+        var code = data && data.code ? data.code : "http_" + res.status;
+        if (res.status === 401 && path !== "/login" && me) { signedOut("err.session_ended"); }
+        var err = new Error(code);
+        err.code = code;
+        err.status = res.status;
+        throw err;
+      });
+    }, function () {
+      var err = new Error("offline");
+      err.code = "offline";
+      throw err;
+    });
+  }
+  function errText(err) {
+    return tOr("err." + err.code, t("err.other", { code: err.code }));
+  }
+  function can(area, action) {
+    return !!me && me.permissions.indexOf(area + "." + action) >= 0;
+  }
+
+  // Time and numbers.
+  function fmtTime(s) {
+    if (!s) { return ""; }
+    var d = new Date(s);
+    if (isNaN(d.getTime())) { return String(s); }
+    function p(n) { return n < 10 ? "0" + n : "" + n; }
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+  }
+  function fmtAge(seconds) {
+    seconds = Math.max(0, Math.round(seconds));
+    if (seconds < 90) { return t("time.seconds", { n: seconds }); }
+    if (seconds < 5400) { return t("time.minutes", { n: Math.round(seconds / 60) }); }
+    if (seconds < 172800) { return t("time.hours", { n: Math.round(seconds / 3600) }); }
+    return t("time.days", { n: Math.round(seconds / 86400) });
+  }
+  function statusText(s) { return tOr("status." + s, s); }
+  function stageText(s) { return tOr("stage." + s, s); }
+
+  function table(headKeys, rows) {
+    var thead = el("thead", null, el("tr", null));
+    headKeys.forEach(function (k) { thead.firstChild.appendChild(el("th", { text: t(k) })); });
+    var tbody = el("tbody");
+    rows.forEach(function (r) { tbody.appendChild(r); });
+    return el("table", { cls: "grid" }, thead, tbody);
+  }
+  function row(cells, attrs) {
+    var tr = el("tr", attrs);
+    cells.forEach(function (c) {
+      tr.appendChild(typeof c === "object" && c !== null ? el("td", null, c) : el("td", { text: c === undefined ? "" : String(c) }));
+    });
+    return tr;
+  }
+  function empty(key) { return el("p", { cls: "muted empty", text: t(key) }); }
+
+  // Sign-in.
+  function showLogin(msgKey) {
+    stopTimer();
+    $("#shell").hidden = true;
+    $("#login").hidden = false;
+    var msg = $("#login-msg");
+    msg.hidden = !msgKey;
+    msg.textContent = msgKey ? t(msgKey) : "";
+    $("#login-user").focus();
+  }
+  function signedOut(msgKey) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    me = null;
+    showLogin(msgKey);
+  }
+  $("#login-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var msg = $("#login-msg");
+    var user = $("#login-user").value.trim();
+    var pass = $("#login-pass").value;
+    if (!user || !pass) {
+      msg.hidden = false;
+      msg.textContent = t("login.fill");
+      return;
+    }
+    var body = { username: user, password: pass };
+    var totp = $("#login-totp").value.trim();
+    if (totp) { body.totp = totp; }
+    $("#login-submit").disabled = true;
+    api("POST", "/login", body).then(function (res) {
+      sessionStorage.setItem(TOKEN_KEY, res.token);
+      $("#login-pass").value = "";
+      $("#login-totp").value = "";
+      msg.hidden = true;
+      return start();
+    }).catch(function (err) {
+      msg.hidden = false;
+      msg.textContent = errText(err);
+      if (err.code === "totp_required") { $("#login-totp").focus(); }
+    }).then(function () { $("#login-submit").disabled = false; });
+  });
+  $("#logout").addEventListener("click", function () {
+    api("POST", "/logout").catch(function () {}).then(function () { signedOut("login.signed_out"); });
+  });
+  document.querySelectorAll(".lang").forEach(function (b) {
+    b.addEventListener("click", function () {
+      lang = lang === "zh-CN" ? "en" : "zh-CN";
+      localStorage.setItem(LANG_KEY, lang);
+      applyI18n();
+      if (me) { buildNav(); route(); }
+    });
+  });
+
+  // The views, each with the permission it needs.
+  var VIEWS = [
+    { id: "overview", nav: "nav.overview", need: ["statistics", "read"], show: showOverview, every: 10000 },
+    { id: "parcels", nav: "nav.parcels", need: ["parcels", "read"], show: showParcels },
+    { id: "exceptions", nav: "nav.exceptions", need: ["exceptions", "read"], show: showExceptions, every: 30000 },
+    { id: "stations", nav: "nav.stations", need: ["stations", "read"], show: showStations, every: 30000 },
+    { id: "map", nav: "nav.map", need: ["fleet", "read"], show: showMap, every: 5000 },
+    { id: "sms", nav: "nav.sms", need: ["sms", "messages", "read"], show: showSMS },
+    { id: "audit", nav: "nav.audit", need: ["audit", "read"], show: showAudit }
+  ];
+  function allowed(v) { return !!me && me.permissions.indexOf(v.need.join(".")) >= 0; }
+  function buildNav() {
+    var nav = clear($("#nav"));
+    VIEWS.forEach(function (v) {
+      if (allowed(v)) { nav.appendChild(el("a", { href: "#/" + v.id, "data-view": v.id, text: t(v.nav) })); }
+    });
+    clear($("#me")).appendChild(document.createTextNode(t("me.who", { user: me.user, role: tOr("role." + me.role, me.role) })));
+  }
+  function stopTimer() { if (timer) { clearInterval(timer); timer = null; } }
+  function route() {
+    var parts = location.hash.replace(/^#\/?/, "").split("/");
+    var v = null;
+    VIEWS.forEach(function (x) { if (x.id === parts[0] && allowed(x)) { v = x; } });
+    if (!v) {
+      VIEWS.forEach(function (x) { if (!v && allowed(x)) { v = x; } });
+    }
+    stopTimer();
+    document.querySelectorAll(".view").forEach(function (s) { s.hidden = true; });
+    document.querySelectorAll("#nav a").forEach(function (a) { a.classList.toggle("active", !!v && a.getAttribute("data-view") === v.id); });
+    $("#banner").hidden = true;
+    if (!v) {
+      banner(t("me.nothing"));
+      return;
+    }
+    view = v.id;
+    $("#view-" + v.id).hidden = false;
+    v.show(parts.slice(1));
+    if (v.every) {
+      timer = setInterval(function () { if (view === v.id && !document.hidden) { v.show(parts.slice(1), true); } }, v.every);
+    }
+  }
+  function banner(text) {
+    var b = $("#banner");
+    b.textContent = text;
+    b.hidden = !text;
+  }
+  function failed(err) { banner(errText(err)); }
+  window.addEventListener("hashchange", function () { if (me) { route(); } });
+
+  function start() {
+    return api("GET", "/me").then(function (res) {
+      me = res;
+      $("#login").hidden = true;
+      $("#shell").hidden = false;
+      buildNav();
+      route();
+    }).catch(function (err) {
+      if (err.status === 401) { signedOut(); } else { showLogin(); $("#login-msg").hidden = false; $("#login-msg").textContent = errText(err); }
+    });
+  }
+
+  // Overview: stages, stations online, open exceptions, SMS problems, trips.
+  var STAGES = ["announced", "at_centre", "on_the_road", "at_station", "delivered", "problem", "returns", "outbound"];
+  var ONLINE_MS = 10 * 60 * 1000;
+  function showOverview() {
+    var jobs = [api("GET", "/counts").then(function (c) {
+      var box = clear($("#ov-stages"));
+      STAGES.forEach(function (s) {
+        box.appendChild(el("div", { cls: "stage", "data-stage": s },
+          el("span", { cls: "n", text: String((c.by_stage || {})[s] || 0) }), el("span", { cls: "label", text: stageText(s) })));
+      });
+    })];
+    if (can("stations", "read")) {
+      jobs.push(api("GET", "/stations").then(function (res) {
+        var on = 0, off = [], lag = 0;
+        res.stations.forEach(function (s) {
+          if (s.kind !== "station" || !s.enrolled) { return; }
+          if (s.last_contact_ms && res.hub_time_ms - s.last_contact_ms < ONLINE_MS) { on++; } else { off.push(s); }
+          lag = Math.max(lag, s.lag_seconds || 0);
+        });
+        var box = clear($("#ov-stations"));
+        box.appendChild(el("div", { cls: "pair" },
+          el("span", { cls: "ok", id: "ov-online", text: t("overview.online", { n: on }) }),
+          el("span", { cls: off.length ? "bad" : "muted", id: "ov-offline", text: t("overview.offline", { n: off.length }) })));
+        box.appendChild(el("div", { cls: "muted", text: t("overview.max_lag", { lag: fmtAge(lag) }) }));
+        off.slice(0, 5).forEach(function (s) {
+          box.appendChild(el("div", { cls: "small", text: t("overview.offline_one", { name: s.name || s.node,
+            ago: s.last_contact_ms ? fmtAge((res.hub_time_ms - s.last_contact_ms) / 1000) : t("overview.never") }) }));
+        });
+      }));
+    }
+    if (can("exceptions", "read")) {
+      jobs.push(Promise.all([api("GET", "/exceptions?open=true&limit=500"), api("GET", "/unresolved?limit=500")]).then(function (r) {
+        var n = r[0].exceptions.length + (r[1].parcels || []).length;
+        var a = el("a", { href: "#/exceptions", text: String(n) });
+        clear($("#ov-exceptions")).appendChild(a);
+      }));
+    }
+    if (allowed(VIEWS[5])) {
+      jobs.push(api("GET", "/sms/messages?state=problems&limit=500").then(function (r) {
+        clear($("#ov-sms")).appendChild(el("a", { href: "#/sms/problems", text: String(r.messages.length) }));
+      }));
+    }
+    if (can("trips", "read")) {
+      jobs.push(api("GET", "/trips").then(function (r) {
+        var box = clear($("#ov-trips"));
+        if (!r.trips.length) { box.appendChild(empty("overview.no_trips")); return; }
+        box.appendChild(table(["trips.line", "trips.departure", "trips.vehicle", "trips.driver", "trips.status"],
+          r.trips.map(function (tr) {
+            return row([tr.line_name || tr.line, tr.departure, tr.vehicle, tr.driver, tOr("trip." + tr.status, tr.status)],
+              { "data-trip": tr.id, cls: "trip-" + tr.status });
+          })));
+      }));
+    }
+    Promise.all(jobs).then(function () {
+      banner("");
+      $("#ov-updated").textContent = t("overview.updated", { at: fmtTime(new Date().toISOString()) });
+    }).catch(failed);
+  }
+
+  // Parcels: search, a parcel's timeline, its destination.
+  var STATUSES = ["manifested", "at_centre", "sorted", "loaded", "in_transit", "at_station", "picked_up", "problem",
+    "returning", "returned", "accepted", "collected", "handed_over"];
+  function loadSites() {
+    if (cache.sites) { return Promise.resolve(cache.sites); }
+    return api("GET", "/sites").then(function (r) { cache.sites = r.sites; return r.sites; });
+  }
+  function fillSelect(sel, options, anyKey) {
+    var keep = sel.value;
+    clear(sel).appendChild(el("option", { value: "", text: t(anyKey) }));
+    options.forEach(function (o) { sel.appendChild(el("option", { value: o[0], text: o[1] })); });
+    sel.value = keep;
+  }
+  function showParcels(args) {
+    fillSelect($("#pq-status"), STATUSES.map(function (s) { return [s, statusText(s)]; }), "parcels.any");
+    var sites = can("registry", "read") ? loadSites() : Promise.resolve([]);
+    sites.then(function (list) {
+      fillSelect($("#pq-station"), list.filter(function (s) { return s.kind === "station"; }).map(function (s) { return [s.node, s.name]; }),
+        "parcels.any");
+    }).catch(failed);
+    if (args[0]) { openParcel(decodeURIComponent(args[0])); }
+  }
+  $("#pq-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var wb = $("#pq-waybill").value.replace(/\s+/g, "");
+    var msg = $("#pq-msg");
+    msg.hidden = true;
+    if (wb) {
+      if (location.hash === "#/parcels/" + encodeURIComponent(wb)) { openParcel(wb); } else { location.hash = "#/parcels/" + encodeURIComponent(wb); }
+      return;
+    }
+    var q = [];
+    var phone = $("#pq-phone").value.replace(/\D+/g, "");
+    if (phone) { q.push("phone=" + encodeURIComponent(phone)); }
+    if ($("#pq-station").value) { q.push("station=" + encodeURIComponent($("#pq-station").value)); }
+    if ($("#pq-status").value) { q.push("status=" + encodeURIComponent($("#pq-status").value)); }
+    if (!q.length) { msg.hidden = false; msg.textContent = t("parcels.need_filter"); return; }
+    q.push("limit=100");
+    api("GET", "/parcels?" + q.join("&")).then(function (r) { listParcels(r.parcels); }).catch(function (err) {
+      msg.hidden = false;
+      msg.textContent = errText(err);
+    });
+  });
+  function listParcels(parcels) {
+    var box = clear($("#pq-results"));
+    if (!parcels.length) { box.appendChild(empty("parcels.none")); return; }
+    box.appendChild(el("p", { cls: "muted", text: t("parcels.found", { n: parcels.length }) }));
+    box.appendChild(table(["parcels.waybill", "parcels.carrier", "parcels.status", "parcels.holder", "parcels.destination", "parcels.receiver", "parcels.updated"],
+      parcels.map(function (p) {
+        var link = el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill });
+        return row([link, p.carrier, statusText(p.status), p.holder ? (p.holder.name || p.holder.node) : "",
+          destText(p.destination), (p.receiver.name || "") + " " + (p.receiver.phone || ""), fmtTime(p.updated_at)],
+          { "data-waybill": p.waybill });
+      })));
+  }
+  function destText(d) {
+    if (!d) { return ""; }
+    if (!d.station) { return t("parcels.unresolved"); }
+    return d.name || d.station;
+  }
+  function openParcel(wb) {
+    $("#pq-waybill").value = wb;
+    var box = $("#parcel-detail");
+    api("GET", "/parcels/" + encodeURIComponent(wb)).then(function (r) {
+      clear(box).hidden = false;
+      box.appendChild(el("h3", { text: t("parcels.detail", { waybill: r.waybill }) }));
+      r.parcels.forEach(function (p) {
+        var dl = el("dl", { cls: "facts" });
+        function fact(k, v) { if (v) { dl.appendChild(el("dt", { text: t(k) })); dl.appendChild(el("dd", { text: v })); } }
+        fact("parcels.direction", t("direction." + (p.direction === "out" ? "out" : "in")));
+        fact("parcels.status", statusText(p.status));
+        fact("parcels.stage", stageText(p.stage));
+        fact("parcels.carrier", p.carrier);
+        fact("parcels.holder", p.holder ? (p.holder.name || p.holder.node) : "");
+        fact("parcels.destination", destText(p.destination));
+        fact("parcels.trip", p.trip);
+        fact("parcels.receiver", ((p.receiver.name || "") + " " + (p.receiver.phone || "")).trim());
+        fact("parcels.address", p.address);
+        fact("parcels.pickup_code", p.pickup_code);
+        box.appendChild(el("div", { cls: "parcel", "data-direction": p.direction }, dl));
+        if (p.destination && can("parcels", "destination") && p.direction !== "out") { box.appendChild(destinationForm(r.waybill, p)); }
+      });
+      box.appendChild(el("h4", { text: t("parcels.timeline") }));
+      var ul = el("ul", { cls: "timeline" });
+      r.timeline.slice().reverse().forEach(function (f) {
+        ul.appendChild(el("li", { "data-kind": f.kind },
+          el("span", { cls: "at", text: fmtTime(f.at) }),
+          el("span", { cls: "what", text: tOr("event." + f.kind, f.kind) }),
+          el("span", { cls: "where", text: f.node_name || f.node }),
+          f.detail ? el("span", { cls: "muted", text: f.detail }) : null));
+      });
+      if (!r.timeline.length) { ul.appendChild(el("li", { cls: "muted", text: t("parcels.no_events") })); }
+      box.appendChild(ul);
+    }).catch(function (err) {
+      clear(box).hidden = false;
+      box.appendChild(el("p", { cls: "msg error", text: errText(err) }));
+    });
+  }
+  function destinationForm(wb, p, done) {
+    var sel = el("select", { cls: "dest-station" });
+    var note = el("input", { cls: "dest-note", type: "text", placeholder: t("dest.note") });
+    var btn = el("button", { cls: "btn primary dest-save", type: "submit", text: t("dest.save") });
+    var msg = el("span", { cls: "dest-msg", role: "status" });
+    var form = el("form", { cls: "dest" }, el("label", { text: t(p.destination.station ? "dest.change" : "dest.choose") }), sel, note, btn, msg);
+    loadSites().then(function (list) {
+      fillSelect(sel, list.filter(function (s) { return s.kind === "station"; }).map(function (s) { return [s.node, s.name + " (" + (s.village_name || s.node) + ")"]; }),
+        "dest.pick");
+      sel.value = p.destination.station || "";
+    });
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!sel.value) { msg.textContent = t("dest.pick"); return; }
+      btn.disabled = true;
+      api("POST", "/parcels/" + encodeURIComponent(wb) + "/destination", { station: sel.value, note: note.value.trim() }).then(function () {
+        msg.textContent = t("dest.saved");
+        if (done) { done(); } else { openParcel(wb); }
+      }).catch(function (err) {
+        msg.textContent = errText(err);
+        btn.disabled = false;
+      });
+    });
+    return form;
+  }
+
+  // Exceptions: unresolved destinations, contradictions, dead-lettered and quarantined ops.
+  function showExceptions() {
+    var jobs = [
+      api("GET", "/unresolved?limit=200").then(function (r) {
+        var box = clear($("#ex-unresolved"));
+        var ps = r.parcels || [];
+        if (!ps.length) { box.appendChild(empty("exceptions.none")); return; }
+        ps.forEach(function (p) {
+          var item = el("div", { cls: "ex-item", "data-waybill": p.waybill },
+            el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }),
+            el("span", { text: " " + (p.address || "") + " " }),
+            el("span", { cls: "muted", text: p.destination && p.destination.detail ? p.destination.detail : "" }));
+          if (can("parcels", "destination")) {
+            item.appendChild(destinationForm(p.waybill, { destination: p.destination || {} }, showExceptions));
+          }
+          box.appendChild(item);
+        });
+      }),
+      api("GET", "/exceptions?open=true&limit=200").then(function (r) {
+        var box = clear($("#ex-contradictions"));
+        if (!r.exceptions.length) { box.appendChild(empty("exceptions.none")); return; }
+        box.appendChild(table(["parcels.waybill", "exceptions.reason", "exceptions.ops", "exceptions.since"], r.exceptions.map(function (x) {
+          return row([el("a", { href: "#/parcels/" + encodeURIComponent(x.waybill), text: x.waybill }), tOr("reason." + x.reason, x.reason),
+            x.ops.join(", "), fmtTime(x.created_at)]);
+        })));
+      })
+    ];
+    if (can("stations", "read")) {
+      jobs.push(api("GET", "/stations").then(function (r) {
+        var box = clear($("#ex-ops"));
+        var bad = r.stations.filter(function (s) { return s.dead_letters || s.quarantined || s.future_ops; });
+        if (!bad.length) { box.appendChild(empty("exceptions.none")); return; }
+        box.appendChild(table(["stations.name", "stations.dead", "stations.quarantined", "stations.future"], bad.map(function (s) {
+          return row([s.name || s.node, s.dead_letters, s.quarantined, s.future_ops]);
+        })));
+        box.appendChild(el("p", { cls: "muted", text: t("exceptions.ops_hint") }));
+      }));
+    }
+    Promise.all(jobs).then(function () { banner(""); }).catch(failed);
+  }
+
+  // Stations' health.
+  function showStations() {
+    api("GET", "/stations").then(function (r) {
+      var box = clear($("#st-list"));
+      box.appendChild(table(["stations.name", "stations.kind", "stations.state", "stations.contact", "stations.lag", "stations.skew",
+        "stations.dead", "stations.quarantined", "stations.software"], r.stations.map(function (s) {
+        var online = s.last_contact_ms && r.hub_time_ms - s.last_contact_ms < ONLINE_MS;
+        var state = s.disabled ? "stations.disabled" : !s.enrolled ? (s.code_pending ? "stations.code_pending" : "stations.not_enrolled") :
+          online ? "stations.online" : "stations.offline";
+        return row([s.name || s.node, tOr("kind." + s.kind, s.kind), el("span", { cls: online ? "ok" : "bad", text: t(state) }),
+          s.last_contact_ms ? t("time.ago", { age: fmtAge((r.hub_time_ms - s.last_contact_ms) / 1000) }) : t("overview.never"),
+          fmtAge(s.lag_seconds || 0), t("stations.skew_ms", { ms: s.skew_ms }), s.dead_letters, s.quarantined, s.software || ""],
+        { "data-node": s.node });
+      })));
+      banner("");
+    }).catch(failed);
+  }
+
+  // The map: the county drawn from the gazetteer's coordinates, lines as
+  // polylines, vehicles' latest positions, a trip's track replayed.
+  var map = { proj: null, replay: null };
+  function project(sites, extra) {
+    var lats = [], lons = [];
+    sites.concat(extra).forEach(function (p) { if (p.lat || p.lon) { lats.push(p.lat); lons.push(p.lon); } });
+    var minLat = Math.min.apply(null, lats), maxLat = Math.max.apply(null, lats);
+    var minLon = Math.min.apply(null, lons), maxLon = Math.max.apply(null, lons);
+    var k = Math.cos((minLat + maxLat) / 2 * Math.PI / 180);
+    var w = Math.max((maxLon - minLon) * k, 0.01), h = Math.max(maxLat - minLat, 0.01);
+    var scale = Math.min(900 / w, 560 / h);
+    var ox = 500 - ((minLon + maxLon) / 2 - minLon) * k * scale, oy = 320 + ((minLat + maxLat) / 2 - minLat) * scale;
+    return function (lat, lon) {
+      return [Math.round((ox + (lon - minLon) * k * scale) * 10) / 10, Math.round((oy - (lat - minLat) * scale) * 10) / 10];
+    };
+  }
+  function showMap(args, again) {
+    var base = cache.lines && cache.sites ? Promise.resolve() : Promise.all([loadSites(), api("GET", "/lines")]).then(function (r) {
+      cache.lines = r[1].lines;
+    });
+    base.then(function () {
+      return api("GET", "/vehicles/positions");
+    }).then(function (pos) {
+      if (!map.proj || !again) { drawBase(); }
+      drawVehicles(pos.positions);
+      if (!again) { fillTrips(); }
+      banner("");
+    }).catch(failed);
+  }
+  function drawBase() {
+    var s = clear($("#map"));
+    var sites = cache.sites.filter(function (x) { return x.lat || x.lon; });
+    map.proj = project(sites, []);
+    var byNode = {};
+    sites.forEach(function (x) { byNode[x.node] = x; });
+    var gl = svg("g", { "class": "lines" });
+    cache.lines.forEach(function (l) {
+      var pts = l.stops.map(function (st) { return byNode[st.node]; }).filter(Boolean).map(function (x) { return map.proj(x.lat, x.lon).join(","); });
+      if (pts.length > 1) { gl.appendChild(svg("polyline", { points: pts.join(" "), "class": "line", "data-line": l.code })); }
+    });
+    s.appendChild(gl);
+    var gs = svg("g", { "class": "sites" });
+    sites.forEach(function (x) {
+      var p = map.proj(x.lat, x.lon);
+      var g = svg("g", { "class": "site site-" + x.kind, "data-node": x.node, transform: "translate(" + p[0] + "," + p[1] + ")" });
+      g.appendChild(svg(x.kind === "centre" ? "rect" : "circle", x.kind === "centre" ? { x: -7, y: -7, width: 14, height: 14 } : { r: 4 }));
+      g.appendChild(svg("text", { x: 7, y: 4, text: x.village_name || x.name }));
+      gs.appendChild(g);
+    });
+    s.appendChild(gs);
+    s.appendChild(svg("g", { "class": "track" }));
+    s.appendChild(svg("g", { "class": "vehicles" }));
+  }
+  function drawVehicles(ps) {
+    var g = $("#map .vehicles");
+    var list = clear($("#map-vehicles"));
+    if (!ps.length) { list.appendChild(empty("map.no_vehicles")); }
+    var seen = {};
+    ps.forEach(function (p) {
+      seen[p.plate] = true;
+      var xy = map.proj(p.lat, p.lon);
+      var m = g.querySelector('[data-plate="' + p.plate.replace(/"/g, "") + '"]');
+      if (!m) {
+        m = svg("g", { "class": "vehicle", "data-plate": p.plate });
+        m.appendChild(svg("circle", { r: 8 }));
+        m.appendChild(svg("text", { x: 10, y: -8, text: p.plate }));
+        g.appendChild(m);
+      }
+      m.setAttribute("transform", "translate(" + xy[0] + "," + xy[1] + ")");
+      m.setAttribute("data-lat", p.lat);
+      m.setAttribute("data-lon", p.lon);
+      list.appendChild(el("div", { cls: "vehicle-row", "data-plate": p.plate },
+        el("b", { text: p.plate }), " ", t("map.speed", { kmh: Math.round(p.speed) }), " ",
+        el("span", { cls: "muted", text: fmtTime(p.time) + (p.trip ? " " + p.trip : "") })));
+    });
+    g.querySelectorAll(".vehicle").forEach(function (m) { if (!seen[m.getAttribute("data-plate")]) { m.parentNode.removeChild(m); } });
+  }
+  function fillTrips() {
+    api("GET", "/trips").then(function (r) {
+      fillSelect($("#map-trip"), r.trips.map(function (tr) { return [tr.id, (tr.line_name || tr.line) + " " + tr.departure + " " + (tr.vehicle || "")]; }),
+        "map.pick_trip");
+    }).catch(failed);
+  }
+  $("#map-play").addEventListener("click", function () {
+    var id = $("#map-trip").value;
+    var msg = $("#map-replay-msg");
+    if (!id) { msg.textContent = t("map.pick_trip"); return; }
+    if (map.replay) { clearInterval(map.replay); map.replay = null; }
+    api("GET", "/trips/" + encodeURIComponent(id) + "/track").then(function (tr) {
+      var g = clear($("#map .track"));
+      if (!tr.positions.length) { msg.textContent = t("map.no_track"); return; }
+      var pts = tr.positions.map(function (p) { return map.proj(p.lat, p.lon); });
+      g.appendChild(svg("polyline", { "class": "trail", points: pts.map(function (p) { return p.join(","); }).join(" ") }));
+      var dot = svg("circle", { "class": "replay", r: 7 });
+      g.appendChild(dot);
+      var i = 0;
+      function step() {
+        if (i >= pts.length) { clearInterval(map.replay); map.replay = null; msg.textContent = t("map.replay_done", { n: pts.length }); return; }
+        dot.setAttribute("cx", pts[i][0]);
+        dot.setAttribute("cy", pts[i][1]);
+        msg.textContent = t("map.replay_at", { at: fmtTime(tr.positions[i].time), kmh: Math.round(tr.positions[i].speed) });
+        i++;
+      }
+      step();
+      map.replay = setInterval(step, Math.max(30, Math.min(400, 8000 / pts.length)));
+    }).catch(function (err) { msg.textContent = errText(err); });
+  });
+
+  // SMS: messages, problems, templates with their previews.
+  var smsTab = "all";
+  document.querySelectorAll("[data-sms]").forEach(function (b) {
+    b.addEventListener("click", function () { location.hash = "#/sms/" + b.getAttribute("data-sms"); });
+  });
+  function showSMS(args) {
+    smsTab = args[0] || "all";
+    document.querySelectorAll("[data-sms]").forEach(function (b) { b.classList.toggle("active", b.getAttribute("data-sms") === smsTab); });
+    var box = $("#sms-body");
+    if (smsTab === "templates") {
+      api("GET", "/sms/templates").then(function (r) {
+        clear(box);
+        r.templates.forEach(function (tp) {
+          box.appendChild(el("div", { cls: "template", "data-kind": tp.kind },
+            el("h4", { text: tOr("smskind." + tp.kind, tp.kind) }),
+            el("pre", { text: tp.text }),
+            el("p", { cls: "muted", text: t("sms.variables", { vars: tp.variables.join(", ") }) }),
+            el("div", { cls: "preview" }, el("b", { text: t("sms.preview") }), " ", tp.preview.text),
+            el("p", { cls: "muted", text: t("sms.length", { chars: tp.preview.chars, parts: tp.preview.parts }) })));
+        });
+      }).catch(failed);
+      return;
+    }
+    api("GET", "/sms/messages?limit=200" + (smsTab === "problems" ? "&state=problems" : "")).then(function (r) {
+      clear(box);
+      if (!r.messages.length) { box.appendChild(empty("sms.none")); return; }
+      box.appendChild(table(["sms.created", "sms.phone", "sms.kind", "sms.state", "sms.gateway", "sms.attempts", "sms.error", "sms.waybills", "sms.text"],
+        r.messages.map(function (m) {
+          return row([fmtTime(m.created), m.phone, tOr("smskind." + m.kind, m.kind), tOr("smsstate." + m.state, m.state), m.gateway || "",
+            m.attempts, [m.error_code, m.error].filter(Boolean).join(" "), (m.waybills || []).join(" "), m.text], { cls: "sms-" + m.state });
+        })));
+    }).catch(failed);
+  }
+
+  // The audit log (the admin's).
+  function showAudit() {
+    api("GET", "/audit?limit=200").then(function (r) {
+      var box = clear($("#audit-body"));
+      box.appendChild(table(["audit.at", "audit.actor", "audit.action", "audit.target", "audit.remote", "audit.result"], r.rows.map(function (a) {
+        return row([fmtTime(a.at), a.actor, a.action, a.target, a.remote, a.result]);
+      })));
+    }).catch(failed);
+  }
+
+  applyI18n();
+  if (sessionStorage.getItem(TOKEN_KEY)) { start(); } else { showLogin(); }
+})();
