@@ -51,6 +51,25 @@ type Hello struct {
 	Software     string   `json:"software"`
 	TimeMs       int64    `json:"time_ms"`      // the node's wall clock, for skew
 	Incarnations []string `json:"incarnations"` // every incarnation the node still has ops of
+	// Health is what the node reports of itself, for the dispatchers'
+	// view of the stations; older nodes send none.
+	Health *Health `json:"health,omitempty"`
+}
+
+// Health is a node's report of itself at a hello: its backlog and its
+// devices (the station's reader, printer, scan gun, camera).
+type Health struct {
+	Backlog       int            `json:"backlog"`         // ops the hub has not acknowledged
+	OldestUnsentS int64          `json:"oldest_unsent_s"` // age of the oldest of them, seconds
+	Devices       []DeviceHealth `json:"devices,omitempty"`
+}
+
+// DeviceHealth is one device of a node as its host last saw it.
+type DeviceHealth struct {
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	State string `json:"state"`          // ready, absent, error, …
+	Code  string `json:"code,omitempty"` // the state's or last error's code (printer.paper_out …)
 }
 
 // Welcome answers Hello: the protocol both speak, the hub's clock and, for

@@ -82,6 +82,9 @@ type Options struct {
 	BackoffMin, BackoffMax time.Duration
 	// Software names this program in the hello.
 	Software string
+	// Health, when set, is the node's report of itself sent with every
+	// hello (its devices; the backlog is filled in here).
+	Health func(ctx context.Context) *syncproto.Health
 	// Log receives state changes and failures; never personal data.
 	Log *slog.Logger
 }
@@ -447,6 +450,7 @@ func (s *Syncer) hello(ctx context.Context) ([]store.SyncIncarnation, error) {
 		}
 	}
 	incs = kept
+	h.Health = s.health(ctx)
 	cctx, cancel := context.WithTimeout(ctx, s.o.CallTimeout/2)
 	defer cancel()
 	sent := time.Now()
@@ -751,4 +755,22 @@ func (s *Syncer) uploadBlob(ctx context.Context, b store.Blob) error {
 		}
 		off = st.Offset
 	}
+}
+
+// health is the node's report of itself for the hello: the devices from
+// Options.Health and the backlog from the store.
+func (s *Syncer) health(ctx context.Context) *syncproto.Health {
+	h := &syncproto.Health{}
+	if s.o.Health != nil {
+		if d := s.o.Health(ctx); d != nil {
+			h = d
+		}
+	}
+	if b, err := s.st.Backlog(ctx); err == nil {
+		h.Backlog = b.Ops
+		if !b.Oldest.IsZero() {
+			h.OldestUnsentS = int64(max(s.st.Now().Sub(b.Oldest), 0) / time.Second)
+		}
+	}
+	return h
 }

@@ -39,10 +39,17 @@ func TestSyncOnceUploadsAndApplies(t *testing.T) {
 	hub.addChange("gizmo.v9", map[string]string{"x": "y"})
 	last := hub.addChange(syncproto.ChangeShelves, syncproto.ShelvesSet{Shelves: []syncproto.Shelf{{No: 1, Layers: 2, Capacity: 10}}})
 
-	s, logs := newSyncer(t, e, hub, syncer.Options{})
+	devices := []syncproto.DeviceHealth{{Name: "labels", Kind: "printer", State: "error", Code: "printer.paper_out"}}
+	s, logs := newSyncer(t, e, hub, syncer.Options{Health: func(context.Context) *syncproto.Health {
+		return &syncproto.Health{Devices: devices}
+	}})
 	require.NoError(t, s.SyncOnce(e.ctx))
 
 	requireSameOps(t, hub, e, e.inc())
+	first := get(hub, func(h *fakeHub) []syncproto.Hello { return h.hellos })[0]
+	require.NotNil(t, first.Health, "the station reports its health at every hello")
+	assert.Equal(t, 10, first.Health.Backlog, "the ops waiting, before the upload")
+	assert.Equal(t, devices, first.Health.Devices)
 	assert.Equal(t, []string{"hello", "upload", "download", "blobs"}, logs.states())
 	_, _, m, err := e.stn.DetectCarrier(e.ctx, "SF1234567890123")
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,6 +44,9 @@ type Node struct {
 	ChangesAfter uint64
 	Software     string
 	Disabled     bool
+	// Health is what the node last reported of itself at a hello (its
+	// backlog and devices); nil before it first did.
+	Health *syncproto.Health
 }
 
 // ValidNodeID reports whether id can name a node: 1–64 characters of
@@ -265,10 +269,22 @@ func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error
 
 // RecordHello notes a node's contact: its software and its clock's skew
 // (node's wall clock minus the hub's, positive when the node is ahead).
-func (s *Store) RecordHello(ctx context.Context, id, software string, skew time.Duration) error {
+func (s *Store) RecordHello(ctx context.Context, id, software string, skew time.Duration, health *syncproto.Health) error {
+	h := ""
+	if health != nil {
+		if len(health.Devices) > 50 {
+			health.Devices = health.Devices[:50] // a station has a handful
+		}
+		b, err := json.Marshal(health)
+		if err != nil {
+			return err
+		}
+		h = string(b)
+	}
 	return s.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE nodes SET last_contact_ms = ?, last_skew_ms = ?, software = ? WHERE node_id = ?",
-			s.now().UnixMilli(), skew.Milliseconds(), truncate(software, 100), id)
+		_, err := tx.ExecContext(ctx, `UPDATE nodes SET last_contact_ms = ?, last_skew_ms = ?, software = ?,
+			health = CASE WHEN ? = '' THEN health ELSE ? END WHERE node_id = ?`,
+			s.now().UnixMilli(), skew.Milliseconds(), truncate(software, 100), h, h, id)
 		return err
 	})
 }
@@ -294,7 +310,7 @@ func (s *Store) Cursors(ctx context.Context, node string) (map[string]uint64, er
 
 const nodeSelect = `SELECT node_id, kind, name, token_hash IS NOT NULL, enrolled_at,
 	enroll_code_hash IS NOT NULL, enroll_expires, created_at, last_contact_ms, last_skew_ms, last_op_hlc, future_ops,
-	changes_after, software, disabled FROM nodes`
+	changes_after, software, disabled, health FROM nodes`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -305,9 +321,10 @@ func scanNode(row scanner, now time.Time) (Node, error) {
 		enrolledAt, expires, created, ctc int64
 		skew, hlc                         int64
 		codeSet                           bool
+		health                            string
 	)
 	err := row.Scan(&n.ID, &kind, &n.Name, &n.Enrolled, &enrolledAt, &codeSet, &expires, &created, &ctc, &skew, &hlc,
-		&n.FutureOps, &n.ChangesAfter, &n.Software, &n.Disabled)
+		&n.FutureOps, &n.ChangesAfter, &n.Software, &n.Disabled, &health)
 	if errors.Is(err, sql.ErrNoRows) {
 		return n, ErrNotFound
 	}
@@ -321,6 +338,12 @@ func scanNode(row scanner, now time.Time) (Node, error) {
 	n.LastContact = msTime(ctc)
 	n.LastSkew = time.Duration(skew) * time.Millisecond
 	n.LastOpHLC = syncproto.Timestamp(hlc)
+	if health != "" {
+		var h syncproto.Health
+		if json.Unmarshal([]byte(health), &h) == nil {
+			n.Health = &h
+		}
+	}
 	return n, nil
 }
 

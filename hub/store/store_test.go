@@ -129,7 +129,7 @@ func TestNodes(t *testing.T) {
 	_, err = s.NewEnrollCode(ctx, "ST-NONE")
 	assert.ErrorIs(t, err, ErrNotFound)
 
-	require.NoError(t, s.RecordHello(ctx, "ST-A", "edge 1.1", -3*time.Second))
+	require.NoError(t, s.RecordHello(ctx, "ST-A", "edge 1.1", -3*time.Second, nil))
 	n, err = s.Node(ctx, "ST-A")
 	require.NoError(t, err)
 	assert.Equal(t, -3*time.Second, n.LastSkew)

@@ -234,7 +234,7 @@ func (s *Server) hello(w http.ResponseWriter, r *http.Request) {
 	if h.TimeMs > 0 {
 		skew = time.Duration(h.TimeMs-now.UnixMilli()) * time.Millisecond
 	}
-	if err := s.st.RecordHello(r.Context(), n.ID, h.Software, skew); err != nil {
+	if err := s.st.RecordHello(r.Context(), n.ID, h.Software, skew, h.Health); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -57,9 +57,20 @@ func TestEnroll(t *testing.T) {
 	assert.Equal(t, hex.EncodeToString(sum[:]), stored, "the hub keeps only the token's hash")
 	assertCode(t, enroll(code), http.StatusForbidden, syncproto.CodeEnrollCode)
 
-	// The token authenticates.
-	hello := syncproto.Hello{Proto: 1, MinProto: 1, Node: "ST-V0101", TimeMs: e.stamp(0)}
+	// The token authenticates. The station reports its health.
+	health := &syncproto.Health{Backlog: 12, OldestUnsentS: 90, Devices: []syncproto.DeviceHealth{
+		{Name: "reader", Kind: "idcard", State: "ready", Code: "device_ready"},
+		{Name: "labels", Kind: "printer", State: "error", Code: "printer.paper_out"}}}
+	hello := syncproto.Hello{Proto: 1, MinProto: 1, Node: "ST-V0101", TimeMs: e.stamp(0), Health: health}
 	assert.Equal(t, http.StatusOK, e.do(http.MethodPost, syncproto.PathHello, er.Token, jsonBody(hello), nil).status)
+	n, err := e.st.Node(ctx, "ST-V0101")
+	require.NoError(t, err)
+	assert.Equal(t, health, n.Health)
+	hello.Health = nil // an older station's hello: the last report stays
+	assert.Equal(t, http.StatusOK, e.do(http.MethodPost, syncproto.PathHello, er.Token, jsonBody(hello), nil).status)
+	n, err = e.st.Node(ctx, "ST-V0101")
+	require.NoError(t, err)
+	assert.Equal(t, health, n.Health)
 
 	// A new code (the PC was replaced) revokes the old token.
 	code2, err := e.st.NewEnrollCode(ctx, "ST-V0101")

@@ -43,6 +43,18 @@ func newDevices(c config.Config, stn *station.Station, log *slog.Logger) (*devic
 	return h, nil
 }
 
+// devicesHealth reports the devices' states in every hello, for the
+// dispatchers' view of the station.
+func devicesHealth(h *devices.Host) func(context.Context) *syncproto.Health {
+	return func(context.Context) *syncproto.Health {
+		var out syncproto.Health
+		for _, s := range h.Statuses() {
+			out.Devices = append(out.Devices, syncproto.DeviceHealth{Name: s.Name, Kind: s.Kind, State: string(s.State), Code: s.Code})
+		}
+		return &out
+	}
+}
+
 // deviceChecks are diag's checks of the configured devices.
 func deviceChecks(c config.Config) []diag.Check {
 	h, err := devices.New(devices.Options{Devices: c.Devices, StateFile: devices.StateFile(c.DataDir)})

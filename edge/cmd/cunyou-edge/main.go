@@ -235,7 +235,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Handler:           k,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	sy, err := newSyncer(ctx, c, stn, log)
+	sy, err := newSyncer(ctx, c, stn, log, devicesHealth(devs))
 	switch {
 	case errors.Is(err, syncer.ErrNotEnrolled):
 		log.Info("not enrolled with a hub: sync is off (cunyou-edge enroll --hub URL --code CODE)")

@@ -101,7 +101,7 @@ func (m *Main) enroll(ctx context.Context, args []string) error {
 
 // newSyncer builds the sync loop from the stored enrollment and the
 // configuration's overrides; ErrNotEnrolled when there is none.
-func newSyncer(ctx context.Context, c config.Config, stn *station.Station, log *slog.Logger) (*syncer.Syncer, error) {
+func newSyncer(ctx context.Context, c config.Config, stn *station.Station, log *slog.Logger, health func(context.Context) *syncproto.Health) (*syncer.Syncer, error) {
 	cfg, ok, err := stn.Store().SyncConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -124,6 +124,7 @@ func newSyncer(ctx context.Context, c config.Config, stn *station.Station, log *
 		SafetyWindow: time.Duration(c.SafetyWindow),
 		Watchdog:     time.Duration(c.Watchdog),
 		Software:     "cunyou-edge " + version,
+		Health:       health,
 		Log:          log.With("component", "sync"),
 	}), nil
 }
@@ -153,7 +154,7 @@ func (m *Main) sync(ctx context.Context, args []string) error {
 		m.printStatus(s, st.Now())
 		return nil
 	case "now":
-		sy, err := newSyncer(ctx, c, stn, m.logger(c))
+		sy, err := newSyncer(ctx, c, stn, m.logger(c), nil)
 		if err != nil {
 			return err
 		}

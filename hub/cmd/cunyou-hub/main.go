@@ -411,6 +411,17 @@ func (m *Main) station(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "%s %s (%s) %s%s\n  address %s  location %.5f,%.5f\n  hours %s  contact %s %s  status %s  enrolled %v\n",
 			site.Node, site.Name, site.Kind, site.TownName, site.VillageName, orDash(site.Address), site.Lat, site.Lon,
 			orDash(site.Hours), orDash(site.ContactName), orDash(site.Contact), site.Status, site.Enrolled)
+		n, err := st.Node(ctx, *id)
+		if err != nil {
+			return err
+		}
+		if h := n.Health; h != nil {
+			fmt.Fprintf(m.Stdout, "  at its last hello (%s): %d ops waiting, the oldest %s\n", n.LastContact.Local().Format("2006-01-02 15:04:05"),
+				h.Backlog, time.Duration(h.OldestUnsentS)*time.Second)
+			for _, d := range h.Devices {
+				fmt.Fprintf(m.Stdout, "  device %s (%s): %s %s\n", d.Name, d.Kind, d.State, d.Code)
+			}
+		}
 	}
 	return nil
 }
@@ -422,7 +433,7 @@ func (m *Main) stationList(ctx context.Context, st *store.Store) error {
 	}
 	now := st.Now()
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tNAME\tKIND\tENROLLED\tLAST CONTACT\tACKED SEQS\tLAG\tSKEW\tDEAD LETTERS\tQUARANTINED")
+	fmt.Fprintln(tw, "NODE\tNAME\tKIND\tENROLLED\tLAST CONTACT\tACKED SEQS\tLAG\tSKEW\tDEAD LETTERS\tQUARANTINED\tDEVICES")
 	for _, s := range stations {
 		enrolled := "no"
 		switch {
@@ -450,10 +461,32 @@ func (m *Main) stationList(ctx context.Context, st *store.Store) error {
 		if s.LastOpHLC != 0 {
 			lag = s.Lag(now).Round(time.Second).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", s.ID, s.Name, s.Kind, enrolled, contact, acked, lag,
-			s.LastSkew.Round(time.Second), s.DeadLetters, s.Quarantined)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.ID, s.Name, s.Kind, enrolled, contact, acked, lag,
+			s.LastSkew.Round(time.Second), s.DeadLetters, s.Quarantined, devicesSummary(s.Health))
 	}
 	return tw.Flush()
+}
+
+// devicesSummary says how many of a node's devices are ready, naming the
+// others: "3/4 ready; labels printer.paper_out".
+func devicesSummary(h *syncproto.Health) string {
+	if h == nil || len(h.Devices) == 0 {
+		return "-"
+	}
+	ready := 0
+	var others []string
+	for _, d := range h.Devices {
+		if d.State == "ready" {
+			ready++
+		} else {
+			others = append(others, d.Name+" "+orDash(d.Code))
+		}
+	}
+	s := fmt.Sprintf("%d/%d ready", ready, len(h.Devices))
+	if len(others) > 0 {
+		s += "; " + strings.Join(others, ", ")
+	}
+	return s
 }
 
 // readJSONFile decodes a JSON file into v, refusing unknown fields.
