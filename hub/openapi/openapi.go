@@ -166,6 +166,8 @@ func (s *Server) router() chi.Router {
 		r.With(s.need(scopeDispatch)).Get("/api/v1/lines", s.listLines)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/trips", s.listTrips)
 		r.With(s.need(scopeDispatch)).Patch("/api/v1/trips/{id}", s.updateTrip)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/trips/{id}/track", s.tripTrack)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/vehicles/positions", s.vehiclePositions)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/vehicles", s.listVehicles)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/drivers", s.listDrivers)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/sms/messages", s.smsMessages)

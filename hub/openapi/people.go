@@ -60,6 +60,8 @@ var routeRules = map[string]routeRule{
 	"GET /api/v1/lines":                            {auth.RegistryRead, "lines.list", false},
 	"GET /api/v1/trips":                            {auth.TripsRead, "trips.list", false},
 	"PATCH /api/v1/trips/{id}":                     {auth.TripsWrite, "trip.update", false},
+	"GET /api/v1/trips/{id}/track":                 {auth.FleetRead, "trip.track", false},
+	"GET /api/v1/vehicles/positions":               {auth.FleetRead, "vehicles.positions", false},
 	"GET /api/v1/vehicles":                         {auth.FleetRead, "vehicles.list", false},
 	"GET /api/v1/drivers":                          {auth.FleetRead, "drivers.list", true},
 	"GET /api/v1/sms/messages":                     {auth.SMSMessagesRead, "sms.messages", true},
