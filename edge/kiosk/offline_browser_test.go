@@ -17,6 +17,13 @@ import (
 	"cunyou/ui"
 )
 
+// browserTry runs actions under the step timeout and returns their error.
+func browserTry(ctx context.Context, actions ...chromedp.Action[chromedp.Void]) error {
+	sctx, cancel := context.WithTimeout(ctx, browserStepTimeout)
+	defer cancel()
+	return chromedp.Do(sctx, actions...)
+}
+
 // TestBrowserOffline: the county hub goes away and the station works on,
 // the badge saying since when it is offline and how much waits; then
 // cunyou-edge itself restarts under the page: a scan made meanwhile stays
@@ -47,11 +54,10 @@ func TestBrowserOffline(t *testing.T) {
 	if err := sy.SyncOnce(bg); err == nil {
 		t.Fatal("sync to a hub that is not there succeeded")
 	}
-	browserDo(t, ctx, "scan in while the hub is away",
-		browserScan(wbs[0]),
-		chromedp.WaitVisible(css("#inbound-result")),
-		chromedp.WaitVisible(css(`#badge-sync[data-state="bad"]`)),
-	)
+	browserDo(t, ctx, "scan in while the hub is away", browserScan(wbs[0]), chromedp.WaitVisible(css("#inbound-result")))
+	if err := browserTry(ctx, chromedp.WaitVisible(css(`#badge-sync[data-state="bad"]`))); err != nil {
+		t.Fatalf("the sync badge says %q (%v), want 断网", browserText(t, ctx, "#badge-sync"), err)
+	}
 	if got := browserText(t, ctx, "#badge-sync"); !strings.Contains(got, "断网") || !strings.Contains(got, "待传") {
 		t.Errorf("sync badge says %q, want 断网 … 起 · 待传 n", got)
 	}

@@ -118,6 +118,7 @@ func TestBrowserWedgeScan(t *testing.T) {
 	// to the waybill field, the name keeps what was typed by hand.
 	browserDo(t, ctx, "open send", chromedp.Click(css(`#tabs [data-tab="send"]`)), chromedp.Click(css("#send-receiver-name")))
 	browserTypeByHand(t, ctx, "Wang")
+	time.Sleep(300 * time.Millisecond) // a hand from the keyboard to the gun
 	browserDo(t, ctx, "scan a label's waybill into the name field", browserScan("78100000000123"))
 	if got := value("#send-waybill"); got != "78100000000123" {
 		t.Errorf("send waybill is %q after the scan, want the code scanned", got)

@@ -142,38 +142,26 @@
 
   // A scan gun that types like a keyboard sends a code as a burst of keys
   // ended by Enter or Tab, the keys less than WEDGE_GAP_MS apart (the
-  // median gap: a busy PC may hold a key back, but not for WEDGE_PAUSE_MS);
-  // a person types far slower. A burst is a scan wherever the focus is:
-  // what it typed into a field is taken back out (what the person typed
-  // before it stays) and the code goes to the screen in view (its scan
-  // hook). Slower keys are left as typing. Fields marked
-  // data-wedge="keep" (a phone or ID number, which a gun may read off a
-  // slip) keep a burst as their value.
+  // median gap: a busy PC may hold a key back); a person types far slower.
+  // Keys after a pause of WEDGE_PAUSE_MS start afresh: what a person typed
+  // before picking up the gun is not part of its burst. A burst is a scan
+  // wherever the focus is: what it typed into a field is taken back out
+  // and the code goes to the screen in view (its scan hook). Slower keys
+  // are left as typing. Fields marked data-wedge="keep" (a phone or ID
+  // number, which a gun may read off a slip) keep a burst as their value.
   const WEDGE_GAP_MS = 30;
   const WEDGE_PAUSE_MS = 100;
   const WEDGE_MIN_LEN = 4;
   const wedge = { keys: [], last: 0, field: null }; // keys: {ch, gap, before}
 
-  function median(xs) {
-    const s = [...xs].sort((a, b) => a - b);
-    return s[Math.floor(s.length / 2)];
-  }
-
-  // wedgeBurst returns where in wedge.keys the burst ended by a key at
-  // now starts, or -1 when the keys were typed: the earliest key that
-  // follows a pause (or starts the keys), is followed quickly, and starts
-  // a run of keys fast enough.
+  // wedgeBurst reports whether the keys since the last pause, ended by a
+  // key at now, came from a scan gun.
   function wedgeBurst(now) {
     const ks = wedge.keys;
     const end = now - wedge.last;
-    if (end >= WEDGE_PAUSE_MS) return -1;
-    const gaps = [...ks.slice(1).map((k) => k.gap), end];
-    for (let i = 0; ks.length - i >= WEDGE_MIN_LEN; i++) {
-      if (i > 0 && ks[i].gap < WEDGE_GAP_MS) continue;
-      if (gaps[i] >= WEDGE_GAP_MS) continue;
-      if (median(gaps.slice(i)) < WEDGE_GAP_MS) return i;
-    }
-    return -1;
+    if (ks.length < WEDGE_MIN_LEN || end >= WEDGE_PAUSE_MS) return false;
+    const gaps = [...ks.slice(1).map((k) => k.gap), end].sort((a, b) => a - b);
+    return gaps[Math.floor(gaps.length / 2)] < WEDGE_GAP_MS;
   }
 
   function wedgeReset() {
@@ -188,14 +176,14 @@
     }
     const now = e.timeStamp || performance.now();
     if (e.key === "Enter" || e.key === "Tab") {
-      const from = wedge.keys.length ? wedgeBurst(now) : -1;
+      const burst = wedgeBurst(now);
       const { keys, field } = wedge;
       wedgeReset();
-      const code = from < 0 ? "" : keys.slice(from).map((k) => k.ch).join("").trim();
+      const code = burst ? keys.map((k) => k.ch).join("").trim() : "";
       if (!code || (field && field.dataset.wedge === "keep")) return;
       e.preventDefault();
       e.stopImmediatePropagation();
-      if (field && field.isConnected && document.activeElement === field) field.value = keys[from].before;
+      if (field && field.isConnected && document.activeElement === field) field.value = keys[0].before;
       routeScan(code, now);
       return;
     }

@@ -1,0 +1,50 @@
+package kiosk_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserLayout opens every screen a clerk has at the kiosk's two
+// screen sizes: nothing runs off the side, and every button in view is a
+// finger's size (40 px at least each way).
+func TestBrowserLayout(t *testing.T) {
+	ctx, jsProblems := browserOpen(t)
+	s := browserNewStation(t)
+	browserLogin(t, ctx, s)
+	for _, size := range [][2]int64{{1024, 768}, {1366, 768}} {
+		browserDo(t, ctx, "resize", chromedp.EmulateViewport(size[0], size[1]))
+		tabs := browserEval[[]string](t, ctx, `[...document.querySelectorAll('#tabs button')].filter((b) => !b.hidden).map((b) => b.dataset.tab)`)
+		if len(tabs) < 9 {
+			t.Fatalf("a clerk has %d tabs: %v", len(tabs), tabs)
+		}
+		for _, tab := range tabs {
+			browserDo(t, ctx, "open "+tab,
+				chromedp.Click(chromedp.CSS(`#tabs [data-tab="`+tab+`"]`)),
+				chromedp.WaitVisible(chromedp.CSS("#tab-"+tab)),
+				chromedp.Sleep(150_000_000), // its lists load
+			)
+			bad := browserEval[[]string](t, ctx, `(() => {
+				const bad = [];
+				const root = document.documentElement, main = document.querySelector("main");
+				if (root.scrollWidth > innerWidth) bad.push("the page is " + root.scrollWidth + " px wide");
+				if (main.scrollWidth > main.clientWidth + 1) bad.push("the screen scrolls sideways: " + main.scrollWidth + " px in " + main.clientWidth);
+				for (const b of document.querySelectorAll("button")) {
+					const r = b.getBoundingClientRect();
+					if (!r.width || !r.height || b.closest("[hidden]")) continue;
+					if (r.width < 40 || r.height < 40) bad.push("button " + (b.id || b.textContent.trim()) + " is " + Math.round(r.width) + "×" + Math.round(r.height));
+				}
+				return bad;
+			})()`)
+			for _, b := range bad {
+				t.Errorf("%s at %dx%d: %s", tab, size[0], size[1], b)
+			}
+		}
+		browserShot(t, ctx, fmt.Sprintf("%s-%dx%d", tabs[len(tabs)-1], size[0], size[1]))
+	}
+	for _, p := range jsProblems() {
+		t.Errorf("page: %s", p)
+	}
+}
