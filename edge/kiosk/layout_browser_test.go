@@ -2,9 +2,12 @@ package kiosk_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"cunyou/edge/demo"
 )
 
 // TestBrowserLayout opens every screen a clerk has at the kiosk's two
@@ -43,6 +46,36 @@ func TestBrowserLayout(t *testing.T) {
 			}
 		}
 		browserShot(t, ctx, fmt.Sprintf("%s-%dx%d", tabs[len(tabs)-1], size[0], size[1]))
+	}
+	for _, p := range jsProblems() {
+		t.Errorf("page: %s", p)
+	}
+}
+
+// TestBrowserAutoLock: left alone, the page locks; the PIN opens it again
+// on the screen it was on, with what was typed still there.
+func TestBrowserAutoLock(t *testing.T) {
+	ctx, jsProblems := browserOpen(t)
+	s := browserNewStation(t)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	browserLogin(t, ctx, s)
+	browserDo(t, ctx, "start a send and walk away",
+		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("cunyou.lock_after_s", "2")`),
+		chromedp.Click(css(`#tabs [data-tab="send"]`)),
+		chromedp.Click(css("#send-receiver-name")),
+		chromedp.SendKeys(css("#send-receiver-name"), "Zhang"),
+		chromedp.WaitVisible(css("#login-form")),
+	)
+	if msg := browserText(t, ctx, "#login-msg"); !strings.Contains(msg, "自动锁定") {
+		t.Errorf("the lock says %q, want 已自动锁定…", msg)
+	}
+	browserDo(t, ctx, "unlock with the PIN",
+		chromedp.Evaluate[chromedp.Void](`localStorage.removeItem("cunyou.lock_after_s")`),
+		chromedp.SendKeys(css("#login-secret"), demo.ClerkPIN+"\r"),
+		chromedp.WaitVisible(css("#tab-send")),
+	)
+	if got := browserEval[string](t, ctx, `document.querySelector('#send-receiver-name').value`); got != "Zhang" {
+		t.Errorf("after unlocking the name field holds %q, want Zhang", got)
 	}
 	for _, p := range jsProblems() {
 		t.Errorf("page: %s", p)

@@ -627,6 +627,42 @@
     await enterApp(sess.operator);
   }
 
+  // ---------------------------------------------------------------- auto-lock
+
+  // After a while with no key, touch or click the page locks: the next
+  // person needs a PIN. The session ends on the server; the screens keep
+  // what was typed, under the login form. LOCK_KEY (seconds, in
+  // localStorage) changes the wait.
+  const LOCK_KEY = "cunyou.lock_after_s";
+  const LOCK_AFTER_S = 10 * 60;
+  let lastActive = Date.now();
+
+  function lockAfterMs() {
+    const s = parseInt(localStorage.getItem(LOCK_KEY), 10);
+    return (s > 0 ? s : LOCK_AFTER_S) * 1000;
+  }
+
+  async function checkIdle() {
+    if (me && $("#modal").hidden && Date.now() - lastActive > lockAfterMs()) {
+      const user = me.username;
+      try {
+        await api("POST", "/logout", {});
+      } catch (_) {
+        // Locked either way: the token is dropped below.
+      }
+      sessionStorage.removeItem(TOKEN_KEY);
+      $("#login-username").value = user;
+      showLogin(t("login.locked"));
+    }
+  }
+
+  function bindIdle() {
+    for (const ev of ["keydown", "pointerdown", "touchstart"]) {
+      window.addEventListener(ev, () => { lastActive = Date.now(); }, { capture: true, passive: true });
+    }
+    setInterval(checkIdle, 1000);
+  }
+
   function bindAuth() {
     $("#login-form").addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -2283,6 +2319,7 @@
     bindStocktake();
     bindDay();
     bindDevices();
+    bindIdle();
     bindSettings();
     $("#lang-toggle").addEventListener("click", switchLanguage);
     pollTimer = setTimeout(pollStatus, STATUS_EVERY_MS);

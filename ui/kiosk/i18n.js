@@ -29,6 +29,7 @@ const MESSAGES = {
     "login.title": "登录",
     "login.submit": "登录",
     "login.fill_in": "请输入用户名和密码。",
+    "login.locked": "太久没有操作，已自动锁定：请输入 PIN 或密码继续，刚才填的内容都还在。",
 
     "field.username": "用户名",
     "field.display_name": "显示名称",
@@ -426,6 +427,7 @@ const MESSAGES = {
     "login.title": "Log in",
     "login.submit": "Log in",
     "login.fill_in": "Enter the user name and password.",
+    "login.locked": "Locked after a while without use: enter your PIN or password to go on; what you typed is kept.",
 
     "field.username": "User name",
     "field.display_name": "Display name",
