@@ -100,9 +100,13 @@
   }
 
   // Time and numbers.
+  // fmtTime shows a time as the hub wrote it, in county time (RFC 3339
+  // with the county's offset); a Date in the browser's own time.
   function fmtTime(s) {
     if (!s) { return ""; }
-    var d = new Date(s);
+    var m = typeof s === "string" ? /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)/.exec(s) : null;
+    if (m) { return m[1] + " " + m[2]; }
+    var d = s instanceof Date ? s : new Date(s);
     if (isNaN(d.getTime())) { return String(s); }
     function p(n) { return n < 10 ? "0" + n : "" + n; }
     return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
@@ -302,13 +306,15 @@
     }
     Promise.all(jobs).then(function () {
       banner("");
-      $("#ov-updated").textContent = t("overview.updated", { at: fmtTime(new Date().toISOString()) });
+      $("#ov-updated").textContent = t("overview.updated", { at: fmtTime(new Date()) });
     }).catch(failed);
   }
 
   // Parcels: search, a parcel's timeline, its destination.
   var STATUSES = ["manifested", "at_centre", "sorted", "loaded", "in_transit", "at_station", "picked_up", "problem",
     "returning", "returned", "accepted", "collected", "handed_over"];
+  // A parcel's station may change until it leaves the centre.
+  var BEFORE_CENTRE = ["manifested", "at_centre", "sorted"];
   function loadSites() {
     if (cache.sites) { return Promise.resolve(cache.sites); }
     return api("GET", "/sites").then(function (r) { cache.sites = r.sites; return r.sites; });
@@ -386,7 +392,7 @@
         fact("parcels.address", p.address);
         fact("parcels.pickup_code", p.pickup_code);
         box.appendChild(el("div", { cls: "parcel", "data-direction": p.direction }, dl));
-        if (p.destination && can("parcels", "destination") && p.direction !== "out") { box.appendChild(destinationForm(r.waybill, p)); }
+        if (p.destination && can("parcels", "destination") && p.direction !== "out" && BEFORE_CENTRE.indexOf(p.status) >= 0) { box.appendChild(destinationForm(r.waybill, p)); }
       });
       box.appendChild(el("h4", { text: t("parcels.timeline") }));
       var ul = el("ul", { cls: "timeline" });
@@ -561,7 +567,7 @@
       m.setAttribute("data-lat", p.lat);
       m.setAttribute("data-lon", p.lon);
       list.appendChild(el("div", { cls: "vehicle-row", "data-plate": p.plate },
-        el("b", { text: p.plate }), " ", t("map.speed", { kmh: Math.round(p.speed) }), " ",
+        el("b", { text: p.plate }), " ", t("map.speed", { kmh: Math.round(p.speed_kmh) }), " ",
         el("span", { cls: "muted", text: fmtTime(p.time) + (p.trip ? " " + p.trip : "") })));
     });
     g.querySelectorAll(".vehicle").forEach(function (m) { if (!seen[m.getAttribute("data-plate")]) { m.parentNode.removeChild(m); } });
@@ -589,7 +595,7 @@
         if (i >= pts.length) { clearInterval(map.replay); map.replay = null; msg.textContent = t("map.replay_done", { n: pts.length }); return; }
         dot.setAttribute("cx", pts[i][0]);
         dot.setAttribute("cy", pts[i][1]);
-        msg.textContent = t("map.replay_at", { at: fmtTime(tr.positions[i].time), kmh: Math.round(tr.positions[i].speed) });
+        msg.textContent = t("map.replay_at", { at: fmtTime(tr.positions[i].time), kmh: Math.round(tr.positions[i].speed_kmh) });
         i++;
       }
       step();

@@ -1,0 +1,434 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"cunyou/hub/audit"
+	"cunyou/hub/auth"
+	"cunyou/hub/console"
+	"cunyou/hub/gazetteer"
+	"cunyou/hub/intake"
+	"cunyou/hub/merge"
+	"cunyou/hub/openapi"
+	"cunyou/hub/store"
+	"cunyou/syncproto"
+)
+
+// cst is the county's time zone.
+var cst = time.FixedZone("CST", 8*3600)
+
+// t0 is the tests' wall clock: Saturday 14 March 2026, 08:00 in the
+// county, while the L1 07:00 bus is on the road.
+var t0 = time.Date(2026, 3, 14, 8, 0, 0, 0, cst)
+
+const (
+	tripL1     = "L1-20260314-0700"
+	plate      = "黑M12345"
+	terminal   = "013900000001"
+	stFuxing   = "ST-V0201"
+	wbArrived  = "73100000000001" // at 福兴村驿站
+	wbUnknown  = "73100000000009" // an address the gazetteer does not know
+	dispatcher = "wang"
+	password   = "Diaodu-2026!"
+)
+
+// clock is a settable wall clock shared by the store and the API.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// hub is a hub with the demo county on a real SQLite file, the open API
+// with console sessions and the console, on a real HTTP server.
+type hub struct {
+	st   *store.Store
+	m    *merge.Merger
+	clk  *clock
+	url  string
+	seqs map[string]uint64
+}
+
+func newHub(t *testing.T) *hub {
+	t.Helper()
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	st, err := store.Open(ctx, t.TempDir(), store.Options{Now: clk.now})
+	require.NoError(t, err)
+	m, err := merge.New(ctx, st, merge.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		m.Close()
+		st.Close()
+	})
+	c, err := gazetteer.LoadFile("../../testdata/county.json")
+	require.NoError(t, err)
+	rep, err := st.LoadCounty(ctx, c)
+	require.NoError(t, err)
+	require.NoError(t, st.PutCarrier(ctx, store.Carrier{Code: "zto", Name: "中通"}))
+	for _, node := range []string{"CENTRE", stFuxing} {
+		_, _, err := st.Enroll(ctx, rep.Codes[node], node, "test")
+		require.NoError(t, err)
+	}
+	log := audit.New(st)
+	people := auth.New(auth.Options{Store: st, Audit: log, Now: clk.now})
+	_, err = people.AddUser(ctx, auth.Actor{Name: "cli:test", Remote: "local"}, dispatcher, auth.Dispatcher, "", password)
+	require.NoError(t, err)
+	in := intake.New(st, m, cst)
+	open := openapi.New(openapi.Options{Store: st, Intake: in, Auth: people, Audit: log, Now: clk.now, Location: cst, Version: "test"})
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", open.Handler())
+	mux.Handle(console.Prefix, console.Handler(nil))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	h := &hub{st: st, m: m, clk: clk, url: srv.URL, seqs: map[string]uint64{}}
+
+	// The day so far: two parcels announced at 05:30, one of them
+	// carried on the L1 07:00 bus to 福兴村驿站, the other with an address
+	// nobody knows; the bus on the road with its GPS.
+	clk.set(at("05:30"))
+	rs, err := in.Announce(ctx, "api:test", "", []intake.Entry{
+		{Waybill: wbArrived, Carrier: "zto", ReceiverName: "王秀英", ReceiverPhone: "13912345678", Address: "通江镇福兴村三组", WeightGrams: 800},
+		{Waybill: wbUnknown, Carrier: "zto", ReceiverName: "赵强", ReceiverPhone: "13600002222", Address: "不知道哪里", WeightGrams: 500},
+	})
+	require.NoError(t, err)
+	require.Equal(t, stFuxing, rs[0].Station)
+	require.Equal(t, "", rs[1].Station, "%+v", rs[1])
+	require.NoError(t, st.PutVehicle(ctx, store.Vehicle{Plate: plate, Kind: "bus", Capacity: 300, Terminal: terminal, Active: true}))
+	_, err = st.PlanTrips(ctx, "2026-03-14")
+	require.NoError(t, err)
+	h.apply(t, "CENTRE", at("06:10"), syncproto.KindParcelAtCentre, syncproto.ParcelAtCentre{Waybill: wbArrived, Carrier: "zto",
+		Manifested: true, Station: stFuxing, Trip: tripL1})
+	h.apply(t, "CENTRE", at("06:40"), syncproto.KindParcelLoaded, syncproto.ParcelLoaded{Waybill: wbArrived, Trip: tripL1})
+	clk.set(at("07:02"))
+	vehicle, departed := plate, "departed"
+	require.NoError(t, st.UpdateTrip(ctx, tripL1, store.TripUpdate{Vehicle: &vehicle, Status: &departed}))
+	h.apply(t, "CENTRE", at("07:02"), syncproto.KindTripDeparted, syncproto.TripDeparted{Trip: tripL1, Vehicle: plate,
+		Waybills: []string{wbArrived}})
+	h.apply(t, stFuxing, at("07:40"), syncproto.KindParcelInbound, syncproto.ParcelInbound{Waybill: wbArrived, Carrier: "zto",
+		ReceiverPhone: "13912345678", ReceiverName: "王秀英", Manifested: true, Shelf: 3, Layer: 2, Code: "3-2-0417"})
+	clk.set(t0)
+	return h
+}
+
+// at is a time of the test day in the county.
+func at(hhmm string) time.Time {
+	tm, err := time.ParseInLocation("2006-01-02 15:04", "2026-03-14 "+hhmm, cst)
+	if err != nil {
+		panic(err)
+	}
+	return tm
+}
+
+// apply merges a fact of node made at its clock time at, as a station or
+// the centre uploads it, and waits for the tracking index.
+func (h *hub) apply(t *testing.T, node string, at time.Time, kind syncproto.EventKind, payload any) {
+	t.Helper()
+	body, err := json.Marshal(payload)
+	require.NoError(t, err)
+	h.seqs[node]++
+	op := syncproto.Op{Node: node, Incarnation: "inc1", Seq: h.seqs[node], HLC: syncproto.MakeTimestamp(at.UnixMilli(), 0),
+		Actor: "clerk", Kind: kind, Payload: body}
+	op.Seal()
+	ctx := context.Background()
+	_, err = h.m.Apply(ctx, node, syncproto.Batch{Header: syncproto.BatchHeader{Proto: syncproto.ProtoVersion,
+		Kind: syncproto.BatchOps, Node: node, Incarnation: "inc1", Count: 1}, Ops: []syncproto.Op{op}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	require.NoError(t, h.m.Flush(ctx))
+}
+
+// drive reports the bus's position at hhmm, a fraction f of the way from
+// the centre to 福兴村驿站.
+func (h *hub) drive(t *testing.T, hhmm string, f float64) {
+	t.Helper()
+	ctx := context.Background()
+	sites, err := h.st.Sites(ctx)
+	require.NoError(t, err)
+	var from, to store.Site
+	for _, s := range sites {
+		switch s.Node {
+		case "CENTRE":
+			from = s
+		case stFuxing:
+			to = s
+		}
+	}
+	p := store.Position{Terminal: terminal, Plate: plate, Time: at(hhmm), Received: at(hhmm), Speed: 42, Heading: 90,
+		Lat: from.Lat + f*(to.Lat-from.Lat), Lon: from.Lon + f*(to.Lon-from.Lon)}
+	_, err = h.st.SaveGPS(ctx, store.GPSBatch{Positions: []store.Position{p}})
+	require.NoError(t, err)
+}
+
+// browserChromium is where CI installs Chromium (apt-get install chromium).
+const browserChromium = "/usr/bin/chromium"
+
+// A dispatcher's desk screen.
+const deskW, deskH = 1366, 768
+
+// browserOpen starts a headless Chromium with a fresh profile at a desk
+// screen's size. It collects what the page reports as broken (uncaught
+// exceptions, console errors and warnings — a CSP violation among them;
+// not the HTTP errors the API answers on purpose); the returned func
+// lists them.
+func browserOpen(t *testing.T) (context.Context, func() []string) {
+	t.Helper()
+	if _, err := os.Stat(browserChromium); err != nil {
+		if os.Getenv("CUNYOU_TEST_STRICT") == "1" {
+			t.Fatalf("CUNYOU_TEST_STRICT: no %s", browserChromium)
+		}
+		t.Skipf("no %s: the browser test needs Chromium (CI installs it: apt-get install chromium fonts-noto-cjk)", browserChromium)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browserChromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(deskW, deskH),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	// Registered after t.TempDir, so it runs first: the browser is gone
+	// before its profile folder is removed.
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+	})
+	// The first run starts the browser and must have no timeout.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(deskW, deskH)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	var mu sync.Mutex
+	var problems []string
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			bad := m.IsException() ||
+				(m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning) && m.Source != "network"
+			if bad {
+				mu.Lock()
+				problems = append(problems, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(problems)
+	}
+}
+
+const browserStepTimeout = 20 * time.Second
+
+func browserDo(t *testing.T, ctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, browserStepTimeout)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+}
+
+func browserGet[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, browserStepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(sctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func browserText(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return browserGet(t, ctx, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
+}
+
+func browserEval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	return browserGet(t, ctx, "evaluate "+js, chromedp.Evaluate[T](js))
+}
+
+// browserShot saves a screenshot into $CUNYOU_SCREENSHOTS (a temporary
+// folder when unset).
+func browserShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("CUNYOU_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	shot := browserGet(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, shot, 0o644); err != nil {
+		t.Errorf("save screenshot: %v", err)
+		return
+	}
+	t.Logf("screenshot: %s", p)
+}
+
+// TestBrowserConsole drives the console in a real Chromium on a desk
+// screen: a wrong password, then sign in as a dispatcher; the overview's
+// counts; find a parcel and read its timeline; choose the station of a
+// parcel nobody could place; watch the bus move on the map.
+func TestBrowserConsole(t *testing.T) {
+	ctx, jsProblems := browserOpen(t)
+	h := newHub(t)
+	h.drive(t, "07:50", 0.3)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	fits := func(step string) {
+		t.Helper()
+		if w := browserEval[int](t, ctx, `document.documentElement.scrollWidth`); w > deskW {
+			t.Errorf("%s: the page is %d px wide on a %d px screen", step, w, deskW)
+		}
+	}
+
+	browserDo(t, ctx, "open the console",
+		chromedp.Navigate(h.url+"/console/"),
+		chromedp.WaitVisible(css("#login-user")),
+	)
+	if title := browserGet(t, ctx, "title", chromedp.Title()); title != "村邮 · 调度台" {
+		t.Errorf("title %q", title)
+	}
+	browserDo(t, ctx, "a wrong password",
+		chromedp.SendKeys(css("#login-user"), dispatcher),
+		chromedp.SendKeys(css("#login-pass"), "wrong-password\r"),
+		chromedp.WaitVisible(css("#login-msg")),
+	)
+	if msg := browserText(t, ctx, "#login-msg"); !strings.HasPrefix(msg, "用户名或密码不对") {
+		t.Errorf("wrong password says %q", msg)
+	}
+	browserEval[string](t, ctx, `document.querySelector("#login-pass").value = ""`)
+	browserDo(t, ctx, "sign in",
+		chromedp.SendKeys(css("#login-pass"), password+"\r"),
+		chromedp.WaitVisible(css(`#ov-stages [data-stage="at_station"]`)),
+		chromedp.WaitVisible(css("#ov-trips table")),
+		chromedp.WaitVisible(css("#ov-online")),
+	)
+	if got := browserText(t, ctx, `#ov-stages [data-stage="at_station"] .n`); got != "1" {
+		t.Errorf("at stations %q, want 1", got)
+	}
+	if got := browserText(t, ctx, `#ov-stages [data-stage="announced"] .n`); got != "1" {
+		t.Errorf("announced %q, want 1", got)
+	}
+	if got := browserText(t, ctx, "#ov-exceptions"); got != "1" {
+		t.Errorf("open exceptions %q, want 1 (the unplaced parcel)", got)
+	}
+	if got := browserText(t, ctx, `#ov-trips [data-trip="`+tripL1+`"]`); !strings.Contains(got, "已发车") || !strings.Contains(got, plate) {
+		t.Errorf("the L1 07:00 trip reads %q", got)
+	}
+	nav := browserEval[[]string](t, ctx, `Array.from(document.querySelectorAll("#nav a")).map(a => a.getAttribute("data-view"))`)
+	if want := []string{"overview", "parcels", "exceptions", "stations", "map", "sms"}; !slices.Equal(nav, want) {
+		t.Errorf("a dispatcher's nav %v, want %v (no audit log)", nav, want)
+	}
+	if tok := browserEval[string](t, ctx, `sessionStorage.getItem("cunyou.console.token") || ""`); !strings.HasPrefix(tok, "cys_") {
+		t.Errorf("session token %q not in sessionStorage", tok)
+	}
+	fits("overview")
+	browserShot(t, ctx, "console-overview.png")
+
+	browserDo(t, ctx, "find a parcel by its waybill",
+		chromedp.Navigate(h.url+"/console/#/parcels"),
+		chromedp.WaitVisible(css("#pq-waybill")),
+		chromedp.SendKeys(css("#pq-waybill"), wbArrived+"\r"),
+		chromedp.WaitVisible(css("#parcel-detail .timeline li")),
+	)
+	if got := browserText(t, ctx, "#parcel-detail .timeline li:first-child .what"); got != "驿站入库" {
+		t.Errorf("newest event %q", got)
+	}
+	if got := browserText(t, ctx, "#parcel-detail .facts"); !strings.Contains(got, "在驿站待取") || !strings.Contains(got, "福兴村驿站") {
+		t.Errorf("the parcel's facts %q", got)
+	}
+	if n := browserEval[int](t, ctx, `document.querySelectorAll("#parcel-detail .timeline li").length`); n < 4 {
+		t.Errorf("%d events in the timeline, want the carrier's, the centre's, the bus's and the station's", n)
+	}
+	browserEval[string](t, ctx, `document.querySelector("#pq-waybill").value = ""`)
+	browserDo(t, ctx, "find parcels by phone",
+		chromedp.SendKeys(css("#pq-phone"), "13912345678\r"),
+		chromedp.WaitVisible(css(`#pq-results [data-waybill="`+wbArrived+`"]`)),
+	)
+	fits("parcels")
+	browserShot(t, ctx, "console-parcel.png")
+
+	item := `#ex-unresolved [data-waybill="` + wbUnknown + `"]`
+	browserDo(t, ctx, "open the exceptions",
+		chromedp.Navigate(h.url+"/console/#/exceptions"),
+		chromedp.WaitReady(css(item+` .dest-station option[value="`+stFuxing+`"]`)),
+	)
+	browserEval[string](t, ctx, `document.querySelector('`+item+` .dest-station').value = "`+stFuxing+`"`)
+	browserDo(t, ctx, "choose the station of the unplaced parcel",
+		chromedp.SendKeys(css(`#ex-unresolved [data-waybill="`+wbUnknown+`"] .dest-note`), "电话确认"),
+		chromedp.Click(css(`#ex-unresolved [data-waybill="`+wbUnknown+`"] .dest-save`)),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('#ex-unresolved [data-waybill="`+wbUnknown+`"]') && !!document.querySelector("#ex-unresolved .empty")`),
+	)
+	p, err := h.st.Parcel(context.Background(), wbUnknown, "in")
+	require.NoError(t, err)
+	if p.Dest != stFuxing {
+		t.Errorf("the parcel's station is %q after the dispatcher chose %s", p.Dest, stFuxing)
+	}
+
+	vehicle := `#map .vehicle[data-plate="` + plate + `"]`
+	browserDo(t, ctx, "the bus on the map",
+		chromedp.Navigate(h.url+"/console/#/map"),
+		chromedp.WaitVisible(css(vehicle)),
+		chromedp.WaitVisible(css("#map .line")),
+	)
+	before := browserEval[string](t, ctx, `document.querySelector('`+vehicle+`').getAttribute("transform")`)
+	h.drive(t, "07:58", 0.8)
+	browserDo(t, ctx, "the bus moves",
+		chromedp.Poll[chromedp.Void](`document.querySelector('`+vehicle+`').getAttribute("transform") !== "`+before+`"`),
+	)
+	browserEval[string](t, ctx, `document.querySelector("#map-trip").value = "`+tripL1+`"`)
+	browserDo(t, ctx, "replay the trip's track",
+		chromedp.Click(css("#map-play")),
+		chromedp.WaitVisible(css("#map .trail")),
+	)
+	fits("map")
+	browserShot(t, ctx, "console-map.png")
+
+	browserDo(t, ctx, "sign out",
+		chromedp.Click(css("#logout")),
+		chromedp.WaitVisible(css("#login-user")),
+	)
+	if tok := browserEval[string](t, ctx, `sessionStorage.getItem("cunyou.console.token") || ""`); tok != "" {
+		t.Error("the token stays in sessionStorage after signing out")
+	}
+	if ps := jsProblems(); len(ps) > 0 {
+		t.Errorf("the page reported problems:\n%s", strings.Join(ps, "\n"))
+	}
+}
