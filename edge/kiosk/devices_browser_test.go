@@ -230,6 +230,10 @@ func TestBrowserSendWithCard(t *testing.T) {
 		chromedp.SendKeys(css("#send-sender-phone"), "13900000001"),
 	)
 	d.waitCard(t)
+	browserDo(t, ctx, "see the prices side by side", chromedp.WaitVisible(css(`#send-prices button[data-carrier="zto"][aria-pressed="true"]`)))
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('#send-prices button').length`); n < 2 {
+		t.Errorf("%d carriers' prices side by side, want the demo's several", n)
+	}
 	browserDo(t, ctx, "read the card", chromedp.Click(css("#send-read-card")), chromedp.WaitVisible(css("#send-card")))
 	if got := browserText(t, ctx, "#send-card-text"); !strings.Contains(got, "231221********0139") {
 		t.Errorf("the card shows %q, want the masked number", got)

@@ -1384,7 +1384,44 @@
   function scheduleQuote() {
     renderWeightKg();
     clearTimeout(quoteTimer);
-    quoteTimer = setTimeout(quote, 250);
+    quoteTimer = setTimeout(() => {
+      quote();
+      quoteAll();
+    }, 250);
+  }
+
+  // quoteAll shows every carrier's price for the province and weight side
+  // by side; a tap chooses the carrier. Carriers without a tariff there
+  // are left out.
+  let pricesSeq = 0;
+  async function quoteAll() {
+    const box = $("#send-prices");
+    const province = $("#send-province").value;
+    const grams = parseInt($("#send-weight").value, 10);
+    const seq = ++pricesSeq;
+    if (!province || !(grams > 0) || !carriers.length) {
+      box.hidden = true;
+      return;
+    }
+    const got = await Promise.all(carriers.map(async (c) => {
+      try {
+        const d = await api("GET", "/quote?" + new URLSearchParams({ carrier: c.code, province, weight_g: String(grams) }));
+        return { code: c.code, fen: d.price_fen };
+      } catch (_) {
+        return null;
+      }
+    }));
+    if (seq !== pricesSeq) return;
+    const prices = got.filter(Boolean).sort((a, b) => a.fen - b.fen);
+    box.hidden = !prices.length;
+    const chosen = $("#send-carrier").value;
+    box.replaceChildren(h("span", { class: "label" }, t("send.prices_title")), ...prices.map((p) => h("button", {
+      type: "button", class: "price-choice", "aria-pressed": String(p.code === chosen), dataset: { carrier: p.code },
+      onclick: () => {
+        $("#send-carrier").value = p.code;
+        scheduleQuote();
+      },
+    }, h("b", {}, carrierName(p.code)), " ", money(p.fen))));
   }
 
   async function quote() {
@@ -1893,6 +1930,7 @@
   function bindStocktake() {
     scanInput($("#stocktake-scan"), onStockScan);
     $("#stocktake-submit").addEventListener("click", submitStocktake);
+    $("#stocktake-print").addEventListener("click", () => window.print());
   }
 
   // ---------------------------------------------------------------- 日结 day close
@@ -1977,6 +2015,7 @@
     $("#dayclose-load").addEventListener("click", loadDay);
     $("#dayclose-date").addEventListener("change", loadDay);
     $("#dayclose-close").addEventListener("click", closeDay);
+    $("#dayclose-print").addEventListener("click", () => window.print());
   }
 
   // ---------------------------------------------------------------- 设备 devices

@@ -18,6 +18,7 @@ const MESSAGES = {
     "common.cancel": "取消",
     "common.save": "保存",
     "common.refresh": "刷新",
+    "common.print": "打印",
     "common.remove": "删除",
     "common.loading": "正在读取……",
     "common.count": "共 {n} 件",
@@ -217,6 +218,7 @@ const MESSAGES = {
     "pickup.done": "取件成功：{n} 件（{codes}）",
 
     "send.read_card": "读取身份证",
+    "send.prices_title": "各家运费（点一家选它）：",
     "send.card_clear": "不用这张",
     "send.card": "已读卡：{name} · {number}",
     "send.card_none": "读卡器上没有身份证：请让寄件人把身份证放在读卡器上，再点「读取身份证」。",
@@ -416,6 +418,7 @@ const MESSAGES = {
     "common.cancel": "Cancel",
     "common.save": "Save",
     "common.refresh": "Refresh",
+    "common.print": "Print",
     "common.remove": "Remove",
     "common.loading": "Loading…",
     "common.count": "{n} in all",
@@ -615,6 +618,7 @@ const MESSAGES = {
     "pickup.done": "Handed out: {n} ({codes})",
 
     "send.read_card": "Read ID card",
+    "send.prices_title": "Prices (tap one to choose it):",
     "send.card_clear": "Not this card",
     "send.card": "Card read: {name} · {number}",
     "send.card_none": "No ID card on the reader: ask the sender to lay it on the reader, then tap Read ID card.",
