@@ -39,14 +39,21 @@ type browserStation struct {
 
 func browserNewStation(t testing.TB) browserStation {
 	t.Helper()
+	return browserNewNode(t, "ST-V0101", syncproto.NodeStation, func(ctx context.Context, st *station.Station) (bool, error) { return demo.Seed(ctx, st, 1) })
+}
+
+// browserNewNode is a node of the demo county (a station or the centre),
+// seeded, on a real SQLite file behind a real kiosk server.
+func browserNewNode(t testing.TB, node string, kind syncproto.NodeKind, seed func(context.Context, *station.Station) (bool, error)) browserStation {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "edge.db"), store.Options{Node: "ST-V0101", Kind: syncproto.NodeStation})
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "edge.db"), store.Options{Node: node, Kind: kind})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	st := station.New(db, time.FixedZone("CST", 8*3600))
-	if _, err := demo.Seed(ctx, st, 1); err != nil {
+	if _, err := seed(ctx, st); err != nil {
 		t.Fatal(err)
 	}
 	uiFS, err := ui.Kiosk("")

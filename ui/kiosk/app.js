@@ -607,7 +607,10 @@
   async function enterApp(op) {
     me = op;
     renderWho();
-    for (const el of $$("[data-owner-only]")) el.hidden = me.role !== "owner";
+    const centre = isCentre();
+    for (const el of $$("[data-station-only]")) el.hidden = centre;
+    for (const el of $$("[data-centre-only]")) el.hidden = !centre;
+    for (const el of $$("[data-owner-only]")) el.hidden = me.role !== "owner" || centre;
     showScreen("app");
     refreshStatus();
     try {
@@ -615,8 +618,9 @@
     } catch (e) {
       showMsg($("#inbound-msg"), "error", e.message);
     }
-    let tab = sessionStorage.getItem(TAB_KEY) || "inbound";
-    if (!tabs[tab] || (tab === "settings" && me.role !== "owner")) tab = "inbound";
+    let tab = sessionStorage.getItem(TAB_KEY) || "";
+    const button = tab && $(`#tabs [data-tab="${tab}"]`);
+    if (!tabs[tab] || !button || button.hidden) tab = centre ? "centre" : "inbound";
     showTab(tab);
   }
 
@@ -752,6 +756,130 @@
     // Scan guns: a burst of keys anywhere on the page (before any field
     // sees the Enter that ends it).
     window.addEventListener("keydown", onWedgeKey, true);
+  }
+
+  // ---------------------------------------------------------------- 分拣 / 装车 the county centre
+
+  // A centre (cunyou-edge with kind=centre) has its own screens: scan in
+  // (the destination and trip in large type) and load onto a trip.
+  const isCentre = () => !!status && status.kind === "centre";
+
+  function detailsOf(pairs) {
+    return pairs.filter(([, v]) => v).map(([k, v]) => h("div", {}, h("dt", {}, t(k)), h("dd", {}, v)));
+  }
+
+  const centre = { last: null };
+
+  async function centreScan(waybill) {
+    const msg = $("#centre-msg");
+    hideMsg(msg);
+    try {
+      centre.last = await api("POST", "/centre/scan", { waybill });
+      const d = centre.last.decision;
+      sound(d.outcome === "unresolved" ? "error" : centre.last.repeat ? "repeat" : "new");
+    } catch (e) {
+      centre.last = null;
+      showMsg(msg, "error", e.message);
+      sound("error");
+    }
+    renderCentre();
+  }
+
+  function renderCentre() {
+    const r = centre.last;
+    const box = $("#centre-result");
+    box.hidden = !r;
+    if (!r) return;
+    const d = r.decision;
+    box.className = "result " + d.outcome + (r.repeat ? " repeat" : "");
+    box.dataset.outcome = d.outcome;
+    $("#centre-headline").textContent = r.headline ? r.headline.message : "";
+    $("#centre-code").textContent = d.sort_code;
+    $("#centre-notice").textContent = r.notice ? r.notice.message : "";
+    $("#centre-details").replaceChildren(...detailsOf([
+      ["centre.station", [d.station_name, d.village].filter(Boolean).join(" ")],
+      ["centre.trip", d.line_name ? t("load.trip", { line: d.line_name, departure: d.departure }) : ""],
+      ["centre.waybill", r.parcel.waybill],
+    ]));
+  }
+
+  tabs.centre = {
+    show() { renderCentre(); },
+    home() { return $("#centre-scan"); },
+    scan(code) {
+      $("#centre-scan").value = "";
+      centreScan(code);
+    },
+    render() { renderCentre(); },
+  };
+
+  const load = { trips: null, trip: null, last: null };
+
+  async function loadTrips() {
+    try {
+      load.trips = (await api("GET", "/centre/trips")).trips || [];
+    } catch (e) {
+      showMsg($("#load-msg"), "error", e.message);
+    }
+    renderLoad();
+  }
+
+  function renderLoad() {
+    const trips = (load.trips || []).filter((tr) => tr.state === "planned");
+    const buttons = trips.map((tr) => h("button", {
+      type: "button", class: "trip", "aria-pressed": String(tr.id === load.trip), dataset: { trip: tr.id },
+      onclick: () => {
+        load.trip = tr.id;
+        load.last = null;
+        hideMsg($("#load-msg"));
+        renderLoad();
+        $("#load-scan").focus();
+      },
+    }, h("b", {}, t("load.trip", { line: tr.line_name, departure: tr.departure })), h("span", {}, t("load.trip_load", { loaded: tr.loaded, waiting: tr.waiting }))));
+    if (load.trips && !buttons.length) buttons.push(h("div", { class: "hint" }, t("load.no_trips")));
+    $("#load-trips").replaceChildren(...buttons);
+    const r = load.last;
+    $("#load-result").hidden = !r;
+    if (!r) return;
+    $("#load-status").textContent = r.repeat ? t("load.repeat") : t("load.loaded", { line: r.trip.line_name, departure: r.trip.departure });
+    $("#load-station").textContent = r.parcel.station_name || r.parcel.sort_code || "";
+    $("#load-details").replaceChildren(...detailsOf([["load.count", String(r.trip.loaded)], ["load.waybill", r.parcel.waybill]]));
+  }
+
+  async function loadScan(waybill) {
+    const msg = $("#load-msg");
+    if (!load.trip) {
+      showMsg(msg, "warn", t("load.choose_first"));
+      sound("error");
+      return;
+    }
+    hideMsg(msg);
+    try {
+      load.last = await api("POST", "/centre/load", { waybill, trip: load.trip });
+      const i = (load.trips || []).findIndex((tr) => tr.id === load.trip);
+      if (i >= 0) load.trips[i] = load.last.trip;
+      sound(load.last.repeat ? "repeat" : "new");
+    } catch (e) {
+      load.last = null;
+      showMsg(msg, "error", e.message);
+      sound("error");
+    }
+    renderLoad();
+  }
+
+  tabs.load = {
+    show() { loadTrips(); },
+    home() { return load.trip ? $("#load-scan") : null; },
+    scan(code) {
+      $("#load-scan").value = "";
+      loadScan(code);
+    },
+    render() { renderLoad(); },
+  };
+
+  function bindCentre() {
+    scanInput($("#centre-scan"), centreScan);
+    scanInput($("#load-scan"), loadScan);
   }
 
   // ---------------------------------------------------------------- 首页 home
@@ -2358,6 +2486,7 @@
     bindStocktake();
     bindDay();
     bindDevices();
+    bindCentre();
     bindIdle();
     bindSettings();
     $("#lang-toggle").addEventListener("click", switchLanguage);

@@ -1,0 +1,88 @@
+package kiosk_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"cunyou/edge/demo"
+	"cunyou/edge/station"
+	"cunyou/syncproto"
+)
+
+// TestBrowserCentre drives the county centre's screens: a parcel scanned
+// in shows its destination and trip in large type; loaded onto its trip,
+// the trip's count goes up.
+func TestBrowserCentre(t *testing.T) {
+	ctx, jsProblems := browserOpen(t)
+	bg := context.Background()
+	node := browserNewNode(t, demo.CentreNode, syncproto.NodeCentre, func(ctx context.Context, st *station.Station) (bool, error) { return demo.SeedCentre(ctx, st, 1) })
+	st := node.st
+	trips, err := st.Trips(bg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trip station.TripInfo
+	for _, tr := range trips {
+		if tr.State == "planned" && len(tr.Stops) > 2 {
+			trip = tr
+			break
+		}
+	}
+	if trip.ID == "" {
+		t.Fatalf("no planned trip among the demo's %d", len(trips))
+	}
+	const wb = "73999000000001"
+	if err := st.ApplyCentreManifest(bg, []station.ManifestEntry{{Waybill: wb, Carrier: "zto", ReceiverName: "吴测试", ReceiverPhone: "13900001111",
+		Station: trip.Stops[1], Trip: trip.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := node.srv
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+	browserDo(t, ctx, "log in at the centre",
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(css("#login-form")),
+		chromedp.SendKeys(css("#login-username"), demo.ClerkUser),
+		chromedp.SendKeys(css("#login-secret"), demo.ClerkPIN+"\r"),
+		chromedp.WaitVisible(css("#centre-scan")),
+	)
+	if browserEval[bool](t, ctx, `!document.querySelector('#tabs [data-tab="pickup"]').hidden`) {
+		t.Error("the centre shows the station's pickup tab")
+	}
+	browserDo(t, ctx, "scan in", browserScan(wb), chromedp.WaitVisible(css(`#centre-result[data-outcome="sorted"]`)))
+	code := browserText(t, ctx, "#centre-code")
+	if !strings.HasPrefix(code, trip.Line) {
+		t.Errorf("sort code %q, want one of line %s", code, trip.Line)
+	}
+	if details := browserText(t, ctx, "#centre-details"); !strings.Contains(details, trip.LineName) || !strings.Contains(details, trip.Departure) {
+		t.Errorf("details say %q, want the trip %s %s", details, trip.LineName, trip.Departure)
+	}
+	browserShot(t, ctx, "centre-scan")
+
+	browserDo(t, ctx, "load it",
+		chromedp.Click(css(`#tabs [data-tab="load"]`)),
+		chromedp.Click(css(`#load-trips [data-trip="`+trip.ID+`"]`)),
+		browserScan(wb),
+		chromedp.WaitVisible(css("#load-result")),
+	)
+	if got := browserText(t, ctx, "#load-status"); !strings.Contains(got, "已装上") {
+		t.Errorf("load says %q, want 已装上…", got)
+	}
+	after, err := st.Trips(bg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range after {
+		if tr.ID == trip.ID && (tr.Loaded != trip.Loaded+1 || !strings.Contains(browserText(t, ctx, "#load-details"), strconv.Itoa(tr.Loaded))) {
+			t.Errorf("the trip has %d loaded (was %d), page says %q", tr.Loaded, trip.Loaded, browserText(t, ctx, "#load-details"))
+		}
+	}
+	browserShot(t, ctx, "centre-load")
+	for _, p := range jsProblems() {
+		t.Errorf("page: %s", p)
+	}
+}
