@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cunyou/hub/store"
+	"cunyou/syncproto"
 	"cunyou/waybill"
 )
 
@@ -30,6 +31,35 @@ type StationInfo struct {
 	Quarantined   int64             `json:"quarantined"`
 	ChangesSeq    int64             `json:"changes_seq"`
 	ChangesAfter  uint64            `json:"changes_after"`
+	// Health is what the node reported of itself at its last hello:
+	// its unsent ops and its devices; absent before its first report.
+	Health *StationHealth `json:"health,omitempty"`
+}
+
+// StationHealth is a node's own report at its last hello.
+type StationHealth struct {
+	Backlog       int           `json:"backlog"`         // ops the hub has not acknowledged
+	OldestUnsentS int64         `json:"oldest_unsent_s"` // the oldest one's age, seconds
+	Devices       []DeviceState `json:"devices"`
+}
+
+// DeviceState is one device of a node as its host last saw it.
+type DeviceState struct {
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	State string `json:"state"`          // ready, absent, error, …
+	Code  string `json:"code,omitempty"` // the state's or last error's code (printer.paper_out …)
+}
+
+func healthView(h *syncproto.Health) *StationHealth {
+	if h == nil {
+		return nil
+	}
+	out := &StationHealth{Backlog: h.Backlog, OldestUnsentS: h.OldestUnsentS, Devices: []DeviceState{}}
+	for _, d := range h.Devices {
+		out.Devices = append(out.Devices, DeviceState{Name: d.Name, Kind: d.Kind, State: d.State, Code: d.Code})
+	}
+	return out
 }
 
 // StationList is the answer of GET /api/v1/stations.
@@ -61,7 +91,7 @@ func (s *Server) stations(w http.ResponseWriter, r *http.Request) {
 			Disabled: st.Disabled, Software: st.Software, Cursors: st.Cursors, LastContactMs: unixMs(st.LastContact),
 			LagSeconds: st.Lag(now).Round(time.Millisecond).Seconds(), SkewMs: st.LastSkew.Milliseconds(),
 			FutureOps: st.FutureOps, DeadLetters: st.DeadLetters, Quarantined: st.Quarantined,
-			ChangesSeq: st.ChangesSeq, ChangesAfter: st.ChangesAfter,
+			ChangesSeq: st.ChangesSeq, ChangesAfter: st.ChangesAfter, Health: healthView(st.Health),
 		})
 	}
 	s.write(w, ok(http.StatusOK, out))

@@ -119,6 +119,19 @@ func TestStations(t *testing.T) {
 		`"skew_ms"`, `"future_ops"`, `"dead_letters"`, `"quarantined"`, `"changes_seq"`, `"changes_after"`} {
 		assert.Contains(t, string(r.body), field)
 	}
+	assert.NotContains(t, string(r.body), `"health"`, "no station has reported its health yet")
+
+	// A hello with the station's own report: its backlog and devices.
+	require.NoError(t, e.st.RecordHello(ctx, "ST-A", "cunyou-edge/test", 0, &syncproto.Health{Backlog: 7, OldestUnsentS: 420,
+		Devices: []syncproto.DeviceHealth{{Name: "labels", Kind: "printer", State: "error", Code: "printer.paper_out"}}}))
+	list := decode[openapi.StationList](t, e.get("/api/v1/stations", "county"), http.StatusOK)
+	for _, s := range list.Stations {
+		if s.Node == "ST-A" {
+			require.NotNil(t, s.Health)
+			assert.Equal(t, openapi.StationHealth{Backlog: 7, OldestUnsentS: 420, Devices: []openapi.DeviceState{{Name: "labels",
+				Kind: "printer", State: "error", Code: "printer.paper_out"}}}, *s.Health)
+		}
+	}
 }
 
 func TestCountsAndExceptions(t *testing.T) {

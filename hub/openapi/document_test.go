@@ -194,7 +194,8 @@ func TestDocumentValid(t *testing.T) {
 		"SMSMessageList": openapi.SMSMessageList{}, "LoginRequest": openapi.LoginRequest{}, "Me": openapi.Me{},
 		"AuditRow": openapi.AuditRow{}, "AuditList": openapi.AuditList{},
 		"VehiclePosition": openapi.VehiclePosition{}, "PositionList": openapi.PositionList{}, "TrackPoint": openapi.TrackPoint{},
-		"StopEvent": openapi.StopEvent{}, "TripTrack": openapi.TripTrack{},
+		"StopEvent": openapi.StopEvent{}, "TripTrack": openapi.TripTrack{}, "StationHealth": openapi.StationHealth{},
+		"DeviceState": openapi.DeviceState{},
 	} {
 		s, ok := schemas[name].(map[string]any)
 		require.True(t, ok, "schema %s missing", name)
