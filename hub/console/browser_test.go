@@ -42,6 +42,7 @@ const (
 	wbArrived  = "73100000000001" // at 福兴村驿站
 	wbUnknown  = "73100000000009" // an address the gazetteer does not know
 	dispatcher = "wang"
+	government = "zhengfu"
 	password   = "Diaodu-2026!"
 )
 
@@ -96,8 +97,10 @@ func newHub(t *testing.T) *hub {
 	}
 	log := audit.New(st)
 	people := auth.New(auth.Options{Store: st, Audit: log, Now: clk.now})
-	_, err = people.AddUser(ctx, auth.Actor{Name: "cli:test", Remote: "local"}, dispatcher, auth.Dispatcher, "", password)
-	require.NoError(t, err)
+	for user, role := range map[string]string{dispatcher: auth.Dispatcher, government: auth.Government} {
+		_, err = people.AddUser(ctx, auth.Actor{Name: "cli:test", Remote: "local"}, user, role, "", password)
+		require.NoError(t, err)
+	}
 	in := intake.New(st, m, cst)
 	open := openapi.New(openapi.Options{Store: st, Intake: in, Auth: people, Audit: log, Now: clk.now, Location: cst, Version: "test"})
 	mux := http.NewServeMux()
@@ -132,6 +135,9 @@ func newHub(t *testing.T) *hub {
 	h.apply(t, stFuxing, at("07:40"), syncproto.KindParcelInbound, syncproto.ParcelInbound{Waybill: wbArrived, Carrier: "zto",
 		ReceiverPhone: "13912345678", ReceiverName: "王秀英", Manifested: true, Shelf: 3, Layer: 2, Code: "3-2-0417"})
 	clk.set(t0)
+	require.NoError(t, st.RecordHello(ctx, stFuxing, "cunyou-edge/test", 0, &syncproto.Health{Backlog: 2, OldestUnsentS: 300,
+		Devices: []syncproto.DeviceHealth{{Name: "labels", Kind: "printer", State: "error", Code: "printer.paper_out"},
+			{Name: "gun", Kind: "scanner", State: "ready"}}}))
 	return h
 }
 
@@ -353,7 +359,7 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("the L1 07:00 trip reads %q", got)
 	}
 	nav := browserEval[[]string](t, ctx, `Array.from(document.querySelectorAll("#nav a")).map(a => a.getAttribute("data-view"))`)
-	if want := []string{"overview", "parcels", "exceptions", "stations", "map", "sms"}; !slices.Equal(nav, want) {
+	if want := []string{"overview", "parcels", "exceptions", "stations", "map", "sms", "statistics"}; !slices.Equal(nav, want) {
 		t.Errorf("a dispatcher's nav %v, want %v (no audit log)", nav, want)
 	}
 	if tok := browserEval[string](t, ctx, `sessionStorage.getItem("cunyou.console.token") || ""`); !strings.HasPrefix(tok, "cys_") {
@@ -402,6 +408,21 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("the parcel's station is %q after the dispatcher chose %s", p.Dest, stFuxing)
 	}
 
+	station := `#st-list [data-node="` + stFuxing + `"]`
+	browserDo(t, ctx, "a station's health and parcels",
+		chromedp.Navigate(h.url+"/console/#/stations/"+stFuxing),
+		chromedp.WaitVisible(css(station+" .devices")),
+		chromedp.WaitVisible(css(`#st-detail [data-waybill="`+wbArrived+`"]`)),
+	)
+	if got := browserText(t, ctx, station+" .devices"); got != "labels 故障 (printer.paper_out)" {
+		t.Errorf("the station's devices read %q", got)
+	}
+	if got := browserText(t, ctx, station); !strings.Contains(got, "在线") {
+		t.Errorf("the station's row %q: it said hello just now", got)
+	}
+	fits("stations")
+	browserShot(t, ctx, "console-stations.png")
+
 	vehicle := `#map .vehicle[data-plate="` + plate + `"]`
 	browserDo(t, ctx, "the bus on the map",
 		chromedp.Navigate(h.url+"/console/#/map"),
@@ -421,6 +442,17 @@ func TestBrowserConsole(t *testing.T) {
 	fits("map")
 	browserShot(t, ctx, "console-map.png")
 
+	browserDo(t, ctx, "statistics",
+		chromedp.Navigate(h.url+"/console/#/statistics"),
+		chromedp.WaitVisible(css(`#stats-chart .bar[data-stage="at_station"]`)),
+		chromedp.WaitVisible(css(`#stats-holders [data-holder="`+stFuxing+`"]`)),
+	)
+	if got := browserEval[string](t, ctx, `document.querySelector('#stats-chart .bar[data-stage="at_station"] .n').textContent`); got != "1" {
+		t.Errorf("the at-station bar says %q", got)
+	}
+	fits("statistics")
+	browserShot(t, ctx, "console-statistics.png")
+
 	browserDo(t, ctx, "sign out",
 		chromedp.Click(css("#logout")),
 		chromedp.WaitVisible(css("#login-user")),
@@ -428,6 +460,27 @@ func TestBrowserConsole(t *testing.T) {
 	if tok := browserEval[string](t, ctx, `sessionStorage.getItem("cunyou.console.token") || ""`); tok != "" {
 		t.Error("the token stays in sessionStorage after signing out")
 	}
+
+	// The government's viewer reads counts, never a parcel, and may
+	// read them in English.
+	browserEval[string](t, ctx, `document.querySelector("#login-user").value = ""; location.hash = "#/overview"`)
+	browserDo(t, ctx, "sign in as the government's viewer",
+		chromedp.SendKeys(css("#login-user"), government),
+		chromedp.SendKeys(css("#login-pass"), password+"\r"),
+		chromedp.WaitVisible(css(`#ov-stages [data-stage="at_station"]`)),
+	)
+	nav = browserEval[[]string](t, ctx, `Array.from(document.querySelectorAll("#nav a")).map(a => a.getAttribute("data-view"))`)
+	if want := []string{"overview", "statistics"}; !slices.Equal(nav, want) {
+		t.Errorf("a government viewer's nav %v, want %v", nav, want)
+	}
+	if browserEval[bool](t, ctx, `!document.querySelector("#ov-stations").parentNode.hidden`) {
+		t.Error("the government viewer sees the stations card")
+	}
+	browserDo(t, ctx, "switch to English",
+		chromedp.Click(css("#top .lang")),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#nav a[data-view="statistics"]').textContent === "Statistics"`),
+		chromedp.Poll[chromedp.Void](`(document.querySelector('#ov-stages [data-stage="at_station"] .label') || {}).textContent === "at stations"`),
+	)
 	if ps := jsProblems(); len(ps) > 0 {
 		t.Errorf("the page reported problems:\n%s", strings.Join(ps, "\n"))
 	}

@@ -100,16 +100,17 @@
   }
 
   // Time and numbers.
-  // fmtTime shows a time as the hub wrote it, in county time (RFC 3339
-  // with the county's offset); a Date in the browser's own time.
+  // fmtTime shows a time in county time (China Standard Time, UTC+8, no
+  // summer time), whatever the browser's own zone and the offset the
+  // hub wrote it with.
+  var COUNTY_OFFSET_MS = 8 * 3600 * 1000;
   function fmtTime(s) {
     if (!s) { return ""; }
-    var m = typeof s === "string" ? /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)/.exec(s) : null;
-    if (m) { return m[1] + " " + m[2]; }
     var d = s instanceof Date ? s : new Date(s);
     if (isNaN(d.getTime())) { return String(s); }
+    var c = new Date(d.getTime() + COUNTY_OFFSET_MS);
     function p(n) { return n < 10 ? "0" + n : "" + n; }
-    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+    return c.getUTCFullYear() + "-" + p(c.getUTCMonth() + 1) + "-" + p(c.getUTCDate()) + " " + p(c.getUTCHours()) + ":" + p(c.getUTCMinutes());
   }
   function fmtAge(seconds) {
     seconds = Math.max(0, Math.round(seconds));
@@ -198,6 +199,7 @@
     { id: "stations", nav: "nav.stations", need: ["stations", "read"], show: showStations, every: 30000 },
     { id: "map", nav: "nav.map", need: ["fleet", "read"], show: showMap, every: 5000 },
     { id: "sms", nav: "nav.sms", need: ["sms", "messages", "read"], show: showSMS },
+    { id: "statistics", nav: "nav.statistics", need: ["statistics", "read"], show: showStatistics },
     { id: "audit", nav: "nav.audit", need: ["audit", "read"], show: showAudit }
   ];
   function allowed(v) { return !!me && me.permissions.indexOf(v.need.join(".")) >= 0; }
@@ -255,6 +257,10 @@
   var STAGES = ["announced", "at_centre", "on_the_road", "at_station", "delivered", "problem", "returns", "outbound"];
   var ONLINE_MS = 10 * 60 * 1000;
   function showOverview() {
+    $("#ov-stations").parentNode.hidden = !can("stations", "read");
+    $("#ov-exceptions").parentNode.hidden = !can("exceptions", "read");
+    $("#ov-sms").parentNode.hidden = !allowed(VIEWS[5]);
+    $("#ov-trips").parentNode.hidden = !can("trips", "read");
     var jobs = [api("GET", "/counts").then(function (c) {
       var box = clear($("#ov-stages"));
       STAGES.forEach(function (s) {
@@ -477,21 +483,47 @@
     Promise.all(jobs).then(function () { banner(""); }).catch(failed);
   }
 
-  // Stations' health.
-  function showStations() {
+  // Stations' health; a station's parcels.
+  function devicesText(h) {
+    if (!h) { return t("stations.no_report"); }
+    var bad = h.devices.filter(function (d) { return d.state !== "ready"; });
+    if (!h.devices.length) { return t("stations.no_devices"); }
+    if (!bad.length) { return t("stations.devices_ok", { n: h.devices.length }); }
+    return bad.map(function (d) { return d.name + " " + tOr("device." + d.state, d.state) + (d.code ? " (" + d.code + ")" : ""); }).join("; ");
+  }
+  function showStations(args) {
     api("GET", "/stations").then(function (r) {
       var box = clear($("#st-list"));
-      box.appendChild(table(["stations.name", "stations.kind", "stations.state", "stations.contact", "stations.lag", "stations.skew",
-        "stations.dead", "stations.quarantined", "stations.software"], r.stations.map(function (s) {
+      box.appendChild(table(["stations.name", "stations.kind", "stations.state", "stations.contact", "stations.lag", "stations.backlog",
+        "stations.oldest", "stations.skew", "stations.dead", "stations.quarantined", "stations.devices", "stations.software"], r.stations.map(function (s) {
         var online = s.last_contact_ms && r.hub_time_ms - s.last_contact_ms < ONLINE_MS;
         var state = s.disabled ? "stations.disabled" : !s.enrolled ? (s.code_pending ? "stations.code_pending" : "stations.not_enrolled") :
           online ? "stations.online" : "stations.offline";
-        return row([s.name || s.node, tOr("kind." + s.kind, s.kind), el("span", { cls: online ? "ok" : "bad", text: t(state) }),
+        var h = s.health;
+        var sick = h && h.devices.some(function (d) { return d.state !== "ready"; });
+        var name = can("parcels", "read") ? el("a", { href: "#/stations/" + encodeURIComponent(s.node), text: s.name || s.node }) : (s.name || s.node);
+        return row([name, tOr("kind." + s.kind, s.kind), el("span", { cls: online ? "ok" : "bad", text: t(state) }),
           s.last_contact_ms ? t("time.ago", { age: fmtAge((r.hub_time_ms - s.last_contact_ms) / 1000) }) : t("overview.never"),
-          fmtAge(s.lag_seconds || 0), t("stations.skew_ms", { ms: s.skew_ms }), s.dead_letters, s.quarantined, s.software || ""],
+          fmtAge(s.lag_seconds || 0), h ? h.backlog : "", h && h.backlog ? fmtAge(h.oldest_unsent_s) : "",
+          t("stations.skew_ms", { ms: s.skew_ms }), s.dead_letters, s.quarantined,
+          el("span", { cls: sick ? "bad devices" : "devices", text: devicesText(h) }), s.software || ""],
         { "data-node": s.node });
       })));
       banner("");
+    }).catch(failed);
+    var detail = $("#st-detail");
+    if (!args[0] || !can("parcels", "read")) { detail.hidden = true; return; }
+    var node = decodeURIComponent(args[0]);
+    api("GET", "/parcels?station=" + encodeURIComponent(node) + "&limit=100").then(function (r) {
+      clear(detail).hidden = false;
+      var row0 = $('#st-list [data-node="' + node.replace(/"/g, "") + '"] td');
+      detail.appendChild(el("h3", { text: t("stations.parcels", { node: row0 ? row0.textContent : node, n: r.parcels.length }) }));
+      if (!r.parcels.length) { detail.appendChild(empty("parcels.none")); return; }
+      detail.appendChild(table(["parcels.waybill", "parcels.status", "parcels.receiver", "parcels.pickup_code", "parcels.updated"],
+        r.parcels.map(function (p) {
+          return row([el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }), statusText(p.status),
+            (p.receiver.name || "") + " " + (p.receiver.phone || ""), p.pickup_code || "", fmtTime(p.updated_at)], { "data-waybill": p.waybill });
+        })));
     }).catch(failed);
   }
 
@@ -636,6 +668,52 @@
         })));
     }).catch(failed);
   }
+
+  // Statistics: parcels by stage drawn as bars, by holder as a table,
+  // exported as CSV.
+  var stats = null;
+  function showStatistics() {
+    api("GET", "/counts").then(function (c) {
+      stats = c;
+      var chart = clear($("#stats-chart"));
+      var max = 1;
+      STAGES.forEach(function (s) { max = Math.max(max, (c.by_stage || {})[s] || 0); });
+      var bw = 640 / STAGES.length;
+      STAGES.forEach(function (s, i) {
+        var n = (c.by_stage || {})[s] || 0;
+        var h = Math.round(200 * n / max);
+        var g = svg("g", { "class": "bar", "data-stage": s });
+        g.appendChild(svg("rect", { x: i * bw + 12, y: 220 - h, width: bw - 24, height: Math.max(h, 1) }));
+        g.appendChild(svg("text", { x: i * bw + bw / 2, y: 214 - h, "class": "n", text: String(n) }));
+        g.appendChild(svg("text", { x: i * bw + bw / 2, y: 242, "class": "label", text: stageText(s) }));
+        chart.appendChild(g);
+      });
+      var box = clear($("#stats-holders"));
+      var holders = c.holders.filter(function (h) { return h.total > 0; });
+      if (!holders.length) { box.appendChild(empty("stats.none")); return; }
+      box.appendChild(table(["stats.holder", "stats.total"].concat(STAGES.map(function (s) { return "stage." + s; })), holders.map(function (h) {
+        return row([h.holder ? (h.name || h.holder) : t("stats.no_holder"), h.total].concat(STAGES.map(function (s) { return h.by_stage[s] || 0; })), { "data-holder": h.holder });
+      })));
+      banner("");
+    }).catch(failed);
+  }
+  function csvField(v) {
+    v = String(v === undefined || v === null ? "" : v);
+    return /[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+  }
+  $("#stats-csv").addEventListener("click", function () {
+    if (!stats) { return; }
+    var lines = [["holder", "name", "kind", "total"].concat(STAGES).map(csvField).join(",")];
+    stats.holders.forEach(function (h) {
+      lines.push([h.holder, h.name || "", h.kind, h.total].concat(STAGES.map(function (s) { return h.by_stage[s] || 0; })).map(csvField).join(","));
+    });
+    var blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+    var a = el("a", { href: URL.createObjectURL(blob), download: "cunyou-counts-" + fmtTime(new Date()).slice(0, 10) + ".csv" });
+    document.body.appendChild(a);
+    a.click();
+    document.body.removeChild(a);
+    setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
+  });
 
   // The audit log (the admin's).
   function showAudit() {
