@@ -359,7 +359,7 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("the L1 07:00 trip reads %q", got)
 	}
 	nav := browserEval[[]string](t, ctx, `Array.from(document.querySelectorAll("#nav a")).map(a => a.getAttribute("data-view"))`)
-	if want := []string{"overview", "parcels", "exceptions", "stations", "map", "sms", "statistics"}; !slices.Equal(nav, want) {
+	if want := []string{"overview", "parcels", "exceptions", "stations", "trips", "map", "sms", "statistics"}; !slices.Equal(nav, want) {
 		t.Errorf("a dispatcher's nav %v, want %v (no audit log)", nav, want)
 	}
 	if tok := browserEval[string](t, ctx, `sessionStorage.getItem("cunyou.console.token") || ""`); !strings.HasPrefix(tok, "cys_") {
@@ -434,13 +434,27 @@ func TestBrowserConsole(t *testing.T) {
 	browserDo(t, ctx, "the bus moves",
 		chromedp.Poll[chromedp.Void](`document.querySelector('`+vehicle+`').getAttribute("transform") !== "`+before+`"`),
 	)
-	browserEval[string](t, ctx, `document.querySelector("#map-trip").value = "`+tripL1+`"`)
-	browserDo(t, ctx, "replay the trip's track",
-		chromedp.Click(css("#map-play")),
+	browserDo(t, ctx, "today's trips and the parcels on the L1 07:00",
+		chromedp.Navigate(h.url+"/console/#/trips/"+tripL1),
+		chromedp.WaitVisible(css(`#trip-detail [data-waybill="`+wbArrived+`"]`)),
+		chromedp.Click(css(`#trips-list [data-trip="`+tripL1+`"] a[href^="#/map/"]`)),
+		chromedp.WaitVisible(css(vehicle)),
 		chromedp.WaitVisible(css("#map .trail")),
 	)
+	if got := browserEval[string](t, ctx, `document.querySelector("#map-trip").value`); got != tripL1 {
+		t.Errorf("the map replays %q, want %s", got, tripL1)
+	}
 	fits("map")
 	browserShot(t, ctx, "console-map.png")
+
+	browserDo(t, ctx, "the SMS templates",
+		chromedp.Navigate(h.url+"/console/#/sms/templates"),
+		chromedp.WaitVisible(css(`#sms-body .template[data-kind="arrival"] .preview`)),
+	)
+	browserDo(t, ctx, "the SMS failures",
+		chromedp.Navigate(h.url+"/console/#/sms/problems"),
+		chromedp.WaitVisible(css("#sms-body .empty")),
+	)
 
 	browserDo(t, ctx, "statistics",
 		chromedp.Navigate(h.url+"/console/#/statistics"),

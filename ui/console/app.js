@@ -197,11 +197,13 @@
     { id: "parcels", nav: "nav.parcels", need: ["parcels", "read"], show: showParcels },
     { id: "exceptions", nav: "nav.exceptions", need: ["exceptions", "read"], show: showExceptions, every: 30000 },
     { id: "stations", nav: "nav.stations", need: ["stations", "read"], show: showStations, every: 30000 },
+    { id: "trips", nav: "nav.trips", need: ["trips", "read"], show: showTrips, every: 30000 },
     { id: "map", nav: "nav.map", need: ["fleet", "read"], show: showMap, every: 5000 },
     { id: "sms", nav: "nav.sms", need: ["sms", "messages", "read"], show: showSMS },
     { id: "statistics", nav: "nav.statistics", need: ["statistics", "read"], show: showStatistics },
     { id: "audit", nav: "nav.audit", need: ["audit", "read"], show: showAudit }
   ];
+  function viewOf(id) { return VIEWS.filter(function (v) { return v.id === id; })[0]; }
   function allowed(v) { return !!me && me.permissions.indexOf(v.need.join(".")) >= 0; }
   function buildNav() {
     var nav = clear($("#nav"));
@@ -259,7 +261,7 @@
   function showOverview() {
     $("#ov-stations").parentNode.hidden = !can("stations", "read");
     $("#ov-exceptions").parentNode.hidden = !can("exceptions", "read");
-    $("#ov-sms").parentNode.hidden = !allowed(VIEWS[5]);
+    $("#ov-sms").parentNode.hidden = !allowed(viewOf("sms"));
     $("#ov-trips").parentNode.hidden = !can("trips", "read");
     var jobs = [api("GET", "/counts").then(function (c) {
       var box = clear($("#ov-stages"));
@@ -294,7 +296,7 @@
         clear($("#ov-exceptions")).appendChild(a);
       }));
     }
-    if (allowed(VIEWS[5])) {
+    if (allowed(viewOf("sms"))) {
       jobs.push(api("GET", "/sms/messages?state=problems&limit=500").then(function (r) {
         clear($("#ov-sms")).appendChild(el("a", { href: "#/sms/problems", text: String(r.messages.length) }));
       }));
@@ -305,7 +307,9 @@
         if (!r.trips.length) { box.appendChild(empty("overview.no_trips")); return; }
         box.appendChild(table(["trips.line", "trips.departure", "trips.vehicle", "trips.driver", "trips.status"],
           r.trips.map(function (tr) {
-            return row([tr.line_name || tr.line, tr.departure, tr.vehicle, tr.driver, tOr("trip." + tr.status, tr.status)],
+            var line = allowed(viewOf("trips")) ? el("a", { href: "#/trips/" + encodeURIComponent(tr.id), text: tr.line_name || tr.line }) :
+              (tr.line_name || tr.line);
+            return row([line, tr.departure, tr.vehicle, tr.driver, tOr("trip." + tr.status, tr.status)],
               { "data-trip": tr.id, cls: "trip-" + tr.status });
           })));
       }));
@@ -527,6 +531,38 @@
     }).catch(failed);
   }
 
+  // Trips: today's trips with their stops and the parcels loaded on them.
+  function showTrips(args) {
+    api("GET", "/trips").then(function (r) {
+      var box = clear($("#trips-list"));
+      box.appendChild(el("p", { cls: "muted", text: t("trips.date", { date: r.date }) }));
+      if (!r.trips.length) { box.appendChild(empty("overview.no_trips")); return; }
+      box.appendChild(table(["trips.line", "trips.departure", "trips.vehicle", "trips.driver", "trips.status", "trips.stops", ""],
+        r.trips.map(function (tr) {
+          var links = el("span", null, el("a", { href: "#/trips/" + encodeURIComponent(tr.id), text: t("trips.parcels") }));
+          if (tr.vehicle && allowed(viewOf("map"))) {
+            links.appendChild(document.createTextNode(" · "));
+            links.appendChild(el("a", { href: "#/map/" + encodeURIComponent(tr.id), text: t("map.play") }));
+          }
+          return row([tr.line_name || tr.line, tr.departure, tr.vehicle, tr.driver, tOr("trip." + tr.status, tr.status),
+            String(tr.stops.length), links], { "data-trip": tr.id, cls: "trip-" + tr.status });
+        })));
+      banner("");
+    }).catch(failed);
+    var detail = $("#trip-detail");
+    if (!args[0] || !can("parcels", "read")) { detail.hidden = true; return; }
+    var id = decodeURIComponent(args[0]);
+    api("GET", "/parcels?trip=" + encodeURIComponent(id) + "&limit=500").then(function (r) {
+      clear(detail).hidden = false;
+      detail.appendChild(el("h3", { text: t("trips.loaded", { trip: id, n: r.parcels.length }) }));
+      if (!r.parcels.length) { detail.appendChild(empty("parcels.none")); return; }
+      detail.appendChild(table(["parcels.waybill", "parcels.status", "parcels.destination"], r.parcels.map(function (p) {
+        return row([el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }), statusText(p.status),
+          destText(p.destination)], { "data-waybill": p.waybill });
+      })));
+    }).catch(failed);
+  }
+
   // The map: the county drawn from the gazetteer's coordinates, lines as
   // polylines, vehicles' latest positions, a trip's track replayed.
   var map = { proj: null, replay: null };
@@ -552,7 +588,7 @@
     }).then(function (pos) {
       if (!map.proj || !again) { drawBase(); }
       drawVehicles(pos.positions);
-      if (!again) { fillTrips(); }
+      if (!again) { fillTrips(args[0] ? decodeURIComponent(args[0]) : ""); }
       banner("");
     }).catch(failed);
   }
@@ -604,13 +640,18 @@
     });
     g.querySelectorAll(".vehicle").forEach(function (m) { if (!seen[m.getAttribute("data-plate")]) { m.parentNode.removeChild(m); } });
   }
-  function fillTrips() {
+  function fillTrips(replay) {
     api("GET", "/trips").then(function (r) {
       fillSelect($("#map-trip"), r.trips.map(function (tr) { return [tr.id, (tr.line_name || tr.line) + " " + tr.departure + " " + (tr.vehicle || "")]; }),
         "map.pick_trip");
+      if (replay) {
+        $("#map-trip").value = replay;
+        playTrack();
+      }
     }).catch(failed);
   }
-  $("#map-play").addEventListener("click", function () {
+  $("#map-play").addEventListener("click", function () { playTrack(); });
+  function playTrack() {
     var id = $("#map-trip").value;
     var msg = $("#map-replay-msg");
     if (!id) { msg.textContent = t("map.pick_trip"); return; }
@@ -633,7 +674,7 @@
       step();
       map.replay = setInterval(step, Math.max(30, Math.min(400, 8000 / pts.length)));
     }).catch(function (err) { msg.textContent = errText(err); });
-  });
+  }
 
   // SMS: messages, problems, templates with their previews.
   var smsTab = "all";
