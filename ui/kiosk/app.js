@@ -2185,6 +2185,14 @@
     el.textContent = text;
     el.className = "test-text " + (kind || "");
     $("#devices-test-img").hidden = true;
+    $("#devices-test").scrollIntoView({ block: "nearest" });
+  }
+
+  // showTestImage shows a test's picture, in view once it has loaded.
+  function showTestImage(url) {
+    const img = $("#devices-test-img");
+    img.onload = () => $("#devices-test").scrollIntoView({ block: "nearest" });
+    showImage(img, url);
   }
 
   async function testCard() {
@@ -2214,7 +2222,7 @@
       await api("POST", "/labels/print?" + q);
       showTest(t("devices.printed"), "ok");
       sound("new");
-      showImage($("#devices-test-img"), await apiImage("/labels/preview.png?" + q));
+      showTestImage(await apiImage("/labels/preview.png?" + q));
     } catch (e) {
       showMsg($("#devices-msg"), "error", e.message);
       sound("error");
@@ -2227,7 +2235,7 @@
     try {
       const p = await api("POST", "/devices/camera/snapshot", {});
       showTest(t("devices.snapshot", { width: p.width, height: p.height }), "ok");
-      showImage($("#devices-test-img"), await apiImage("/photos/" + p.sha256));
+      showTestImage(await apiImage("/photos/" + p.sha256));
       sound("new");
     } catch (e) {
       showMsg($("#devices-msg"), "error", e.message);
