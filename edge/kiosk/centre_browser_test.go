@@ -81,7 +81,24 @@ func TestBrowserCentre(t *testing.T) {
 			t.Errorf("the trip has %d loaded (was %d), page says %q", tr.Loaded, trip.Loaded, browserText(t, ctx, "#load-details"))
 		}
 	}
+	browserDo(t, ctx, "see what is left to load", chromedp.WaitVisible(css("#load-waiting-count")), browserUntil(`document.querySelector('#load-waiting-count').textContent !== ''`))
+	if browserEval[bool](t, ctx, `!!document.querySelector('#load-waiting [data-waybill="`+wb+`"]')`) {
+		t.Errorf("the parcel loaded is still listed as left to load")
+	}
 	browserShot(t, ctx, "centre-load")
+
+	browserDo(t, ctx, "receive a return",
+		chromedp.Click(css(`#tabs [data-tab="collect"]`)),
+		chromedp.Click(css(`#collect-direction [data-direction="return"]`)),
+		browserScan("YT1234567890123"),
+		chromedp.WaitVisible(css("#collect-result")),
+	)
+	if got := browserText(t, ctx, "#collect-status"); !strings.Contains(got, "已收下") {
+		t.Errorf("receiving says %q, want 已收下…", got)
+	}
+	if got := browserText(t, ctx, "#collect-details"); !strings.Contains(got, "退件") {
+		t.Errorf("received parcel details %q, want 退件", got)
+	}
 	for _, p := range jsProblems() {
 		t.Errorf("page: %s", p)
 	}

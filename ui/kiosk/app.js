@@ -813,7 +813,19 @@
     render() { renderCentre(); },
   };
 
-  const load = { trips: null, trip: null, last: null };
+  const load = { trips: null, trip: null, last: null, manifest: null };
+
+  // loadManifest fetches what of the chosen trip is still to load.
+  async function loadManifest() {
+    if (!load.trip) return;
+    try {
+      load.manifest = await api("GET", "/centre/trips/" + encodeURIComponent(load.trip));
+    } catch (e) {
+      load.manifest = null;
+      showMsg($("#load-msg"), "error", e.message);
+    }
+    renderLoad();
+  }
 
   async function loadTrips() {
     try {
@@ -831,13 +843,22 @@
       onclick: () => {
         load.trip = tr.id;
         load.last = null;
+        load.manifest = null;
         hideMsg($("#load-msg"));
         renderLoad();
+        loadManifest();
         $("#load-scan").focus();
       },
     }, h("b", {}, t("load.trip", { line: tr.line_name, departure: tr.departure })), h("span", {}, t("load.trip_load", { loaded: tr.loaded, waiting: tr.waiting }))));
     if (load.trips && !buttons.length) buttons.push(h("div", { class: "hint" }, t("load.no_trips")));
     $("#load-trips").replaceChildren(...buttons);
+    const m = load.manifest;
+    const waiting = (m && m.waiting) || [];
+    $("#load-waiting-count").textContent = m ? t("common.count", { n: waiting.length }) : "";
+    const rows = waiting.map((p) => h("tr", { dataset: { waybill: p.waybill } },
+      h("td", { class: "code" }, p.sort_code || ""), h("td", { class: "mono" }, p.waybill), h("td", {}, p.station_name || p.station || "")));
+    if (m && !rows.length) rows.push(h("tr", {}, h("td", { class: "empty", colSpan: 3 }, t("load.all_loaded"))));
+    $("#load-waiting tbody").replaceChildren(...rows);
     const r = load.last;
     $("#load-result").hidden = !r;
     if (!r) return;
@@ -859,6 +880,7 @@
       const i = (load.trips || []).findIndex((tr) => tr.id === load.trip);
       if (i >= 0) load.trips[i] = load.last.trip;
       sound(load.last.repeat ? "repeat" : "new");
+      loadManifest();
     } catch (e) {
       load.last = null;
       showMsg(msg, "error", e.message);
@@ -877,9 +899,54 @@
     render() { renderLoad(); },
   };
 
+  const collect = { direction: "out", last: null };
+
+  async function collectScan(waybill) {
+    const msg = $("#collect-msg");
+    hideMsg(msg);
+    try {
+      collect.last = await api("POST", "/centre/collect", { waybill, direction: collect.direction });
+      sound(collect.last.repeat ? "repeat" : "new");
+    } catch (e) {
+      collect.last = null;
+      showMsg(msg, "error", e.message);
+      sound("error");
+    }
+    renderCollect();
+  }
+
+  function renderCollect() {
+    for (const b of $$("#collect-direction button")) b.setAttribute("aria-pressed", String(b.dataset.direction === collect.direction));
+    const r = collect.last;
+    $("#collect-result").hidden = !r;
+    if (!r) return;
+    const p = r.parcel;
+    $("#collect-status").textContent = r.repeat ? t("collect.repeat") : t("collect.done");
+    $("#collect-carrier").textContent = carrierName(p.carrier) || p.carrier_name || "";
+    $("#collect-details").replaceChildren(...detailsOf([
+      ["collect.direction", p.direction === "return" ? t("collect.return") : t("collect.out")], ["collect.waybill", p.waybill]]));
+  }
+
+  tabs.collect = {
+    show() { renderCollect(); },
+    home() { return $("#collect-scan"); },
+    scan(code) {
+      $("#collect-scan").value = "";
+      collectScan(code);
+    },
+    render() { renderCollect(); },
+  };
+
   function bindCentre() {
     scanInput($("#centre-scan"), centreScan);
     scanInput($("#load-scan"), loadScan);
+    scanInput($("#collect-scan"), collectScan);
+    for (const b of $$("#collect-direction button")) {
+      b.addEventListener("click", () => {
+        collect.direction = b.dataset.direction;
+        renderCollect();
+      });
+    }
   }
 
   // ---------------------------------------------------------------- 首页 home
