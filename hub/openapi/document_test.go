@@ -53,7 +53,7 @@ func TestDocumentMatchesRouter(t *testing.T) {
 	sort.Strings(routed)
 	sort.Strings(documented)
 	assert.Equal(t, routed, documented, "router (left) and openapi.json (right) disagree")
-	assert.Len(t, routed, 33)
+	assert.Len(t, routed, 34)
 
 	// Paths in the document that the router does not match at all (a
 	// typo in a {param}) would be caught above; check the patterns too.
@@ -195,7 +195,8 @@ func TestDocumentValid(t *testing.T) {
 		"AuditRow": openapi.AuditRow{}, "AuditList": openapi.AuditList{},
 		"VehiclePosition": openapi.VehiclePosition{}, "PositionList": openapi.PositionList{}, "TrackPoint": openapi.TrackPoint{},
 		"StopEvent": openapi.StopEvent{}, "TripTrack": openapi.TripTrack{}, "StationHealth": openapi.StationHealth{},
-		"DeviceState": openapi.DeviceState{},
+		"DeviceState": openapi.DeviceState{}, "UserInfo": openapi.UserInfo{}, "RoleInfo": openapi.RoleInfo{},
+		"UserList": openapi.UserList{},
 	} {
 		s, ok := schemas[name].(map[string]any)
 		require.True(t, ok, "schema %s missing", name)

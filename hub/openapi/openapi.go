@@ -150,6 +150,7 @@ func (s *Server) router() chi.Router {
 		r.With(s.need()).Get("/api/v1/me", s.me)
 		r.With(s.need()).Post("/api/v1/logout", s.logout)
 		r.With(s.need()).Get("/api/v1/audit", s.auditLog)
+		r.With(s.need()).Get("/api/v1/users", s.listUsers)
 		r.With(s.need(scopeWrite)).Post("/api/v1/parcels", s.createParcel)
 		r.With(s.need(scopeWrite)).Post("/api/v1/parcels/batch", s.createBatch)
 		r.With(s.need(scopeWrite)).Post("/api/v1/manifests", s.uploadManifest)

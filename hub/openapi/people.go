@@ -75,6 +75,7 @@ var routeRules = map[string]routeRule{
 	"GET /api/v1/me":                               {auth.Self, "me", false},
 	"POST /api/v1/logout":                          {auth.Self, "logout", false},
 	"GET /api/v1/audit":                            {auth.AuditRead, "audit.read", true},
+	"GET /api/v1/users":                            {auth.UsersManage, "users.list", true},
 }
 
 // scopePermissions is what an API client's scope means to a session, for

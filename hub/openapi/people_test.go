@@ -97,7 +97,7 @@ func TestEveryRouteHasAPermission(t *testing.T) {
 			checked++
 		}
 	}
-	assert.Equal(t, 31*len(auth.Roles), checked, "every route but the document and the sign-in")
+	assert.Equal(t, 32*len(auth.Roles), checked, "every route but the document and the sign-in")
 	_, err := e.log.Verify(e.ctx)
 	assert.NoError(t, err)
 }
@@ -279,5 +279,5 @@ func TestDocumentPermissions(t *testing.T) {
 			n++
 		}
 	}
-	assert.Equal(t, 31, n)
+	assert.Equal(t, 32, n)
 }
