@@ -43,6 +43,7 @@ const (
 	wbUnknown  = "73100000000009" // an address the gazetteer does not know
 	dispatcher = "wang"
 	government = "zhengfu"
+	admin      = "admin1"
 	password   = "Diaodu-2026!"
 )
 
@@ -97,7 +98,7 @@ func newHub(t *testing.T) *hub {
 	}
 	log := audit.New(st)
 	people := auth.New(auth.Options{Store: st, Audit: log, Now: clk.now})
-	for user, role := range map[string]string{dispatcher: auth.Dispatcher, government: auth.Government} {
+	for user, role := range map[string]string{dispatcher: auth.Dispatcher, government: auth.Government, admin: auth.Admin} {
 		_, err = people.AddUser(ctx, auth.Actor{Name: "cli:test", Remote: "local"}, user, role, "", password)
 		require.NoError(t, err)
 	}
@@ -495,6 +496,30 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.querySelector('#nav a[data-view="statistics"]').textContent === "Statistics"`),
 		chromedp.Poll[chromedp.Void](`(document.querySelector('#ov-stages [data-stage="at_station"] .label') || {}).textContent === "at stations"`),
 	)
+
+	// The admin sees the users, what each role may do, and the audit log.
+	browserDo(t, ctx, "sign out the government's viewer",
+		chromedp.Click(css("#logout")),
+		chromedp.WaitVisible(css("#login-user")),
+	)
+	browserEval[string](t, ctx, `document.querySelector("#login-user").value = ""; location.hash = "#/users"`)
+	browserDo(t, ctx, "the admin's users and roles",
+		chromedp.SendKeys(css("#login-user"), admin),
+		chromedp.SendKeys(css("#login-pass"), password+"\r"),
+		chromedp.WaitVisible(css(`#users-list [data-user="`+dispatcher+`"]`)),
+		chromedp.WaitVisible(css(`#users-roles [data-permission="audit.read"]`)),
+	)
+	if got := browserText(t, ctx, `#users-list [data-user="`+government+`"]`); !strings.Contains(got, "Government") && !strings.Contains(got, "government") {
+		t.Errorf("the government viewer's row %q", got)
+	}
+	browserDo(t, ctx, "the audit log",
+		chromedp.Navigate(h.url+"/console/#/audit"),
+		chromedp.WaitVisible(css("#audit-body tbody tr")),
+	)
+	if got := browserText(t, ctx, "#audit-body"); !strings.Contains(got, "user:"+dispatcher) {
+		t.Errorf("the audit log lacks the dispatcher's sign-in: %q", got)
+	}
+
 	if ps := jsProblems(); len(ps) > 0 {
 		t.Errorf("the page reported problems:\n%s", strings.Join(ps, "\n"))
 	}

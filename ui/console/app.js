@@ -201,6 +201,7 @@
     { id: "map", nav: "nav.map", need: ["fleet", "read"], show: showMap, every: 5000 },
     { id: "sms", nav: "nav.sms", need: ["sms", "messages", "read"], show: showSMS },
     { id: "statistics", nav: "nav.statistics", need: ["statistics", "read"], show: showStatistics },
+    { id: "users", nav: "nav.users", need: ["users", "manage"], show: showUsers },
     { id: "audit", nav: "nav.audit", need: ["audit", "read"], show: showAudit }
   ];
   function viewOf(id) { return VIEWS.filter(function (v) { return v.id === id; })[0]; }
@@ -755,6 +756,33 @@
     document.body.removeChild(a);
     setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
   });
+
+  // Users and what each role may do (the admin's; users are changed with
+  // the cunyou-hub user commands).
+  function showUsers() {
+    api("GET", "/users").then(function (r) {
+      var box = clear($("#users-list"));
+      box.appendChild(table(["users.name", "users.role", "users.carrier", "users.totp", "users.state", "users.created", "users.password_changed"],
+        r.users.map(function (u) {
+          var state = u.disabled ? "users.disabled" : u.locked_until ? "users.locked" : "users.active";
+          return row([u.username, tOr("role." + u.role, u.role), u.carrier || "", t(u.totp ? "users.yes" : "users.no"),
+            el("span", { cls: state === "users.active" ? "ok" : "bad", text: t(state) }), fmtTime(u.created), fmtTime(u.password_changed)],
+            { "data-user": u.username });
+        })));
+      var all = [];
+      r.roles.forEach(function (ro) { ro.permissions.forEach(function (p) { if (all.indexOf(p) < 0) { all.push(p); } }); });
+      var head = el("tr", null, el("th", { text: t("users.permission") }));
+      r.roles.forEach(function (ro) { head.appendChild(el("th", { text: tOr("role." + ro.role, ro.role) })); });
+      var body = el("tbody");
+      all.forEach(function (p) {
+        var tr = el("tr", { "data-permission": p }, el("td", { text: tOr("perm." + p, p) }));
+        r.roles.forEach(function (ro) { tr.appendChild(el("td", { cls: "tick", text: ro.permissions.indexOf(p) >= 0 ? "\u2713" : "" })); });
+        body.appendChild(tr);
+      });
+      clear($("#users-roles")).appendChild(el("table", { cls: "grid" }, el("thead", null, head), body));
+      banner("");
+    }).catch(failed);
+  }
 
   // The audit log (the admin's).
   function showAudit() {
