@@ -41,6 +41,7 @@ const (
 	stFuxing   = "ST-V0201"
 	wbArrived  = "73100000000001" // at 福兴村驿站
 	wbUnknown  = "73100000000009" // an address the gazetteer does not know
+	wbDamaged  = "73100000000005" // at 福兴村驿站, damaged
 	dispatcher = "wang"
 	government = "zhengfu"
 	admin      = "admin1"
@@ -118,6 +119,7 @@ func newHub(t *testing.T) *hub {
 	rs, err := in.Announce(ctx, "api:test", "", []intake.Entry{
 		{Waybill: wbArrived, Carrier: "zto", ReceiverName: "王秀英", ReceiverPhone: "13912345678", Address: "通江镇福兴村三组", WeightGrams: 800},
 		{Waybill: wbUnknown, Carrier: "zto", ReceiverName: "赵强", ReceiverPhone: "13600002222", Address: "不知道哪里", WeightGrams: 500},
+		{Waybill: wbDamaged, Carrier: "zto", ReceiverName: "李娜", ReceiverPhone: "13800001111", Address: "通江镇福兴村", WeightGrams: 300},
 	})
 	require.NoError(t, err)
 	require.Equal(t, stFuxing, rs[0].Station)
@@ -135,6 +137,10 @@ func newHub(t *testing.T) *hub {
 		Waybills: []string{wbArrived}})
 	h.apply(t, stFuxing, at("07:40"), syncproto.KindParcelInbound, syncproto.ParcelInbound{Waybill: wbArrived, Carrier: "zto",
 		ReceiverPhone: "13912345678", ReceiverName: "王秀英", Manifested: true, Shelf: 3, Layer: 2, Code: "3-2-0417"})
+	h.apply(t, stFuxing, at("07:41"), syncproto.KindParcelInbound, syncproto.ParcelInbound{Waybill: wbDamaged, Carrier: "zto",
+		ReceiverPhone: "13800001111", ReceiverName: "李娜", Manifested: true, Shelf: 3, Layer: 2, Code: "3-2-0418"})
+	h.apply(t, stFuxing, at("07:45"), syncproto.KindParcelProblem, syncproto.ParcelProblem{Waybill: wbDamaged, Reason: "damaged",
+		Text: "外包装破损"})
 	clk.set(t0)
 	require.NoError(t, st.RecordHello(ctx, stFuxing, "cunyou-edge/test", 0, &syncproto.Health{Backlog: 2, OldestUnsentS: 300,
 		Devices: []syncproto.DeviceHealth{{Name: "labels", Kind: "printer", State: "error", Code: "printer.paper_out"},
@@ -353,6 +359,9 @@ func TestBrowserConsole(t *testing.T) {
 	if got := browserText(t, ctx, `#ov-stages [data-stage="announced"] .n`); got != "1" {
 		t.Errorf("announced %q, want 1", got)
 	}
+	if got := browserText(t, ctx, `#ov-stages [data-stage="problem"] .n`); got != "1" {
+		t.Errorf("problems %q, want 1", got)
+	}
 	if got := browserText(t, ctx, "#ov-exceptions"); got != "1" {
 		t.Errorf("open exceptions %q, want 1 (the unplaced parcel)", got)
 	}
@@ -395,8 +404,11 @@ func TestBrowserConsole(t *testing.T) {
 	item := `#ex-unresolved [data-waybill="` + wbUnknown + `"]`
 	browserDo(t, ctx, "open the exceptions",
 		chromedp.Navigate(h.url+"/console/#/exceptions"),
+		chromedp.WaitVisible(css(`#ex-problems [data-waybill="`+wbDamaged+`"]`)),
 		chromedp.WaitReady(css(item+` .dest-station option[value="`+stFuxing+`"]`)),
 	)
+	fits("exceptions")
+	browserShot(t, ctx, "console-exceptions.png")
 	browserEval[string](t, ctx, `document.querySelector('`+item+` .dest-station').value = "`+stFuxing+`"`)
 	browserDo(t, ctx, "choose the station of the unplaced parcel",
 		chromedp.SendKeys(css(`#ex-unresolved [data-waybill="`+wbUnknown+`"] .dest-note`), "电话确认"),

@@ -447,6 +447,19 @@
     return form;
   }
 
+  // A parcel waiting at a station longer than this is overdue (the
+  // stations send their reminder SMS on their own).
+  var OVERDUE_DAYS = 3;
+  function parcelQueue(box, parcels, now) {
+    clear(box);
+    if (!parcels.length) { box.appendChild(empty("exceptions.none")); return; }
+    box.appendChild(table(["parcels.waybill", "parcels.carrier", "parcels.holder", "parcels.receiver", "parcels.updated", ""], parcels.map(function (p) {
+      return row([el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }), p.carrier,
+        p.holder ? (p.holder.name || p.holder.node) : "", (p.receiver.name || "") + " " + (p.receiver.phone || ""), fmtTime(p.updated_at),
+        now ? t("exceptions.waiting", { age: fmtAge((now - new Date(p.updated_at).getTime()) / 1000) }) : ""], { "data-waybill": p.waybill });
+    })));
+  }
+
   // Exceptions: unresolved destinations, contradictions, dead-lettered and quarantined ops.
   function showExceptions() {
     var jobs = [
@@ -464,6 +477,14 @@
           }
           box.appendChild(item);
         });
+      }),
+      api("GET", "/parcels?status=problem&limit=200").then(function (r) {
+        parcelQueue($("#ex-problems"), r.parcels);
+      }),
+      Promise.all([api("GET", "/parcels?status=at_station&limit=500"),
+        can("statistics", "read") ? api("GET", "/counts") : Promise.resolve({ hub_time_ms: Date.now() })]).then(function (r) {
+        var cutoff = r[1].hub_time_ms - OVERDUE_DAYS * 86400000;
+        parcelQueue($("#ex-overdue"), r[0].parcels.filter(function (p) { return new Date(p.updated_at).getTime() < cutoff; }), r[1].hub_time_ms);
       }),
       api("GET", "/exceptions?open=true&limit=200").then(function (r) {
         var box = clear($("#ex-contradictions"));
