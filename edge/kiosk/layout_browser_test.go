@@ -11,14 +11,21 @@ import (
 )
 
 // TestBrowserLayout opens every screen a clerk has at the kiosk's two
-// screen sizes: nothing runs off the side, and every button in view is a
+// screen sizes, and in English at the smaller: nothing runs off the side, and every button in view is a
 // finger's size (40 px at least each way).
 func TestBrowserLayout(t *testing.T) {
 	ctx, jsProblems := browserOpen(t)
 	s := browserNewStation(t)
 	browserLogin(t, ctx, s)
-	for _, size := range [][2]int64{{1024, 768}, {1366, 768}} {
+	for i, size := range [][2]int64{{1024, 768}, {1366, 768}, {1024, 768}} {
 		browserDo(t, ctx, "resize", chromedp.EmulateViewport(size[0], size[1]))
+		if i == 2 {
+			// The English table's longer words, at the smaller screen.
+			browserDo(t, ctx, "switch to English", chromedp.Click(chromedp.CSS("#lang-toggle")))
+			if got := browserText(t, ctx, `#tabs [data-tab="inbound"]`); got != "Inbound" {
+				t.Fatalf("after the language switch the inbound tab says %q", got)
+			}
+		}
 		tabs := browserEval[[]string](t, ctx, `[...document.querySelectorAll('#tabs button')].filter((b) => !b.hidden).map((b) => b.dataset.tab)`)
 		if len(tabs) < 9 {
 			t.Fatalf("a clerk has %d tabs: %v", len(tabs), tabs)
@@ -42,10 +49,14 @@ func TestBrowserLayout(t *testing.T) {
 				return bad;
 			})()`)
 			for _, b := range bad {
-				t.Errorf("%s at %dx%d: %s", tab, size[0], size[1], b)
+				t.Errorf("%s at %dx%d (pass %d): %s", tab, size[0], size[1], i+1, b)
 			}
 		}
-		browserShot(t, ctx, fmt.Sprintf("%s-%dx%d", tabs[len(tabs)-1], size[0], size[1]))
+		name := fmt.Sprintf("%s-%dx%d", tabs[len(tabs)-1], size[0], size[1])
+		if i == 2 {
+			name += "-en"
+		}
+		browserShot(t, ctx, name)
 	}
 	for _, p := range jsProblems() {
 		t.Errorf("page: %s", p)
