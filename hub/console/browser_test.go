@@ -447,6 +447,29 @@ func TestBrowserConsole(t *testing.T) {
 	browserDo(t, ctx, "the bus moves",
 		chromedp.Poll[chromedp.Void](`document.querySelector('`+vehicle+`').getAttribute("transform") !== "`+before+`"`),
 	)
+	const tripL1Afternoon = "L1-20260314-1330"
+	browserDo(t, ctx, "open the afternoon L1's assignment",
+		chromedp.Navigate(h.url+"/console/#/trips"),
+		chromedp.Click(css(`#trips-list [data-trip="`+tripL1Afternoon+`"] a.assign`)),
+		chromedp.WaitReady(css(`#assign-vehicle option[value="`+plate+`"]`)),
+	)
+	browserEval[string](t, ctx, `document.querySelector("#assign-vehicle").value = "`+plate+`"`)
+	browserDo(t, ctx, "assign the bus to the afternoon L1",
+		chromedp.Click(css(".assign-form button[type=submit]")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#assign-msg").textContent !== ""`),
+		chromedp.Poll[chromedp.Void](`(document.querySelector('#trips-list [data-trip="`+tripL1Afternoon+`"]') || {}).textContent.indexOf("`+plate+`") >= 0`),
+	)
+	if got := browserText(t, ctx, "#assign-msg"); !strings.HasPrefix(got, "已保存") {
+		t.Errorf("assigning says %q", got)
+	}
+	trips, err := h.st.Trips(context.Background(), "2026-03-14")
+	require.NoError(t, err)
+	for _, tr := range trips {
+		if tr.ID == tripL1Afternoon && tr.Vehicle != plate {
+			t.Errorf("the afternoon L1's vehicle is %q after assigning %s", tr.Vehicle, plate)
+		}
+	}
+
 	browserDo(t, ctx, "today's trips and the parcels on the L1 07:00",
 		chromedp.Navigate(h.url+"/console/#/trips/"+tripL1),
 		chromedp.WaitVisible(css(`#trip-detail [data-waybill="`+wbArrived+`"]`)),

@@ -74,6 +74,7 @@
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
     }
+    if (method === "POST" && path !== "/login" && path !== "/logout") { opts.headers["Idempotency-Key"] = newKey(); }
     return fetch(API + path, opts).then(function (res) {
       return res.text().then(function (text) {
         var data = null;
@@ -91,6 +92,12 @@
       err.code = "offline";
       throw err;
     });
+  }
+  // newKey is a random Idempotency-Key: a retried write is not done twice.
+  function newKey() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return (x < 16 ? "0" : "") + x.toString(16); }).join("");
   }
   function errText(err) {
     return tOr("err." + err.code, t("err.other", { code: err.code }));
@@ -562,6 +569,10 @@
       box.appendChild(table(["trips.line", "trips.departure", "trips.vehicle", "trips.driver", "trips.status", "trips.stops", ""],
         r.trips.map(function (tr) {
           var links = el("span", null, el("a", { href: "#/trips/" + encodeURIComponent(tr.id), text: t("trips.parcels") }));
+          if (can("trips", "write")) {
+            links.appendChild(document.createTextNode(" · "));
+            links.appendChild(el("a", { href: "#/trips/" + encodeURIComponent(tr.id) + "/assign", cls: "assign", text: t("trips.assign") }));
+          }
           if (tr.vehicle && allowed(viewOf("map"))) {
             links.appendChild(document.createTextNode(" · "));
             links.appendChild(el("a", { href: "#/map/" + encodeURIComponent(tr.id), text: t("map.play") }));
@@ -572,6 +583,7 @@
       banner("");
     }).catch(failed);
     var detail = $("#trip-detail");
+    if (args[0] && args[1] === "assign" && can("trips", "write")) { assignTrip(decodeURIComponent(args[0])); return; }
     if (!args[0] || !can("parcels", "read")) { detail.hidden = true; return; }
     var id = decodeURIComponent(args[0]);
     api("GET", "/parcels?trip=" + encodeURIComponent(id) + "&limit=500").then(function (r) {
@@ -582,6 +594,45 @@
         return row([el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }), statusText(p.status),
           destText(p.destination)], { "data-waybill": p.waybill });
       })));
+    }).catch(failed);
+  }
+
+  // assignTrip sets a trip's vehicle, driver and status (PATCH /trips/{id}).
+  var TRIP_STATUSES = ["planned", "departed", "arrived", "cancelled"];
+  function assignTrip(id) {
+    var detail = clear($("#trip-detail"));
+    detail.hidden = false;
+    var fleet = allowed(viewOf("map")) ? Promise.all([api("GET", "/vehicles"), api("GET", "/drivers"), api("GET", "/trips")]) :
+      Promise.all([{ vehicles: [] }, { drivers: [] }, api("GET", "/trips")]);
+    fleet.then(function (r) {
+      var trip = r[2].trips.filter(function (x) { return x.id === id; })[0];
+      if (!trip) { detail.appendChild(el("p", { cls: "msg error", text: t("err.not_found") })); return; }
+      var vehicle = el("select", { id: "assign-vehicle" });
+      fillSelect(vehicle, r[0].vehicles.filter(function (v) { return v.active; }).map(function (v) { return [v.plate, v.plate + " (" + v.kind + ")"]; }), "trips.none");
+      vehicle.value = trip.vehicle || "";
+      var driver = el("select", { id: "assign-driver" });
+      fillSelect(driver, r[1].drivers.filter(function (d) { return d.active; }).map(function (d) { return [d.id, d.name + " " + d.phone]; }), "trips.none");
+      driver.value = trip.driver || "";
+      var status = el("select", { id: "assign-status" });
+      TRIP_STATUSES.forEach(function (st) { status.appendChild(el("option", { value: st, text: t("trip." + st) })); });
+      status.value = trip.status;
+      var msg = el("p", { id: "assign-msg", role: "status" });
+      var btn = el("button", { cls: "btn primary", type: "submit", text: t("dest.save") });
+      var form = el("form", { cls: "assign-form" },
+        el("h3", { text: t("trips.assign_title", { line: trip.line_name || trip.line, departure: trip.departure }) }),
+        el("label", null, el("span", { text: t("trips.vehicle") }), vehicle),
+        el("label", null, el("span", { text: t("trips.driver") }), driver),
+        el("label", null, el("span", { text: t("trips.status") }), status), btn, msg);
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        btn.disabled = true;
+        api("PATCH", "/trips/" + encodeURIComponent(id), { vehicle: vehicle.value, driver: driver.value, status: status.value }).then(function () {
+          msg.textContent = t("trips.assigned");
+          showTrips([]);
+          $("#trip-detail").hidden = false;
+        }).catch(function (err) { msg.textContent = errText(err); }).then(function () { btn.disabled = false; });
+      });
+      detail.appendChild(form);
     }).catch(failed);
   }
 
