@@ -13,6 +13,7 @@
   var timer = null;
   var view = "";
   var cache = { sites: null, lines: null };
+  var carriers = null;
 
   function t(key, vars) {
     var m = MESSAGES[lang][key];
@@ -158,6 +159,9 @@
   function signedOut(msgKey) {
     sessionStorage.removeItem(TOKEN_KEY);
     me = null;
+    carriers = null;
+    cache = { sites: null, lines: null };
+    map.proj = null;
     showLogin(msgKey);
   }
   $("#login-form").addEventListener("submit", function (ev) {
@@ -254,6 +258,8 @@
   function start() {
     return api("GET", "/me").then(function (res) {
       me = res;
+      return loadCarriers();
+    }).then(function () {
       $("#login").hidden = true;
       $("#shell").hidden = false;
       buildNav();
@@ -333,6 +339,14 @@
     "returning", "returned", "accepted", "collected", "handed_over"];
   // A parcel's station may change until it leaves the centre.
   var BEFORE_CENTRE = ["manifested", "at_centre", "sorted"];
+  // carrierName names a carrier by its code once GET /carriers has
+  // answered (the code until then, or for a role that may not read it).
+  function carrierName(code) { return carriers && carriers[code] ? carriers[code] : code; }
+  function loadCarriers() {
+    carriers = {};
+    if (!can("registry", "read")) { return Promise.resolve(); }
+    return api("GET", "/carriers").then(function (r) { r.carriers.forEach(function (c) { carriers[c.code] = c.name; }); }).catch(function () {});
+  }
   function loadSites() {
     if (cache.sites) { return Promise.resolve(cache.sites); }
     return api("GET", "/sites").then(function (r) { cache.sites = r.sites; return r.sites; });
@@ -368,19 +382,31 @@
     if ($("#pq-status").value) { q.push("status=" + encodeURIComponent($("#pq-status").value)); }
     if (!q.length) { msg.hidden = false; msg.textContent = t("parcels.need_filter"); return; }
     q.push("limit=100");
-    api("GET", "/parcels?" + q.join("&")).then(function (r) { listParcels(r.parcels); }).catch(function (err) {
-      msg.hidden = false;
-      msg.textContent = errText(err);
-    });
+    var found = [];
+    function page(cursor) {
+      api("GET", "/parcels?" + q.join("&") + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "")).then(function (r) {
+        found = found.concat(r.parcels);
+        listParcels(found, r.next_cursor ? function () { page(r.next_cursor); } : null);
+      }).catch(function (err) {
+        msg.hidden = false;
+        msg.textContent = errText(err);
+      });
+    }
+    page("");
   });
-  function listParcels(parcels) {
+  function listParcels(parcels, more) {
     var box = clear($("#pq-results"));
     if (!parcels.length) { box.appendChild(empty("parcels.none")); return; }
     box.appendChild(el("p", { cls: "muted", text: t("parcels.found", { n: parcels.length }) }));
+    if (more) {
+      var btn = el("button", { cls: "btn more", type: "button", text: t("parcels.more") });
+      btn.addEventListener("click", function () { btn.disabled = true; more(); });
+      box.appendChild(btn);
+    }
     box.appendChild(table(["parcels.waybill", "parcels.carrier", "parcels.status", "parcels.holder", "parcels.destination", "parcels.receiver", "parcels.updated"],
       parcels.map(function (p) {
         var link = el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill });
-        return row([link, p.carrier, statusText(p.status), p.holder ? (p.holder.name || p.holder.node) : "",
+        return row([link, carrierName(p.carrier), statusText(p.status), p.holder ? (p.holder.name || p.holder.node) : "",
           destText(p.destination), (p.receiver.name || "") + " " + (p.receiver.phone || ""), fmtTime(p.updated_at)],
           { "data-waybill": p.waybill });
       })));
@@ -402,7 +428,7 @@
         fact("parcels.direction", t("direction." + (p.direction === "out" ? "out" : "in")));
         fact("parcels.status", statusText(p.status));
         fact("parcels.stage", stageText(p.stage));
-        fact("parcels.carrier", p.carrier);
+        fact("parcels.carrier", carrierName(p.carrier));
         fact("parcels.holder", p.holder ? (p.holder.name || p.holder.node) : "");
         fact("parcels.destination", destText(p.destination));
         fact("parcels.trip", p.trip);
@@ -418,7 +444,7 @@
         ul.appendChild(el("li", { "data-kind": f.kind },
           el("span", { cls: "at", text: fmtTime(f.at) }),
           el("span", { cls: "what", text: tOr("event." + f.kind, f.kind) }),
-          el("span", { cls: "where", text: f.node_name || f.node }),
+          el("span", { cls: "where", text: f.node === "HUB" ? t("parcels.hub") : (f.node_name || f.node) }),
           f.detail ? el("span", { cls: "muted", text: f.detail }) : null));
       });
       if (!r.timeline.length) { ul.appendChild(el("li", { cls: "muted", text: t("parcels.no_events") })); }
@@ -461,7 +487,7 @@
     clear(box);
     if (!parcels.length) { box.appendChild(empty("exceptions.none")); return; }
     box.appendChild(table(["parcels.waybill", "parcels.carrier", "parcels.holder", "parcels.receiver", "parcels.updated", ""], parcels.map(function (p) {
-      return row([el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }), p.carrier,
+      return row([el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }), carrierName(p.carrier),
         p.holder ? (p.holder.name || p.holder.node) : "", (p.receiver.name || "") + " " + (p.receiver.phone || ""), fmtTime(p.updated_at),
         now ? t("exceptions.waiting", { age: fmtAge((now - new Date(p.updated_at).getTime()) / 1000) }) : ""], { "data-waybill": p.waybill });
     })));

@@ -126,6 +126,8 @@ var MESSAGES = {
     "parcels.pickup_code": "取件码",
     "parcels.timeline": "轨迹",
     "parcels.no_events": "还没有轨迹。",
+    "parcels.more": "加载更多",
+    "parcels.hub": "县中心服务器",
     "direction.in": "进村",
     "direction.out": "出村寄件",
 
@@ -434,6 +436,8 @@ var MESSAGES = {
     "parcels.pickup_code": "Pickup code",
     "parcels.timeline": "Timeline",
     "parcels.no_events": "No events yet.",
+    "parcels.more": "More",
+    "parcels.hub": "county hub",
     "direction.in": "to the village",
     "direction.out": "sent from the village",
 
