@@ -206,7 +206,7 @@
   var VIEWS = [
     { id: "overview", nav: "nav.overview", need: ["statistics", "read"], show: showOverview, every: 10000 },
     { id: "parcels", nav: "nav.parcels", need: ["parcels", "read"], show: showParcels },
-    { id: "exceptions", nav: "nav.exceptions", need: ["exceptions", "read"], show: showExceptions, every: 30000 },
+    { id: "exceptions", nav: "nav.exceptions", need: ["exceptions", "read"], show: showExceptions },
     { id: "stations", nav: "nav.stations", need: ["stations", "read"], show: showStations, every: 30000 },
     { id: "trips", nav: "nav.trips", need: ["trips", "read"], show: showTrips, every: 30000 },
     { id: "map", nav: "nav.map", need: ["fleet", "read"], show: showMap, every: 5000 },
@@ -550,7 +550,7 @@
     if (!bad.length) { return t("stations.devices_ok", { n: h.devices.length }); }
     return bad.map(function (d) { return d.name + " " + tOr("device." + d.state, d.state) + (d.code ? " (" + d.code + ")" : ""); }).join("; ");
   }
-  function showStations(args) {
+  function showStations(args, again) {
     api("GET", "/stations").then(function (r) {
       var box = clear($("#st-list"));
       box.appendChild(table(["stations.name", "stations.kind", "stations.state", "stations.contact", "stations.lag", "stations.backlog",
@@ -570,6 +570,7 @@
       })));
       banner("");
     }).catch(failed);
+    if (again) { return; }
     var detail = $("#st-detail");
     if (!args[0] || !can("parcels", "read")) { detail.hidden = true; return; }
     var node = decodeURIComponent(args[0]);
@@ -587,7 +588,9 @@
   }
 
   // Trips: today's trips with their stops and the parcels loaded on them.
-  function showTrips(args) {
+  // showTrips refreshes the list on its timer (again) and leaves the
+  // detail alone: an assignment being filled in is not wiped.
+  function showTrips(args, again) {
     api("GET", "/trips").then(function (r) {
       var box = clear($("#trips-list"));
       box.appendChild(el("p", { cls: "muted", text: t("trips.date", { date: r.date }) }));
@@ -608,6 +611,7 @@
         })));
       banner("");
     }).catch(failed);
+    if (again) { return; }
     var detail = $("#trip-detail");
     if (args[0] && args[1] === "assign" && can("trips", "write")) { assignTrip(decodeURIComponent(args[0])); return; }
     if (!args[0] || !can("parcels", "read")) { detail.hidden = true; return; }
@@ -654,8 +658,7 @@
         btn.disabled = true;
         api("PATCH", "/trips/" + encodeURIComponent(id), { vehicle: vehicle.value, driver: driver.value, status: status.value }).then(function () {
           msg.textContent = t("trips.assigned");
-          showTrips([]);
-          $("#trip-detail").hidden = false;
+          showTrips([], true);
         }).catch(function (err) { msg.textContent = errText(err); }).then(function () { btn.disabled = false; });
       });
       detail.appendChild(form);
