@@ -277,7 +277,7 @@ func TestBrowserSendWithCard(t *testing.T) {
 func TestBrowserPickupWithPhoto(t *testing.T) {
 	ctx, jsProblems := browserOpen(t)
 	s := browserNewStation(t)
-	browserAddDevices(t, s)
+	d := browserAddDevices(t, s)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	tail := browserFreeTail(t, s.st)
 	wb := "73123456780001"
@@ -309,6 +309,39 @@ func TestBrowserPickupWithPhoto(t *testing.T) {
 		t.Errorf("the pickup's op has no proof photo: %s", payload)
 	}
 	browserShot(t, ctx, "pickup-photo")
+
+	// A neighbour collects the next parcel: the card on the reader names
+	// the proxy.
+	const wb2, phone2 = "73123456780002", "13912340002"
+	if err := s.st.ApplyManifest(context.Background(), []station.ManifestEntry{{Waybill: wb2, Carrier: "zto", ReceiverName: "孙测试", ReceiverPhone: phone2}}); err != nil {
+		t.Fatal(err)
+	}
+	card := idcard.DemoCards()[0]
+	if err := d.reader.PlaceCard(card); err != nil {
+		t.Fatal(err)
+	}
+	d.waitCard(t)
+	browserDo(t, ctx, "scan it in and find it by the full phone",
+		chromedp.Click(css(`#tabs [data-tab="inbound"]`)),
+		browserScan(wb2),
+		browserUntil(`document.querySelector('#inbound-result-details').textContent.includes('`+wb2+`')`),
+		chromedp.Click(css(`#tabs [data-tab="pickup"]`)),
+		browserScan(phone2),
+		chromedp.WaitVisible(css(`#pickup-results input.pick[data-waybill="`+wb2+`"]`)),
+	)
+	browserDo(t, ctx, "a proxy with the card read",
+		chromedp.Click(css(`#pickup-kind [data-kind="proxy"]`)),
+		chromedp.Click(css("#pickup-read-card")),
+		chromedp.WaitVisible(css("#pickup-card")),
+		chromedp.Click(css("#pickup-proxy-phone")),
+		chromedp.SendKeys(css("#pickup-proxy-phone"), "13700001234"),
+		chromedp.Click(css("#pickup-confirm")),
+		chromedp.WaitVisible(css("#pickup-msg.msg-ok")),
+	)
+	payload = browserLastOp(t, s, "parcel.picked_up")
+	if !strings.Contains(payload, wb2) || !strings.Contains(payload, `"proxy"`) || strings.Contains(payload, card.Number) {
+		t.Errorf("the proxy pickup's op: %s; want the proxy, without the full ID number", payload)
+	}
 	for _, p := range jsProblems() {
 		t.Errorf("page: %s", p)
 	}

@@ -63,7 +63,7 @@ func New(st *station.Station, log *slog.Logger, version string, assets fs.FS) *S
 			r.Post("/inbound", s.inbound)
 			r.Post("/inbound/batch", s.inboundBatch)
 			r.Get("/pickup", s.findPickup)
-			r.Post("/pickup", s.pickup)
+			r.Post("/pickup", s.pickup) // id_source "reader": a proxy's card on the reader (pickup.go)
 			r.Post("/photos", s.uploadPhoto)
 			r.Get("/quote", s.quote)
 			r.Post("/send", s.sendWithDevices) // id_source "reader": the card on the reader (devices.go)
@@ -431,19 +431,6 @@ func (s *Server) findPickup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
-}
-
-func (s *Server) pickup(w http.ResponseWriter, r *http.Request) {
-	var in station.PickupInput
-	if !s.decode(w, r, &in) {
-		return
-	}
-	ps, err := s.st.Pickup(r.Context(), actor(r), in)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"parcels": ps})
 }
 
 func (s *Server) quote(w http.ResponseWriter, r *http.Request) {

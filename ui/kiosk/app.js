@@ -1368,7 +1368,39 @@
 
   // ---------------------------------------------------------------- 取件 pickup
 
-  const pickup = { data: null, selected: new Set(), kind: "receiver" };
+  // card: a proxy collector's card read on the reader (masked), when used.
+  const pickup = { data: null, selected: new Set(), kind: "receiver", card: null };
+
+  function renderPickupCard() {
+    const proxy = pickup.kind === "proxy";
+    const reader = (deviceList || []).some((d) => d.kind === "idcard");
+    $("#pickup-proxy-card-row").hidden = !proxy || !reader;
+    const c = proxy ? pickup.card : null;
+    $("#pickup-card").hidden = !c;
+    $("#pickup-proxy-name-box").hidden = !!c;
+    $("#pickup-proxy-id-box").hidden = !!c;
+    if (c) $("#pickup-card-text").textContent = t("pickup.card", { name: c.name, number: c.number });
+  }
+
+  async function readProxyCard() {
+    const msg = $("#pickup-msg");
+    hideMsg(msg);
+    try {
+      const c = await api("GET", "/devices/idcard");
+      if (!c.present) {
+        showMsg(msg, "warn", t("pickup.card_none"));
+        sound("error");
+        return;
+      }
+      pickup.card = c;
+      sound("new");
+      $("#pickup-proxy-phone").focus();
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+      sound("error");
+    }
+    renderPickupCard();
+  }
 
   async function searchPickup(q) {
     const results = $("#pickup-results");
@@ -1457,7 +1489,11 @@
     pickup.kind = kind;
     for (const b of $$("#pickup-kind button")) b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
     $("#pickup-proxy").hidden = kind !== "proxy";
-    if (kind !== "proxy") for (const id of ["#pickup-proxy-name", "#pickup-proxy-phone", "#pickup-proxy-id"]) $(id).value = "";
+    if (kind !== "proxy") {
+      for (const id of ["#pickup-proxy-name", "#pickup-proxy-phone", "#pickup-proxy-id"]) $(id).value = "";
+      pickup.card = null;
+    }
+    renderPickupCard();
   }
 
   async function confirmPickup() {
@@ -1468,11 +1504,17 @@
       return;
     }
     const collector = { kind: pickup.kind };
+    let idSource = "";
     if (pickup.kind === "proxy") {
-      collector.name = $("#pickup-proxy-name").value.trim();
       collector.phone = $("#pickup-proxy-phone").value.trim();
-      const id = $("#pickup-proxy-id").value.trim();
-      if (id) collector.id_number = id;
+      if (pickup.card) {
+        // The server takes the name and number from the card on the reader.
+        idSource = "reader";
+      } else {
+        collector.name = $("#pickup-proxy-name").value.trim();
+        const id = $("#pickup-proxy-id").value.trim();
+        if (id) collector.id_number = id;
+      }
     }
     const codes = [];
     for (const r of (pickup.data && pickup.data.receivers) || []) {
@@ -1495,6 +1537,7 @@
     try {
       const body = { waybills, collector };
       if (photo) body.photo_sha256 = photo.sha256;
+      if (idSource) body.id_source = idSource;
       const d = await api("POST", "/pickup", body);
       showMsg(msg, "ok", t("pickup.done", { n: d.parcels.length, codes: codes.join(t("list.sep")) }));
       beep(true);
@@ -1552,6 +1595,12 @@
         if (b.dataset.kind === "proxy") $("#pickup-proxy-name").focus();
       });
     }
+    $("#pickup-read-card").addEventListener("click", readProxyCard);
+    $("#pickup-card-clear").addEventListener("click", () => {
+      pickup.card = null;
+      renderPickupCard();
+      $("#pickup-proxy-name").focus();
+    });
     $("#pickup-collector").addEventListener("submit", (e) => {
       e.preventDefault();
       confirmPickup();

@@ -227,6 +227,9 @@ const MESSAGES = {
     "inbound.session_empty": "今天还没有扫描",
 
     "pickup.photo_taken": "已拍照留证",
+    "pickup.read_card": "读代取人身份证",
+    "pickup.card": "代取人：{name} · {number}",
+    "pickup.card_none": "读卡器上没有身份证：请让代取人把身份证放在读卡器上，再点「读代取人身份证」。",
     "pickup.photo_failed": "包裹已交出，但没拍到留证照片：请看摄像头。",
     "pickup.q_label": "取件",
     "pickup.q_placeholder": "取件码 / 手机尾号 4 位 / 手机号 / 扫运单",
@@ -657,6 +660,9 @@ const MESSAGES = {
     "inbound.session_empty": "No scans yet today",
 
     "pickup.photo_taken": "Proof photo taken",
+    "pickup.read_card": "Read the collector's ID card",
+    "pickup.card": "Collector: {name} · {number}",
+    "pickup.card_none": "No ID card on the reader: ask the collector to lay it on the reader, then tap Read the collector's ID card.",
     "pickup.photo_failed": "Handed out, but no proof photo was taken: check the camera.",
     "pickup.q_label": "Pickup",
     "pickup.q_placeholder": "Pickup code / last 4 of phone / phone / scan waybill",

@@ -1,0 +1,47 @@
+package kiosk
+
+import (
+	"net/http"
+
+	"cunyou/edge/station"
+)
+
+// pickupRequest is a pickup as the page posts it. With "id_source":
+// "reader" a proxy collector's name and ID number are those of the card on
+// the reader, taken here on the server: the page never has the number.
+type pickupRequest struct {
+	station.PickupInput
+	IDSource string `json:"id_source,omitempty"` // "" (typed) or "reader"
+}
+
+// pickup answers POST /api/v1/pickup.
+func (s *Server) pickup(w http.ResponseWriter, r *http.Request) {
+	var in pickupRequest
+	if !s.decode(w, r, &in) {
+		return
+	}
+	switch in.IDSource {
+	case "":
+	case "reader":
+		h := s.devices.Load()
+		if h == nil {
+			s.writeCode(w, r, http.StatusUnprocessableEntity, string(station.CodeIDCardNone), nil)
+			return
+		}
+		id, _, ok := h.Identity()
+		if !ok {
+			s.writeCode(w, r, http.StatusUnprocessableEntity, string(station.CodeIDCardNone), nil)
+			return
+		}
+		in.Collector.Name, in.Collector.IDNumber = id.Name, id.Number.Full()
+	default:
+		s.writeCode(w, r, http.StatusBadRequest, string(station.CodeBadRequest), map[string]string{"field": "id_source"})
+		return
+	}
+	ps, err := s.st.Pickup(r.Context(), actor(r), in.PickupInput)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"parcels": ps})
+}
