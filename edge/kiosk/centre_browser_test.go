@@ -86,6 +86,13 @@ func TestBrowserCentre(t *testing.T) {
 		t.Errorf("the parcel loaded is still listed as left to load")
 	}
 	browserShot(t, ctx, "centre-load")
+	browserDo(t, ctx, "depart",
+		chromedp.Click(css("#load-depart")),
+		chromedp.WaitVisible(css("#modal")),
+		chromedp.Click(css("#modal-ok")),
+		chromedp.WaitVisible(css("#load-msg.msg-ok")),
+		chromedp.WaitNotPresent(css(`#load-trips [data-trip="`+trip.ID+`"]`)),
+	)
 
 	browserDo(t, ctx, "receive a return",
 		chromedp.Click(css(`#tabs [data-tab="collect"]`)),

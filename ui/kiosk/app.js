@@ -859,12 +859,31 @@
       h("td", { class: "code" }, p.sort_code || ""), h("td", { class: "mono" }, p.waybill), h("td", {}, p.station_name || p.station || "")));
     if (m && !rows.length) rows.push(h("tr", {}, h("td", { class: "empty", colSpan: 3 }, t("load.all_loaded"))));
     $("#load-waiting tbody").replaceChildren(...rows);
+    $("#load-depart").hidden = !load.trip;
     const r = load.last;
     $("#load-result").hidden = !r;
     if (!r) return;
     $("#load-status").textContent = r.repeat ? t("load.repeat") : t("load.loaded", { line: r.trip.line_name, departure: r.trip.departure });
     $("#load-station").textContent = r.parcel.station_name || r.parcel.sort_code || "";
     $("#load-details").replaceChildren(...detailsOf([["load.count", String(r.trip.loaded)], ["load.waybill", r.parcel.waybill]]));
+  }
+
+  // departTrip records the chosen trip's departure after asking.
+  async function departTrip() {
+    const tr = (load.trips || []).find((x) => x.id === load.trip);
+    if (!tr) return;
+    const args = { line: tr.line_name, departure: tr.departure, loaded: tr.loaded, waiting: tr.waiting };
+    if (!(await confirmDialog(t("load.depart_confirm", args)))) return;
+    try {
+      await api("POST", "/centre/trips/" + encodeURIComponent(tr.id) + "/depart", {});
+      showMsg($("#load-msg"), "ok", t("load.departed", args));
+      load.trip = null;
+      load.last = null;
+      load.manifest = null;
+    } catch (e) {
+      showMsg($("#load-msg"), "error", e.message);
+    }
+    loadTrips();
   }
 
   async function loadScan(waybill) {
@@ -940,6 +959,7 @@
   function bindCentre() {
     scanInput($("#centre-scan"), centreScan);
     scanInput($("#load-scan"), loadScan);
+    $("#load-depart").addEventListener("click", departTrip);
     scanInput($("#collect-scan"), collectScan);
     for (const b of $$("#collect-direction button")) {
       b.addEventListener("click", () => {
