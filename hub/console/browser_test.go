@@ -462,6 +462,8 @@ func TestBrowserConsole(t *testing.T) {
 	if got := browserText(t, ctx, "#assign-msg"); !strings.HasPrefix(got, "已保存") {
 		t.Errorf("assigning says %q", got)
 	}
+	fits("trips")
+	browserShot(t, ctx, "console-trips.png")
 	trips, err := h.st.Trips(context.Background(), "2026-03-14")
 	require.NoError(t, err)
 	for _, tr := range trips {
@@ -547,6 +549,8 @@ func TestBrowserConsole(t *testing.T) {
 	if got := browserText(t, ctx, `#users-list [data-user="`+government+`"]`); !strings.Contains(got, "Government") && !strings.Contains(got, "government") {
 		t.Errorf("the government viewer's row %q", got)
 	}
+	fits("users")
+	browserShot(t, ctx, "console-users.png")
 	browserDo(t, ctx, "the audit log",
 		chromedp.Navigate(h.url+"/console/#/audit"),
 		chromedp.WaitVisible(css("#audit-body tbody tr")),
