@@ -1780,6 +1780,8 @@
       ["send.result_carrier", carrierName(p.carrier)],
       ["send.result_weight", t("send.grams", { g: p.weight_g })],
       ["send.result_receiver", receiverText(p)],
+      ["send.result_time", fmtTime(p.in_at)],
+      ["send.result_station", status ? status.node : ""],
     ];
     $("#send-result-details").replaceChildren(...pairs.map(([k, v]) => h("div", {}, h("dt", {}, t(k)), h("dd", {}, v))));
   }
@@ -1865,6 +1867,9 @@
       $("#send-sender-name").focus();
     });
     $("#send-print").addEventListener("click", printSendLabel);
+    // The receipt is the result as printed (the print style leaves out
+    // the bars and buttons).
+    $("#send-receipt").addEventListener("click", () => window.print());
   }
 
   // ---------------------------------------------------------------- 问题件 problems

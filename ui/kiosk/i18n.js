@@ -277,6 +277,9 @@ const MESSAGES = {
     "send.result_carrier": "快递",
     "send.result_weight": "重量",
     "send.result_receiver": "收件人",
+    "send.result_time": "收寄时间",
+    "send.result_station": "收寄网点",
+    "send.receipt": "打印收据",
     "send.grams": "{g} 克",
 
     "problems.mark_title": "登记问题件",
@@ -713,6 +716,9 @@ const MESSAGES = {
     "send.result_carrier": "Carrier",
     "send.result_weight": "Weight",
     "send.result_receiver": "Receiver",
+    "send.result_time": "Accepted at",
+    "send.result_station": "Station",
+    "send.receipt": "Print receipt",
     "send.grams": "{g} g",
 
     "problems.mark_title": "Mark a problem parcel",
