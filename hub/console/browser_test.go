@@ -141,6 +141,9 @@ func newHub(t *testing.T) *hub {
 		ReceiverPhone: "13800001111", ReceiverName: "李娜", Manifested: true, Shelf: 3, Layer: 2, Code: "3-2-0418"})
 	h.apply(t, stFuxing, at("07:45"), syncproto.KindParcelProblem, syncproto.ParcelProblem{Waybill: wbDamaged, Reason: "damaged",
 		Text: "外包装破损"})
+	_, err = st.SaveGPS(ctx, store.GPSBatch{Events: []store.GeofenceEvent{{Trip: tripL1, Plate: plate, Node: "CENTRE", Kind: "departure",
+		Time: at("07:03")}}})
+	require.NoError(t, err)
 	clk.set(t0)
 	require.NoError(t, st.RecordHello(ctx, stFuxing, "cunyou-edge/test", 0, &syncproto.Health{Backlog: 2, OldestUnsentS: 300,
 		Devices: []syncproto.DeviceHealth{{Name: "labels", Kind: "printer", State: "error", Code: "printer.paper_out"},
@@ -478,7 +481,14 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.Click(css(`#trips-list [data-trip="`+tripL1+`"] a[href^="#/map/"]`)),
 		chromedp.WaitVisible(css(vehicle)),
 		chromedp.WaitVisible(css("#map .trail")),
+		chromedp.WaitVisible(css(`#map-stops [data-node="CENTRE"]`)),
 	)
+	if got := browserText(t, ctx, `#map-stops [data-node="CENTRE"]`); !strings.Contains(got, "离开 望奎县农村物流分拨中心") {
+		t.Errorf("the replay's stop reads %q", got)
+	}
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('#map .line.active[data-line="L1"]').length`); n != 1 {
+		t.Errorf("%d L1 lines drawn as the replayed trip's, want 1", n)
+	}
 	if got := browserEval[string](t, ctx, `document.querySelector("#map-trip").value`); got != tripL1 {
 		t.Errorf("the map replays %q, want %s", got, tripL1)
 	}

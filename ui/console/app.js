@@ -729,11 +729,13 @@
       var m = g.querySelector('[data-plate="' + p.plate.replace(/"/g, "") + '"]');
       if (!m) {
         m = svg("g", { "class": "vehicle", "data-plate": p.plate });
+        m.appendChild(svg("path", { "class": "heading", d: "M0,-15 L5,-8 L-5,-8 Z" }));
         m.appendChild(svg("circle", { r: 8 }));
         m.appendChild(svg("text", { x: 10, y: -8, text: p.plate }));
         g.appendChild(m);
       }
       m.setAttribute("transform", "translate(" + xy[0] + "," + xy[1] + ")");
+      m.querySelector(".heading").setAttribute("transform", "rotate(" + (p.heading || 0) + ")");
       m.setAttribute("data-lat", p.lat);
       m.setAttribute("data-lon", p.lon);
       list.appendChild(el("div", { cls: "vehicle-row", "data-plate": p.plate },
@@ -760,6 +762,13 @@
     if (map.replay) { clearInterval(map.replay); map.replay = null; }
     api("GET", "/trips/" + encodeURIComponent(id) + "/track").then(function (tr) {
       var g = clear($("#map .track"));
+      document.querySelectorAll("#map .line").forEach(function (l) { l.classList.toggle("active", l.getAttribute("data-line") === tr.trip.line); });
+      var stops = clear($("#map-stops"));
+      tr.events.forEach(function (e) {
+        var site = (cache.sites || []).filter(function (x) { return x.node === e.node; })[0];
+        stops.appendChild(el("li", { "data-node": e.node }, el("span", { cls: "muted", text: fmtTime(e.time) + " " }),
+          t(e.kind === "departure" ? "map.stop_departure" : "map.stop_arrival", { site: site ? site.name : e.node })));
+      });
       if (!tr.positions.length) { msg.textContent = t("map.no_track"); return; }
       var pts = tr.positions.map(function (p) { return map.proj(p.lat, p.lon); });
       g.appendChild(svg("polyline", { "class": "trail", points: pts.map(function (p) { return p.join(","); }).join(" ") }));

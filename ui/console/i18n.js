@@ -209,6 +209,8 @@ var MESSAGES = {
     "map.no_track": "这个班次还没有轨迹。",
     "map.replay_at": "{at}，{kmh} 公里/小时",
     "map.replay_done": "回放完毕，共 {n} 个位置点。",
+    "map.stop_arrival": "到达 {site}",
+    "map.stop_departure": "离开 {site}",
 
     "sms.title": "短信",
     "sms.all": "全部短信",
@@ -519,6 +521,8 @@ var MESSAGES = {
     "map.no_track": "This trip has no track yet.",
     "map.replay_at": "{at}, {kmh} km/h",
     "map.replay_done": "Replay done: {n} positions.",
+    "map.stop_arrival": "arrived at {site}",
+    "map.stop_departure": "left {site}",
 
     "sms.title": "SMS",
     "sms.all": "All messages",
