@@ -514,6 +514,20 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	fits("statistics")
 	browserShot(t, ctx, "console-statistics.png")
+	browserEval[bool](t, ctx, `(function () {
+		window.csvOut = null;
+		var create = URL.createObjectURL;
+		URL.createObjectURL = function (b) { b.text().then(function (s) { window.csvOut = s; }); return create.call(URL, b); };
+		return true;
+	})()`)
+	browserDo(t, ctx, "export the counts as CSV",
+		chromedp.Click(css("#stats-csv")),
+		chromedp.Poll[chromedp.Void](`window.csvOut !== null`),
+	)
+	csv := browserEval[string](t, ctx, `window.csvOut`) // Blob.text drops the BOM
+	if !strings.HasPrefix(csv, "holder,name,kind,total,announced,") || !strings.Contains(csv, "\r\n"+stFuxing+",福兴村驿站,station,2,0,0,0,1,0,1,0,0\r\n") {
+		t.Errorf("the CSV export reads %q", csv)
+	}
 
 	browserDo(t, ctx, "sign out",
 		chromedp.Click(css("#logout")),
