@@ -48,6 +48,9 @@ var stations = []station{
 	{"ST-V0102", "新兴村驿站", 8702},
 }
 
+// consolePassword is the demo console users' password.
+const consolePassword = "Cunyou-demo-2026"
+
 const (
 	hubAddr    = "127.0.0.1:8600"
 	centreAddr = "127.0.0.1:8710"
@@ -179,6 +182,7 @@ func run(ctx context.Context, bin, data string) error {
 	fmt.Print(modemNote)
 	fmt.Print(devicesNote)
 	fmt.Print(busNote)
+	fmt.Printf("  console:   http://%s/console/   (dispatcher / %s, or admin / %s)\n", hubAddr, consolePassword, consolePassword)
 	fmt.Printf("  villagers: http://%s/q/   (track 73100000000001; my parcels; stations; prices; buses)\n", hubAddr)
 	fmt.Printf("  hub:       http://%s/healthz   try: %s/cunyou-hub track --data %s 73100000000001\n", hubAddr, bin, hubData)
 	fmt.Printf("             %s/cunyou-hub unresolved --data %s   (the dispatchers' queue)\n", bin, hubData)
@@ -266,6 +270,14 @@ func (d *demo) setUpHub(ctx context.Context, hubData string) (map[string]string,
 		return nil, "", err
 	}
 	fmt.Print(lastLine(out))
+	// The console's people: a dispatcher and an admin, with the demo's
+	// passwords (a real county's come from user add, printed once).
+	for _, u := range [][2]string{{"dispatcher", "dispatcher"}, {"admin", "admin"}} {
+		if _, err := d.outputIn(ctx, consolePassword+"\n", "cunyou-hub", "user", "add", "--data", hubData, "--username", u[0],
+			"--role", u[1], "--password-stdin"); err != nil {
+			return nil, "", err
+		}
+	}
 	out, err = d.output(ctx, "cunyou-hub", "client", "add", "--data", hubData, "--id", "zto-api", "--name", "中通快递 黑龙江",
 		"--carrier", "zto", "--scopes", "parcels:write,parcels:read,webhooks")
 	if err != nil {
@@ -335,7 +347,13 @@ func (d *demo) node(ctx context.Context, dir, id string, codes map[string]string
 }
 
 func (d *demo) output(ctx context.Context, prog string, args ...string) (string, error) {
+	return d.outputIn(ctx, "", prog, args...)
+}
+
+// outputIn is output with stdin as the program's standard input.
+func (d *demo) outputIn(ctx context.Context, stdin, prog string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(d.bin, prog), args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("%s %s: %w\n%s", prog, strings.Join(args, " "), err, out)

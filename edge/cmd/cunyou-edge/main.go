@@ -21,6 +21,7 @@ import (
 	_ "time/tzdata" // Windows PCs lack the zone database
 
 	"cunyou/edge/config"
+	"cunyou/edge/diag"
 	"cunyou/edge/demo"
 	"cunyou/edge/kiosk"
 	"cunyou/edge/messages"
@@ -231,6 +232,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	k.SetDevices(devs)
+	// The devices page's PC check: the config this serve runs with.
+	k.SetDiag(diag.Options{Config: c, ConfigFile: fs.Lookup("config").Value.String(), Version: version})
 	srv := &http.Server{
 		Handler:           k,
 		ReadHeaderTimeout: 10 * time.Second,
