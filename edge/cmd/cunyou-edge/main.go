@@ -21,8 +21,8 @@ import (
 	_ "time/tzdata" // Windows PCs lack the zone database
 
 	"cunyou/edge/config"
-	"cunyou/edge/diag"
 	"cunyou/edge/demo"
+	"cunyou/edge/diag"
 	"cunyou/edge/kiosk"
 	"cunyou/edge/messages"
 	"cunyou/edge/station"
