@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"cunyou/ui/uitest"
 )
 
 // BenchmarkKioskScanToCode is the time from a scan's Enter key to its
@@ -15,16 +17,16 @@ import (
 // other, as in a bag.
 func BenchmarkKioskScanToCode(b *testing.B) {
 	const scans = 120
-	ctx, _ := browserOpen(b)
+	ctx, _ := uitest.Open(b, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(b)
 	wbs := browserManifest(b, s.st, 1000, scans)
 	browserLogin(b, ctx, s)
 	b.ResetTimer()
 	for i, wb := range wbs {
-		browserDo(b, ctx, "scan "+wb, browserScan(wb), browserUntil(fmt.Sprintf(`window.kioskPerf.scanToCode.length === %d`, i+1)))
+		uitest.Do(b, ctx, "scan "+wb, browserScan(wb), browserUntil(fmt.Sprintf(`window.kioskPerf.scanToCode.length === %d`, i+1)))
 	}
 	b.StopTimer()
-	ms := browserEval[[]float64](b, ctx, `window.kioskPerf.scanToCode`)
+	ms := uitest.Eval[[]float64](b, ctx, `window.kioskPerf.scanToCode`)
 	if len(ms) != scans {
 		b.Fatalf("%d samples, want %d", len(ms), scans)
 	}

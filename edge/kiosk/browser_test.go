@@ -6,13 +6,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,11 +21,9 @@ import (
 	"cunyou/edge/store"
 	"cunyou/syncproto"
 	"cunyou/ui"
+	"cunyou/ui/uitest"
 	"cunyou/waybill"
 )
-
-// browserChromium is where CI installs Chromium (apt-get install chromium).
-const browserChromium = "/usr/bin/chromium"
 
 // browserStation is a demo station on a real SQLite file behind a real
 // kiosk server, serving the embedded page.
@@ -66,100 +61,6 @@ func browserNewNode(t testing.TB, node string, kind syncproto.NodeKind, seed fun
 	return browserStation{st: st, srv: srv}
 }
 
-// browserOpen starts a headless Chromium with a fresh profile at the
-// kiosk's 1024×768. It collects what the page reports as broken (uncaught
-// exceptions, console errors and warnings; not the HTTP errors the API
-// answers on purpose); the returned func lists them.
-func browserOpen(t testing.TB) (context.Context, func() []string) {
-	t.Helper()
-	if _, err := os.Stat(browserChromium); err != nil {
-		requireOrSkipf(t, "no %s: the browser test needs Chromium (CI installs it: apt-get install chromium fonts-noto-cjk)", browserChromium)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browserChromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1024, 768),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelBrowser := chromedp.NewContext(actx)
-	// Registered after t.TempDir, so it runs first: the browser is gone
-	// before its profile folder is removed.
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
-	// The first run starts the browser and must have no timeout.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1024, 768)); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-
-	var mu sync.Mutex
-	var problems []string
-	console := chromedp.Console(ctx)
-	go func() {
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			bad := m.IsException() ||
-				(m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning) && m.Source != "network"
-			if bad {
-				mu.Lock()
-				problems = append(problems, m.String())
-				mu.Unlock()
-			}
-		}
-	}()
-	return ctx, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(problems)
-	}
-}
-
-// browserStepTimeout bounds each step of the test; the browser lives on.
-const browserStepTimeout = 20 * time.Second
-
-// browserDo runs actions, failing the test with the step that broke.
-func browserDo(t testing.TB, ctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, browserStepTimeout)
-	defer cancel()
-	if err := chromedp.Do(sctx, actions...); err != nil {
-		t.Fatalf("%s: %v", step, err)
-	}
-}
-
-// browserGet runs one action that returns a value.
-func browserGet[T any](t testing.TB, ctx context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, browserStepTimeout)
-	defer cancel()
-	v, err := chromedp.Run(sctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
-}
-
-func browserText(t testing.TB, ctx context.Context, sel string) string {
-	t.Helper()
-	return browserGet(t, ctx, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
-}
-
-func browserEval[T any](t testing.TB, ctx context.Context, js string) T {
-	t.Helper()
-	return browserGet(t, ctx, "evaluate "+js, chromedp.Evaluate[T](js))
-}
-
 // browserFreeTail picks four digits that find nothing at the station yet,
 // neither as a pickup code nor as a phone tail, so that a pickup search
 // for them finds only the parcel the test shelves.
@@ -186,27 +87,27 @@ func browserFreeTail(t testing.TB, st *station.Station) string {
 // the pickup code; hand it out by the phone's last four digits; find it
 // gone; see and close the day with its reconciliation.
 func TestBrowserKioskDay(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(t)
 	const wb = "73123456789012"
 	tail := browserFreeTail(t, s.st)
 	phone := "1391234" + tail
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	focused := func() string { return browserEval[string](t, ctx, `document.activeElement.id`) }
+	focused := func() string { return uitest.Eval[string](t, ctx, `document.activeElement.id`) }
 
-	browserDo(t, ctx, "log in as clerk",
+	uitest.Do(t, ctx, "log in as clerk",
 		chromedp.Navigate(s.srv.URL+"/"),
 		chromedp.WaitVisible(css("#login-form")),
 		chromedp.SendKeys(css("#login-username"), demo.ClerkUser),
 		chromedp.SendKeys(css("#login-secret"), demo.ClerkPIN+"\r"),
 		chromedp.WaitVisible(css("#inbound-scan")),
 	)
-	name, role := browserText(t, ctx, "#who-name"), browserText(t, ctx, "#who-role")
-	title := browserGet(t, ctx, "title", chromedp.Title())
+	name, role := uitest.Text(t, ctx, "#who-name"), uitest.Text(t, ctx, "#who-role")
+	title := uitest.Get(t, ctx, "title", chromedp.Title())
 	if name != "李店员" || role != "店员" || title != "村邮驿站" {
 		t.Errorf("header shows %q %q, title %q; want 李店员 店员, 村邮驿站", name, role, title)
 	}
-	if browserEval[bool](t, ctx, `!document.querySelector('#tabs [data-tab="settings"]').hidden`) {
+	if uitest.Eval[bool](t, ctx, `!document.querySelector('#tabs [data-tab="settings"]').hidden`) {
 		t.Error("a clerk sees the settings tab")
 	}
 	if got := focused(); got != "inbound-scan" {
@@ -215,78 +116,78 @@ func TestBrowserKioskDay(t *testing.T) {
 
 	// The scan gun types into whatever has the focus: the test does not
 	// choose the field.
-	browserDo(t, ctx, "scan a waybill the manifest lacks",
+	uitest.Do(t, ctx, "scan a waybill the manifest lacks",
 		chromedp.KeyEvent(wb+"\r"),
 		chromedp.WaitVisible(css("#inbound-receiver")),
 	)
-	if msg := browserText(t, ctx, "#inbound-msg"); !strings.Contains(msg, "手机号") {
+	if msg := uitest.Text(t, ctx, "#inbound-msg"); !strings.Contains(msg, "手机号") {
 		t.Errorf("receiver prompt says %q, want the server's Chinese sentence asking for the phone", msg)
 	}
 	if got := focused(); got != "inbound-phone" {
 		t.Errorf("the receiver form focuses %q, want the phone field", got)
 	}
-	browserDo(t, ctx, "give the receiver and shelve",
+	uitest.Do(t, ctx, "give the receiver and shelve",
 		chromedp.SendKeys(css("#inbound-name"), "赵测试"),
 		chromedp.SendKeys(css("#inbound-phone"), phone+"\r"),
 		chromedp.WaitVisible(css("#inbound-result")),
 		chromedp.WaitNotVisible(css("#inbound-receiver")),
 	)
-	code := browserText(t, ctx, "#inbound-code")
+	code := uitest.Text(t, ctx, "#inbound-code")
 	if !regexp.MustCompile(`^\d+-\d-\d{4}$`).MatchString(code) {
 		t.Fatalf("pickup code on screen is %q, want shelf-layer-NNNN", code)
 	}
-	if status := browserText(t, ctx, "#inbound-result-status"); !strings.HasPrefix(status, "入库成功") {
+	if status := uitest.Text(t, ctx, "#inbound-result-status"); !strings.HasPrefix(status, "入库成功") {
 		t.Errorf("result says %q, want 入库成功…", status)
 	}
-	browserShot(t, ctx, "inbound-receiver")
+	uitest.Shot(t, ctx, "kiosk-inbound-receiver")
 	if got := focused(); got != "inbound-scan" {
 		t.Errorf("after shelving the focus is on %q, want the scan field", got)
 	}
 
-	browserDo(t, ctx, "scan it again",
+	uitest.Do(t, ctx, "scan it again",
 		chromedp.KeyEvent(wb+"\r"),
 		chromedp.WaitVisible(css("#inbound-result.repeat")),
 	)
-	if again, code2 := browserText(t, ctx, "#inbound-result-status"), browserText(t, ctx, "#inbound-code"); again != "已入库（重复扫描）" || code2 != code {
+	if again, code2 := uitest.Text(t, ctx, "#inbound-result-status"), uitest.Text(t, ctx, "#inbound-code"); again != "已入库（重复扫描）" || code2 != code {
 		t.Errorf("repeat scan shows %q code %q, want 已入库（重复扫描） and %s", again, code2, code)
 	}
 
 	// Pickup by the phone's last four digits.
-	browserDo(t, ctx, "search by phone tail",
+	uitest.Do(t, ctx, "search by phone tail",
 		chromedp.Click(css(`#tabs [data-tab="pickup"]`)),
 		chromedp.WaitVisible(css("#pickup-q")),
 	)
 	if got := focused(); got != "pickup-q" {
 		t.Errorf("the pickup tab focuses %q, want the search field", got)
 	}
-	browserDo(t, ctx, "search by phone tail",
+	uitest.Do(t, ctx, "search by phone tail",
 		chromedp.KeyEvent(tail+"\r"),
 		chromedp.WaitReady(css(`#pickup-results[data-state="done"]`)),
 	)
 	box := `#pickup-results input.pick[data-waybill="` + wb + `"]`
-	if !browserEval[bool](t, ctx, `!!document.querySelector('`+box+`')`) {
-		t.Fatalf("search %s does not list %s; page shows %q", tail, wb, browserText(t, ctx, "#pickup-results"))
+	if !uitest.Eval[bool](t, ctx, `!!document.querySelector('`+box+`')`) {
+		t.Fatalf("search %s does not list %s; page shows %q", tail, wb, uitest.Text(t, ctx, "#pickup-results"))
 	}
-	if !browserEval[bool](t, ctx, `document.querySelector('`+box+`').checked`) {
+	if !uitest.Eval[bool](t, ctx, `document.querySelector('`+box+`').checked`) {
 		t.Error("the only receiver's parcel is not ticked")
 	}
-	browserShot(t, ctx, "pickup")
-	browserDo(t, ctx, "hand out",
+	uitest.Shot(t, ctx, "kiosk-pickup")
+	uitest.Do(t, ctx, "hand out",
 		chromedp.Click(css("#pickup-confirm")),
 		chromedp.WaitVisible(css("#pickup-msg.msg-ok")),
 	)
-	if done := browserText(t, ctx, "#pickup-msg"); !strings.Contains(done, "取件成功") || !strings.Contains(done, code) {
+	if done := uitest.Text(t, ctx, "#pickup-msg"); !strings.Contains(done, "取件成功") || !strings.Contains(done, code) {
 		t.Errorf("pickup says %q, want 取件成功 with code %s", done, code)
 	}
-	browserDo(t, ctx, "search again",
+	uitest.Do(t, ctx, "search again",
 		chromedp.KeyEvent(tail+"\r"),
 		chromedp.WaitReady(css(`#pickup-results[data-state="done"]`)),
 		chromedp.WaitVisible(css("#pickup-empty")),
 	)
-	if browserEval[bool](t, ctx, `!!document.querySelector('#pickup-results [data-waybill="`+wb+`"]')`) {
+	if uitest.Eval[bool](t, ctx, `!!document.querySelector('#pickup-results [data-waybill="`+wb+`"]')`) {
 		t.Error("the parcel handed out is still offered for pickup")
 	}
-	if empty := browserText(t, ctx, "#pickup-empty"); !strings.Contains(empty, "没有找到") {
+	if empty := uitest.Text(t, ctx, "#pickup-empty"); !strings.Contains(empty, "没有找到") {
 		t.Errorf("second search says %q, want 没有找到…", empty)
 	}
 
@@ -295,29 +196,29 @@ func TestBrowserKioskDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	browserDo(t, ctx, "open day close",
+	uitest.Do(t, ctx, "open day close",
 		chromedp.Click(css(`#tabs [data-tab="dayclose"]`)),
 		chromedp.WaitVisible(css("#dayclose-recon")),
 	)
 	want := fmt.Sprintf("昨日在架 %d + 入库 %d − 出库 %d − 退回 %d = 今日在架 %d",
 		rep.OpeningOnShelf, rep.Total.In, rep.Total.Out, rep.Total.Returns, rep.ExpectedOnShelf)
-	if got := browserText(t, ctx, "#dayclose-formula"); got != want {
+	if got := uitest.Text(t, ctx, "#dayclose-formula"); got != want {
 		t.Errorf("reconciliation shows %q, want %q", got, want)
 	}
-	if mismatch := browserText(t, ctx, "#dayclose-mismatch"); rep.Mismatch != 0 || !strings.Contains(mismatch, "账实相符") {
+	if mismatch := uitest.Text(t, ctx, "#dayclose-mismatch"); rep.Mismatch != 0 || !strings.Contains(mismatch, "账实相符") {
 		t.Errorf("mismatch %d, page says %q; want 0 and 账实相符", rep.Mismatch, mismatch)
 	}
-	if rows := browserEval[int](t, ctx, `document.querySelectorAll('#dayclose-table tbody tr').length`); rows < 2 {
+	if rows := uitest.Eval[int](t, ctx, `document.querySelectorAll('#dayclose-table tbody tr').length`); rows < 2 {
 		t.Errorf("day close table has %d carrier rows, want one per carrier of the demo day", rows)
 	}
-	browserDo(t, ctx, "close the day",
+	uitest.Do(t, ctx, "close the day",
 		chromedp.Click(css("#dayclose-close")),
 		chromedp.WaitVisible(css("#modal")),
 		chromedp.Click(css("#modal-ok")),
 		chromedp.WaitVisible(css("#dayclose-state.closed")),
 	)
-	browserShot(t, ctx, "dayclose")
-	if closed := browserText(t, ctx, "#dayclose-state"); !strings.Contains(closed, "已日结") || !strings.Contains(closed, demo.ClerkUser) {
+	uitest.Shot(t, ctx, "kiosk-dayclose")
+	if closed := uitest.Text(t, ctx, "#dayclose-state"); !strings.Contains(closed, "已日结") || !strings.Contains(closed, demo.ClerkUser) {
 		t.Errorf("day state says %q, want 已日结 by %s", closed, demo.ClerkUser)
 	}
 

@@ -19,6 +19,7 @@ import (
 	"cunyou/edge/devices"
 	"cunyou/edge/kiosk"
 	"cunyou/edge/station"
+	"cunyou/ui/uitest"
 )
 
 // browserDevices are the demo station's simulated devices, run by a real
@@ -113,51 +114,51 @@ func (d browserDevices) waitCard(t testing.TB) {
 // the devices page tests each (a card read shown masked, a test label
 // printed, a snapshot shown) and shows the PC check.
 func TestBrowserDevices(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(t)
 	d := browserAddDevices(t, s)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	browserLogin(t, ctx, s)
 
-	browserDo(t, ctx, "see the badges", chromedp.WaitVisible(css(`#badge-devices .badge.good[data-device="counter"]`)))
-	if n := browserEval[int](t, ctx, `document.querySelectorAll('#badge-devices .badge.good').length`); n != 4 {
+	uitest.Do(t, ctx, "see the badges", chromedp.WaitVisible(css(`#badge-devices .badge.good[data-device="counter"]`)))
+	if n := uitest.Eval[int](t, ctx, `document.querySelectorAll('#badge-devices .badge.good').length`); n != 4 {
 		t.Errorf("%d green device badges, want 4 (reader, printer, scan gun, camera)", n)
 	}
-	if sync := browserText(t, ctx, "#badge-sync"); !strings.Contains(sync, "待传") {
+	if sync := uitest.Text(t, ctx, "#badge-sync"); !strings.Contains(sync, "待传") {
 		t.Errorf("sync badge says %q, want the backlog (待传 n)", sync)
 	}
 	rep, err := s.st.DayReport(context.Background(), s.st.Today())
 	if err != nil {
 		t.Fatal(err)
 	}
-	browserDo(t, ctx, "open home",
+	uitest.Do(t, ctx, "open home",
 		chromedp.Click(css(`#tabs [data-tab="home"]`)),
 		browserUntil(`(document.querySelector('#home-counts [data-count="waiting"] .n') || {}).textContent > '' && document.querySelector('#home-counts [data-count="waiting"] .n').textContent !== '…'`),
 	)
-	if got, want := browserText(t, ctx, `#home-counts [data-count="waiting"] .n`), strconv.Itoa(rep.Total.OnShelf); got != want {
+	if got, want := uitest.Text(t, ctx, `#home-counts [data-count="waiting"] .n`), strconv.Itoa(rep.Total.OnShelf); got != want {
 		t.Errorf("home shows %s waiting on the shelves, want %s", got, want)
 	}
-	if got, want := browserText(t, ctx, `#home-counts [data-count="in"] .n`), strconv.Itoa(rep.Total.In); got != want {
+	if got, want := uitest.Text(t, ctx, `#home-counts [data-count="in"] .n`), strconv.Itoa(rep.Total.In); got != want {
 		t.Errorf("home shows %s in today, want %s", got, want)
 	}
-	browserShot(t, ctx, "home")
+	uitest.Shot(t, ctx, "kiosk-home")
 
-	browserDo(t, ctx, "open devices",
+	uitest.Do(t, ctx, "open devices",
 		chromedp.Click(css(`#tabs [data-tab="devices"]`)),
 		chromedp.WaitVisible(css(`#devices-list [data-kind="idcard"] button.test`)),
 		chromedp.WaitVisible(css(`#devices-diag tr[data-check="db.integrity"]`)),
 	)
-	browserDo(t, ctx, "read with no card", chromedp.Click(css(`#devices-list [data-kind="idcard"] button.test`)), chromedp.WaitVisible(css("#devices-test-text.warn")))
+	uitest.Do(t, ctx, "read with no card", chromedp.Click(css(`#devices-list [data-kind="idcard"] button.test`)), chromedp.WaitVisible(css("#devices-test-text.warn")))
 	if err := d.reader.PlaceCard(idcard.DemoCards()[0]); err != nil {
 		t.Fatal(err)
 	}
 	d.waitCard(t)
-	browserDo(t, ctx, "read the card", chromedp.Click(css(`#devices-list [data-kind="idcard"] button.test`)), chromedp.WaitVisible(css("#devices-test-text.ok")))
-	if got := browserText(t, ctx, "#devices-test-text"); !strings.Contains(got, "231221********0139") || strings.Contains(got, idcard.DemoCards()[0].Number) {
+	uitest.Do(t, ctx, "read the card", chromedp.Click(css(`#devices-list [data-kind="idcard"] button.test`)), chromedp.WaitVisible(css("#devices-test-text.ok")))
+	if got := uitest.Text(t, ctx, "#devices-test-text"); !strings.Contains(got, "231221********0139") || strings.Contains(got, idcard.DemoCards()[0].Number) {
 		t.Errorf("card test shows %q, want the masked number 231221********0139", got)
 	}
 
-	browserDo(t, ctx, "test print",
+	uitest.Do(t, ctx, "test print",
 		chromedp.Click(css(`#devices-list [data-kind="printer"] button.test`)),
 		chromedp.WaitVisible(css("#devices-test-img")),
 		browserUntil(`document.querySelector('#devices-test-img').naturalWidth > 0`),
@@ -171,25 +172,25 @@ func TestBrowserDevices(t *testing.T) {
 	if texts := strings.Join(got[0].Texts(), " "); !strings.Contains(texts, "0-0-0000") {
 		t.Errorf("the printer printed %q, want the test label 0-0-0000", texts)
 	}
-	browserShot(t, ctx, "devices")
+	uitest.Shot(t, ctx, "kiosk-devices")
 
-	browserDo(t, ctx, "snapshot",
+	uitest.Do(t, ctx, "snapshot",
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#devices-test-img').hidden = true`),
 		chromedp.Click(css(`#devices-list [data-kind="camera"] button.test`)),
 		chromedp.WaitVisible(css("#devices-test-img")),
 		browserUntil(`document.querySelector('#devices-test-img').naturalWidth > 0 && document.querySelector('#devices-test-img').src.startsWith('blob:')`),
 	)
-	if got := browserText(t, ctx, "#devices-test-text"); !strings.Contains(got, "照片已拍好") {
+	if got := uitest.Text(t, ctx, "#devices-test-text"); !strings.Contains(got, "照片已拍好") {
 		t.Errorf("snapshot test says %q, want 照片已拍好", got)
 	}
-	if n := browserEval[int](t, ctx, `document.querySelectorAll('#devices-diag tr[data-check^="device."]').length`); n != 4 {
+	if n := uitest.Eval[int](t, ctx, `document.querySelectorAll('#devices-diag tr[data-check^="device."]').length`); n != 4 {
 		t.Errorf("the PC check lists %d devices, want 4", n)
 	}
 	// The serial scan gun's test: what it reads shows on the page.
 	if err := d.gun.Scan("TEST12345678"); err != nil {
 		t.Fatal(err)
 	}
-	browserDo(t, ctx, "scan with the serial gun", browserUntil(`document.querySelector('#devices-test-text').textContent.includes('TEST12345678')`))
+	uitest.Do(t, ctx, "scan with the serial gun", browserUntil(`document.querySelector('#devices-test-text').textContent.includes('TEST12345678')`))
 	for _, p := range jsProblems() {
 		t.Errorf("page: %s", p)
 	}
@@ -208,7 +209,7 @@ func browserUntil(js string) chromedp.Action[chromedp.Void] {
 // shown masked; the send goes with id_source "reader"; the waybill label
 // is shown and printed.
 func TestBrowserSendWithCard(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(t)
 	d := browserAddDevices(t, s)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
@@ -217,7 +218,7 @@ func TestBrowserSendWithCard(t *testing.T) {
 	if err := d.reader.PlaceCard(card); err != nil {
 		t.Fatal(err)
 	}
-	browserDo(t, ctx, "fill in the send",
+	uitest.Do(t, ctx, "fill in the send",
 		chromedp.Click(css(`#tabs [data-tab="send"]`)),
 		chromedp.WaitVisible(css("#send-read-card")),
 		browserUntil(`document.querySelector('#send-carrier').options.length > 1`),
@@ -230,25 +231,25 @@ func TestBrowserSendWithCard(t *testing.T) {
 		chromedp.SendKeys(css("#send-sender-phone"), "13900000001"),
 	)
 	d.waitCard(t)
-	browserDo(t, ctx, "see the prices side by side", chromedp.WaitVisible(css(`#send-prices button[data-carrier="zto"][aria-pressed="true"]`)))
-	if n := browserEval[int](t, ctx, `document.querySelectorAll('#send-prices button').length`); n < 2 {
+	uitest.Do(t, ctx, "see the prices side by side", chromedp.WaitVisible(css(`#send-prices button[data-carrier="zto"][aria-pressed="true"]`)))
+	if n := uitest.Eval[int](t, ctx, `document.querySelectorAll('#send-prices button').length`); n < 2 {
 		t.Errorf("%d carriers' prices side by side, want the demo's several", n)
 	}
-	browserDo(t, ctx, "read the card", chromedp.Click(css("#send-read-card")), chromedp.WaitVisible(css("#send-card")))
-	if got := browserText(t, ctx, "#send-card-text"); !strings.Contains(got, "231221********0139") {
+	uitest.Do(t, ctx, "read the card", chromedp.Click(css("#send-read-card")), chromedp.WaitVisible(css("#send-card")))
+	if got := uitest.Text(t, ctx, "#send-card-text"); !strings.Contains(got, "231221********0139") {
 		t.Errorf("the card shows %q, want the masked number", got)
 	}
-	if browserEval[bool](t, ctx, `!document.querySelector('#send-sender-id-box').hidden`) {
+	if uitest.Eval[bool](t, ctx, `!document.querySelector('#send-sender-id-box').hidden`) {
 		t.Error("the typed ID number field is offered beside the card read")
 	}
-	browserShot(t, ctx, "send-card")
-	browserDo(t, ctx, "send",
+	uitest.Shot(t, ctx, "kiosk-send-card")
+	uitest.Do(t, ctx, "send",
 		chromedp.Click(css("#send-submit")),
 		chromedp.WaitVisible(css("#send-result")),
 		chromedp.WaitVisible(css("#send-print-msg.msg-ok")),
 		browserUntil(`document.querySelector('#send-label').naturalWidth > 0`),
 	)
-	wb := browserText(t, ctx, "#send-result-waybill")
+	wb := uitest.Text(t, ctx, "#send-result-waybill")
 	if !strings.HasPrefix(wb, "78") {
 		t.Errorf("the send's waybill is %q, want one from the demo's ZTO range (78…)", wb)
 	}
@@ -265,7 +266,7 @@ func TestBrowserSendWithCard(t *testing.T) {
 	if !strings.Contains(payload, `"sender_id_source":"card"`) || strings.Contains(payload, card.Number) {
 		t.Errorf("the send's op does not say the reader verified the sender, or holds the full number: %s", payload)
 	}
-	browserShot(t, ctx, "send-label")
+	uitest.Shot(t, ctx, "kiosk-send-label")
 	for _, p := range jsProblems() {
 		t.Errorf("page: %s", p)
 	}
@@ -275,7 +276,7 @@ func TestBrowserSendWithCard(t *testing.T) {
 // digits (scanned off a slip as a burst, as a gun would) and handed out
 // in one touch; the camera's proof photo goes with the pickup.
 func TestBrowserPickupWithPhoto(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(t)
 	d := browserAddDevices(t, s)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
@@ -285,30 +286,30 @@ func TestBrowserPickupWithPhoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	browserLogin(t, ctx, s)
-	browserDo(t, ctx, "scan it in", browserScan(wb), chromedp.WaitVisible(css("#inbound-result")))
-	code := browserText(t, ctx, "#inbound-code")
-	browserDo(t, ctx, "find it by the phone tail",
+	uitest.Do(t, ctx, "scan it in", browserScan(wb), chromedp.WaitVisible(css("#inbound-result")))
+	code := uitest.Text(t, ctx, "#inbound-code")
+	uitest.Do(t, ctx, "find it by the phone tail",
 		chromedp.Click(css(`#tabs [data-tab="pickup"]`)),
 		chromedp.WaitVisible(css("#pickup-q")),
 		browserScan(tail),
 		chromedp.WaitReady(css(`#pickup-results[data-state="done"]`)),
 		chromedp.WaitVisible(css("#pickup-confirm")),
 	)
-	browserShot(t, ctx, "pickup-found")
-	browserDo(t, ctx, "hand it out",
+	uitest.Shot(t, ctx, "kiosk-pickup-found")
+	uitest.Do(t, ctx, "hand it out",
 		chromedp.Click(css("#pickup-confirm")),
 		chromedp.WaitVisible(css("#pickup-msg.msg-ok")),
 		chromedp.WaitVisible(css("#pickup-proof.ok")),
 		browserUntil(`document.querySelector('#pickup-photo').naturalWidth > 0`),
 	)
-	if got := browserText(t, ctx, "#pickup-msg"); !strings.Contains(got, code) {
+	if got := uitest.Text(t, ctx, "#pickup-msg"); !strings.Contains(got, code) {
 		t.Errorf("pickup says %q, want the code %s", got, code)
 	}
 	payload := browserLastOp(t, s, "parcel.picked_up")
 	if !strings.Contains(payload, `"photo_sha256":"`) || !strings.Contains(payload, wb) {
 		t.Errorf("the pickup's op has no proof photo: %s", payload)
 	}
-	browserShot(t, ctx, "pickup-photo")
+	uitest.Shot(t, ctx, "kiosk-pickup-photo")
 
 	// A neighbour collects the next parcel: the card on the reader names
 	// the proxy.
@@ -321,7 +322,7 @@ func TestBrowserPickupWithPhoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.waitCard(t)
-	browserDo(t, ctx, "scan it in and find it by the full phone",
+	uitest.Do(t, ctx, "scan it in and find it by the full phone",
 		chromedp.Click(css(`#tabs [data-tab="inbound"]`)),
 		browserScan(wb2),
 		browserUntil(`document.querySelector('#inbound-result-details').textContent.includes('`+wb2+`')`),
@@ -329,7 +330,7 @@ func TestBrowserPickupWithPhoto(t *testing.T) {
 		browserScan(phone2),
 		chromedp.WaitVisible(css(`#pickup-results input.pick[data-waybill="`+wb2+`"]`)),
 	)
-	browserDo(t, ctx, "a proxy with the card read",
+	uitest.Do(t, ctx, "a proxy with the card read",
 		chromedp.Click(css(`#pickup-kind [data-kind="proxy"]`)),
 		chromedp.Click(css("#pickup-read-card")),
 		chromedp.WaitVisible(css("#pickup-card")),

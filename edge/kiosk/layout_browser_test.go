@@ -8,35 +8,36 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"cunyou/edge/demo"
+	"cunyou/ui/uitest"
 )
 
 // TestBrowserLayout opens every screen a clerk has at the kiosk's two
 // screen sizes, and in English at the smaller: nothing runs off the side, and every button in view is a
 // finger's size (40 px at least each way).
 func TestBrowserLayout(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(t)
 	browserLogin(t, ctx, s)
 	for i, size := range [][2]int64{{1024, 768}, {1366, 768}, {1024, 768}} {
-		browserDo(t, ctx, "resize", chromedp.EmulateViewport(size[0], size[1]))
+		uitest.Do(t, ctx, "resize", chromedp.EmulateViewport(size[0], size[1]))
 		if i == 2 {
 			// The English table's longer words, at the smaller screen.
-			browserDo(t, ctx, "switch to English", chromedp.Click(chromedp.CSS("#lang-toggle")))
-			if got := browserText(t, ctx, `#tabs [data-tab="inbound"]`); got != "Inbound" {
+			uitest.Do(t, ctx, "switch to English", chromedp.Click(chromedp.CSS("#lang-toggle")))
+			if got := uitest.Text(t, ctx, `#tabs [data-tab="inbound"]`); got != "Inbound" {
 				t.Fatalf("after the language switch the inbound tab says %q", got)
 			}
 		}
-		tabs := browserEval[[]string](t, ctx, `[...document.querySelectorAll('#tabs button')].filter((b) => !b.hidden).map((b) => b.dataset.tab)`)
+		tabs := uitest.Eval[[]string](t, ctx, `[...document.querySelectorAll('#tabs button')].filter((b) => !b.hidden).map((b) => b.dataset.tab)`)
 		if len(tabs) < 9 {
 			t.Fatalf("a clerk has %d tabs: %v", len(tabs), tabs)
 		}
 		for _, tab := range tabs {
-			browserDo(t, ctx, "open "+tab,
+			uitest.Do(t, ctx, "open "+tab,
 				chromedp.Click(chromedp.CSS(`#tabs [data-tab="`+tab+`"]`)),
 				chromedp.WaitVisible(chromedp.CSS("#tab-"+tab)),
 				chromedp.Sleep(150_000_000), // its lists load
 			)
-			bad := browserEval[[]string](t, ctx, `(() => {
+			bad := uitest.Eval[[]string](t, ctx, `(() => {
 				const bad = [];
 				const root = document.documentElement, main = document.querySelector("main");
 				if (root.scrollWidth > innerWidth) bad.push("the page is " + root.scrollWidth + " px wide");
@@ -56,7 +57,7 @@ func TestBrowserLayout(t *testing.T) {
 		if i == 2 {
 			name += "-en"
 		}
-		browserShot(t, ctx, name)
+		uitest.Shot(t, ctx, "kiosk-"+name)
 	}
 	for _, p := range jsProblems() {
 		t.Errorf("page: %s", p)
@@ -66,26 +67,26 @@ func TestBrowserLayout(t *testing.T) {
 // TestBrowserAutoLock: left alone, the page locks; the PIN opens it again
 // on the screen it was on, with what was typed still there.
 func TestBrowserAutoLock(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(t)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	browserLogin(t, ctx, s)
-	browserDo(t, ctx, "start a send and walk away",
+	uitest.Do(t, ctx, "start a send and walk away",
 		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("cunyou.lock_after_s", "2")`),
 		chromedp.Click(css(`#tabs [data-tab="send"]`)),
 		chromedp.Click(css("#send-receiver-name")),
 		chromedp.SendKeys(css("#send-receiver-name"), "Zhang"),
 		chromedp.WaitVisible(css("#login-form")),
 	)
-	if msg := browserText(t, ctx, "#login-msg"); !strings.Contains(msg, "自动锁定") {
+	if msg := uitest.Text(t, ctx, "#login-msg"); !strings.Contains(msg, "自动锁定") {
 		t.Errorf("the lock says %q, want 已自动锁定…", msg)
 	}
-	browserDo(t, ctx, "unlock with the PIN",
+	uitest.Do(t, ctx, "unlock with the PIN",
 		chromedp.Evaluate[chromedp.Void](`localStorage.removeItem("cunyou.lock_after_s")`),
 		chromedp.SendKeys(css("#login-secret"), demo.ClerkPIN+"\r"),
 		chromedp.WaitVisible(css("#tab-send")),
 	)
-	if got := browserEval[string](t, ctx, `document.querySelector('#send-receiver-name').value`); got != "Zhang" {
+	if got := uitest.Eval[string](t, ctx, `document.querySelector('#send-receiver-name').value`); got != "Zhang" {
 		t.Errorf("after unlocking the name field holds %q, want Zhang", got)
 	}
 	for _, p := range jsProblems() {

@@ -15,11 +15,12 @@ import (
 	"cunyou/edge/store"
 	"cunyou/edge/syncer"
 	"cunyou/ui"
+	"cunyou/ui/uitest"
 )
 
 // browserTry runs actions under the step timeout and returns their error.
 func browserTry(ctx context.Context, actions ...chromedp.Action[chromedp.Void]) error {
-	sctx, cancel := context.WithTimeout(ctx, browserStepTimeout)
+	sctx, cancel := context.WithTimeout(ctx, uitest.StepTimeout)
 	defer cancel()
 	return chromedp.Do(sctx, actions...)
 }
@@ -30,7 +31,7 @@ func browserTry(ctx context.Context, actions ...chromedp.Action[chromedp.Void]) 
 // in the scan field, the page notices the service is back by itself, and
 // Enter scans the parcel in.
 func TestBrowserOffline(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(t)
 	wbs := browserManifest(t, s.st, 300, 3)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
@@ -42,7 +43,7 @@ func TestBrowserOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 	browserLogin(t, ctx, s)
-	browserDo(t, ctx, "online", chromedp.WaitVisible(css(`#badge-sync[data-state="good"]`)))
+	uitest.Do(t, ctx, "online", chromedp.WaitVisible(css(`#badge-sync[data-state="good"]`)))
 
 	// The hub link is lost: the sync loop's next try fails.
 	c, err := syncer.NewClient("http://127.0.0.1:1", "t", "")
@@ -54,27 +55,27 @@ func TestBrowserOffline(t *testing.T) {
 	if err := sy.SyncOnce(bg); err == nil {
 		t.Fatal("sync to a hub that is not there succeeded")
 	}
-	browserDo(t, ctx, "scan in while the hub is away", browserScan(wbs[0]), chromedp.WaitVisible(css("#inbound-result")))
+	uitest.Do(t, ctx, "scan in while the hub is away", browserScan(wbs[0]), chromedp.WaitVisible(css("#inbound-result")))
 	if err := browserTry(ctx, chromedp.WaitVisible(css(`#badge-sync[data-state="bad"]`))); err != nil {
-		t.Fatalf("the sync badge says %q (%v), want 断网", browserText(t, ctx, "#badge-sync"), err)
+		t.Fatalf("the sync badge says %q (%v), want 断网", uitest.Text(t, ctx, "#badge-sync"), err)
 	}
-	if got := browserText(t, ctx, "#badge-sync"); !strings.Contains(got, "断网") || !strings.Contains(got, "待传") {
+	if got := uitest.Text(t, ctx, "#badge-sync"); !strings.Contains(got, "断网") || !strings.Contains(got, "待传") {
 		t.Errorf("sync badge says %q, want 断网 … 起 · 待传 n", got)
 	}
-	browserShot(t, ctx, "offline")
+	uitest.Shot(t, ctx, "kiosk-offline")
 
 	// cunyou-edge stops.
 	addr := s.srv.Listener.Addr().String()
 	s.srv.Close()
-	browserDo(t, ctx, "scan while the local service is down",
+	uitest.Do(t, ctx, "scan while the local service is down",
 		browserScan(wbs[1]),
 		chromedp.WaitVisible(css("#inbound-msg.msg-error")),
 		chromedp.WaitVisible(css(`#badge-sync[data-state="bad"]`)),
 	)
-	if got := browserEval[string](t, ctx, `document.querySelector('#inbound-scan').value`); got != wbs[1] {
+	if got := uitest.Eval[string](t, ctx, `document.querySelector('#inbound-scan').value`); got != wbs[1] {
 		t.Errorf("after the failed scan the scan field holds %q, want the waybill %s kept", got, wbs[1])
 	}
-	if got := browserText(t, ctx, "#badge-sync"); !strings.Contains(got, "本机服务断开") {
+	if got := uitest.Text(t, ctx, "#badge-sync"); !strings.Contains(got, "本机服务断开") {
 		t.Errorf("badge says %q, want 本机服务断开", got)
 	}
 
@@ -92,13 +93,13 @@ func TestBrowserOffline(t *testing.T) {
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	browserDo(t, ctx, "the page finds the service back",
+	uitest.Do(t, ctx, "the page finds the service back",
 		browserUntil(`!document.querySelector('#badge-sync').textContent.includes('本机服务断开')`),
 	)
-	if got := browserText(t, ctx, "#badge-sync"); !strings.Contains(got, "断网") {
+	if got := uitest.Text(t, ctx, "#badge-sync"); !strings.Contains(got, "断网") {
 		t.Errorf("back, the badge says %q, want 断网: the hub is still away", got)
 	}
-	browserDo(t, ctx, "Enter scans the kept waybill in",
+	uitest.Do(t, ctx, "Enter scans the kept waybill in",
 		chromedp.Focus(css("#inbound-scan")),
 		chromedp.KeyEvent("\r"),
 		browserUntil(`document.querySelector('#inbound-result-details').textContent.includes('`+wbs[1]+`')`),

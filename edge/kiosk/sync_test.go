@@ -22,6 +22,7 @@ import (
 	"cunyou/edge/store"
 	"cunyou/edge/syncer"
 	"cunyou/syncproto"
+	"cunyou/ui/uitest"
 )
 
 // apiSyncStatus reads the sync object of /api/v1/status.
@@ -181,7 +182,7 @@ func TestAPIPhotoAndPickup(t *testing.T) {
 // TestBrowserSyncLine checks the status bar's sync line in a real
 // Chromium: waiting ops with the last sync time, then the failure.
 func TestBrowserSyncLine(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(t)
 	st := s.st.Store()
 	bg := context.Background()
@@ -193,9 +194,9 @@ func TestBrowserSyncLine(t *testing.T) {
 
 	line := func() string {
 		t.Helper()
-		deadline := time.Now().Add(browserStepTimeout)
+		deadline := time.Now().Add(uitest.StepTimeout)
 		for time.Now().Before(deadline) {
-			if l := browserText(t, ctx, "#sb-outbox"); l != "" {
+			if l := uitest.Text(t, ctx, "#sb-outbox"); l != "" {
 				return l
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -203,13 +204,13 @@ func TestBrowserSyncLine(t *testing.T) {
 		t.Fatal("the status bar shows no sync line")
 		return ""
 	}
-	browserDo(t, ctx, "open the page", chromedp.Navigate(s.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	uitest.Do(t, ctx, "open the page", chromedp.Navigate(s.srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
 	want := fmt.Sprintf("待同步 %d 条 · 上次同步 %s", b.Ops, success.Format("15:04"))
 	assert.Equal(t, want, line())
 
 	require.NoError(t, st.RecordSyncError(bg, success.Add(time.Second), "network", "dial: refused"))
-	browserDo(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	uitest.Do(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#login-form")))
 	assert.Equal(t, fmt.Sprintf("待同步 %d 条 · 同步失败：连不上县中心，联网后自动补传", b.Ops), line())
-	assert.Equal(t, "bad", browserEval[string](t, ctx, `document.querySelector("#sb-outbox").className`))
+	assert.Equal(t, "bad", uitest.Eval[string](t, ctx, `document.querySelector("#sb-outbox").className`))
 	assert.Empty(t, jsProblems())
 }

@@ -3,8 +3,6 @@ package kiosk_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,32 +12,13 @@ import (
 
 	"cunyou/edge/demo"
 	"cunyou/edge/station"
+	"cunyou/ui/uitest"
 )
-
-// browserShot saves a PNG of the page as a test artifact, in the folder
-// CUNYOU_SCREENSHOTS names (a temporary folder when unset).
-func browserShot(t testing.TB, ctx context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("CUNYOU_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Errorf("screenshot folder: %v", err)
-		return
-	}
-	png := browserGet(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
-	path := filepath.Join(dir, "kiosk-"+name+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Errorf("save screenshot: %v", err)
-		return
-	}
-	t.Logf("screenshot: %s", path)
-}
 
 // browserLogin opens the page and logs the demo clerk in.
 func browserLogin(t testing.TB, ctx context.Context, s browserStation) {
 	t.Helper()
-	browserDo(t, ctx, "log in as clerk",
+	uitest.Do(t, ctx, "log in as clerk",
 		chromedp.Navigate(s.srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#login-form")),
 		chromedp.SendKeys(chromedp.CSS("#login-username"), demo.ClerkUser),
@@ -75,7 +54,7 @@ func browserScan(code string) chromedp.Action[chromedp.Void] { return chromedp.K
 func browserTypeByHand(t testing.TB, ctx context.Context, text string) {
 	t.Helper()
 	for _, r := range text {
-		browserDo(t, ctx, "type "+string(r), chromedp.KeyEvent(string(r)))
+		uitest.Do(t, ctx, "type "+string(r), chromedp.KeyEvent(string(r)))
 		time.Sleep(90 * time.Millisecond)
 	}
 }
@@ -85,41 +64,41 @@ func browserTypeByHand(t testing.TB, ctx context.Context, text string) {
 // (the typing it put into a field taken back out); the same keys typed by
 // hand stay typing. Each outcome of an inbound scan has its own sound.
 func TestBrowserWedgeScan(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(t)
 	wbs := browserManifest(t, s.st, 0, 2)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	scans := func() int { return browserEval[int](t, ctx, `window.kioskPerf.scans.length`) }
-	sounds := func() []string { return browserEval[[]string](t, ctx, `window.kioskPerf.sounds`) }
-	value := func(sel string) string { return browserEval[string](t, ctx, `document.querySelector('`+sel+`').value`) }
+	scans := func() int { return uitest.Eval[int](t, ctx, `window.kioskPerf.scans.length`) }
+	sounds := func() []string { return uitest.Eval[[]string](t, ctx, `window.kioskPerf.sounds`) }
+	value := func(sel string) string { return uitest.Eval[string](t, ctx, `document.querySelector('`+sel+`').value`) }
 	browserLogin(t, ctx, s)
 
 	// Inbound with the focus on nothing at all.
-	browserDo(t, ctx, "scan with no focus",
+	uitest.Do(t, ctx, "scan with no focus",
 		chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`),
 		browserScan(wbs[0]),
 		chromedp.WaitVisible(css("#inbound-result")),
 	)
-	code := browserText(t, ctx, "#inbound-code")
+	code := uitest.Text(t, ctx, "#inbound-code")
 	if code == "" || scans() != 1 {
 		t.Fatalf("after one scan: code %q, %d scans; want a code and 1 scan", code, scans())
 	}
-	browserDo(t, ctx, "scan it again", browserScan(wbs[0]), chromedp.WaitVisible(css("#inbound-result.repeat")))
-	browserDo(t, ctx, "scan a code that is no waybill", browserScan("ABC!"), chromedp.WaitVisible(css("#inbound-msg.msg-error")))
+	uitest.Do(t, ctx, "scan it again", browserScan(wbs[0]), chromedp.WaitVisible(css("#inbound-result.repeat")))
+	uitest.Do(t, ctx, "scan a code that is no waybill", browserScan("ABC!"), chromedp.WaitVisible(css("#inbound-msg.msg-error")))
 	if got, want := sounds(), []string{"new", "repeat", "error"}; !slices.Equal(got, want) {
 		t.Errorf("sounds %v, want %v: new, already in, error each its own", got, want)
 	}
 	if v := value("#inbound-scan"); v != "" {
 		t.Errorf("the scan field keeps %q after the scans", v)
 	}
-	browserShot(t, ctx, "inbound")
+	uitest.Shot(t, ctx, "kiosk-inbound")
 
 	// On the send screen, in the middle of typing a name: the burst goes
 	// to the waybill field, the name keeps what was typed by hand.
-	browserDo(t, ctx, "open send", chromedp.Click(css(`#tabs [data-tab="send"]`)), chromedp.Click(css("#send-receiver-name")))
+	uitest.Do(t, ctx, "open send", chromedp.Click(css(`#tabs [data-tab="send"]`)), chromedp.Click(css("#send-receiver-name")))
 	browserTypeByHand(t, ctx, "Wang")
 	time.Sleep(300 * time.Millisecond) // a hand from the keyboard to the gun
-	browserDo(t, ctx, "scan a label's waybill into the name field", browserScan("78100000000123"))
+	uitest.Do(t, ctx, "scan a label's waybill into the name field", browserScan("78100000000123"))
 	if got := value("#send-waybill"); got != "78100000000123" {
 		t.Errorf("send waybill is %q after the scan, want the code scanned", got)
 	}
@@ -132,15 +111,15 @@ func TestBrowserWedgeScan(t *testing.T) {
 
 	// Typed by hand into the pickup search, Enter included: a search, but
 	// not a scan.
-	browserDo(t, ctx, "open pickup", chromedp.Click(css(`#tabs [data-tab="pickup"]`)), chromedp.WaitVisible(css("#pickup-q")))
+	uitest.Do(t, ctx, "open pickup", chromedp.Click(css(`#tabs [data-tab="pickup"]`)), chromedp.WaitVisible(css("#pickup-q")))
 	browserTypeByHand(t, ctx, "13800000000")
 	time.Sleep(90 * time.Millisecond)
-	browserDo(t, ctx, "Enter by hand", chromedp.KeyEvent("\r"), chromedp.WaitReady(css(`#pickup-results[data-state="done"]`)))
+	uitest.Do(t, ctx, "Enter by hand", chromedp.KeyEvent("\r"), chromedp.WaitReady(css(`#pickup-results[data-state="done"]`)))
 	if n := scans(); n != 4 {
 		t.Errorf("typing by hand was taken for a scan: %d scans, want still 4", n)
 	}
-	if !strings.Contains(browserText(t, ctx, "#pickup-results"), code) {
-		t.Errorf("the search typed by hand finds %q, want the parcel scanned in", browserText(t, ctx, "#pickup-results"))
+	if !strings.Contains(uitest.Text(t, ctx, "#pickup-results"), code) {
+		t.Errorf("the search typed by hand finds %q, want the parcel scanned in", uitest.Text(t, ctx, "#pickup-results"))
 	}
 
 	for _, p := range jsProblems() {
@@ -151,7 +130,7 @@ func TestBrowserWedgeScan(t *testing.T) {
 // TestBrowserInboundBag scans a bag in by wedge bursts with a printer on:
 // each code shown, the bag's counts, each pickup sticker printed.
 func TestBrowserInboundBag(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: 1024, Height: 768})
 	s := browserNewStation(t)
 	d := browserAddDevices(t, s)
 	wbs := browserManifest(t, s.st, 100, 3)
@@ -159,20 +138,20 @@ func TestBrowserInboundBag(t *testing.T) {
 	browserLogin(t, ctx, s)
 	var codes []string
 	for i, wb := range append(wbs, wbs[0]) {
-		browserDo(t, ctx, "scan "+wb,
+		uitest.Do(t, ctx, "scan "+wb,
 			browserScan(wb),
 			browserUntil(fmt.Sprintf(`window.kioskPerf.sounds.length === %d`, i+1)),
 			chromedp.WaitVisible(css("#inbound-result")),
 		)
-		codes = append(codes, browserText(t, ctx, "#inbound-code"))
+		codes = append(codes, uitest.Text(t, ctx, "#inbound-code"))
 	}
 	if codes[3] != codes[0] {
 		t.Errorf("the repeat scan shows %q, want the first code %q", codes[3], codes[0])
 	}
-	if got := browserText(t, ctx, "#inbound-bag"); !strings.Contains(got, "新入库 3") || !strings.Contains(got, "重复 1") {
+	if got := uitest.Text(t, ctx, "#inbound-bag"); !strings.Contains(got, "新入库 3") || !strings.Contains(got, "重复 1") {
 		t.Errorf("bag summary says %q, want 新入库 3 and 重复 1", got)
 	}
-	browserDo(t, ctx, "scan the last again",
+	uitest.Do(t, ctx, "scan the last again",
 		browserScan(wbs[2]), // a repeat: no new sticker
 		browserUntil(`window.kioskPerf.sounds.length === 5`),
 	)
@@ -191,18 +170,18 @@ func TestBrowserInboundBag(t *testing.T) {
 			t.Errorf("no sticker printed with code %s; printed:\n%s", c, printed)
 		}
 	}
-	browserDo(t, ctx, "start the next bag",
+	uitest.Do(t, ctx, "start the next bag",
 		chromedp.Click(css("#inbound-bag-next")),
 	)
-	if got := browserText(t, ctx, "#inbound-bag"); !strings.Contains(got, "新入库 0") {
+	if got := uitest.Text(t, ctx, "#inbound-bag"); !strings.Contains(got, "新入库 0") {
 		t.Errorf("after 开始下一袋 the bag says %q, want 新入库 0", got)
 	}
 	wb := browserManifest(t, s.st, 200, 1)[0]
-	browserDo(t, ctx, "scan a parcel of the next bag",
+	uitest.Do(t, ctx, "scan a parcel of the next bag",
 		browserScan(wb),
 		chromedp.WaitVisible(css(`#inbound-sticker[data-status="printed"]`)),
 	)
-	browserShot(t, ctx, "inbound-bag")
+	uitest.Shot(t, ctx, "kiosk-inbound-bag")
 	for _, p := range jsProblems() {
 		t.Errorf("page: %s", p)
 	}

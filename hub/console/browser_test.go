@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +23,7 @@ import (
 	"cunyou/hub/openapi"
 	"cunyou/hub/store"
 	"cunyou/syncproto"
+	"cunyou/ui/uitest"
 )
 
 // cst is the county's time zone.
@@ -201,219 +200,105 @@ func (h *hub) drive(t *testing.T, hhmm string, f float64) {
 	require.NoError(t, err)
 }
 
-// browserChromium is where CI installs Chromium (apt-get install chromium).
-const browserChromium = "/usr/bin/chromium"
-
 // A dispatcher's desk screen.
 const deskW, deskH = 1366, 768
-
-// browserOpen starts a headless Chromium with a fresh profile at a desk
-// screen's size. It collects what the page reports as broken (uncaught
-// exceptions, console errors and warnings — a CSP violation among them;
-// not the HTTP errors the API answers on purpose); the returned func
-// lists them.
-func browserOpen(t *testing.T) (context.Context, func() []string) {
-	t.Helper()
-	if _, err := os.Stat(browserChromium); err != nil {
-		if os.Getenv("CUNYOU_TEST_STRICT") == "1" {
-			t.Fatalf("CUNYOU_TEST_STRICT: no %s", browserChromium)
-		}
-		t.Skipf("no %s: the browser test needs Chromium (CI installs it: apt-get install chromium fonts-noto-cjk)", browserChromium)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browserChromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(deskW, deskH),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelBrowser := chromedp.NewContext(actx)
-	// Registered after t.TempDir, so it runs first: the browser is gone
-	// before its profile folder is removed.
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
-	// The first run starts the browser and must have no timeout.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(deskW, deskH)); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	var mu sync.Mutex
-	var problems []string
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			bad := m.IsException() ||
-				(m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning) && m.Source != "network"
-			if bad {
-				mu.Lock()
-				problems = append(problems, m.String())
-				mu.Unlock()
-			}
-		}
-	}()
-	return ctx, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(problems)
-	}
-}
-
-const browserStepTimeout = 20 * time.Second
-
-func browserDo(t *testing.T, ctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, browserStepTimeout)
-	defer cancel()
-	if err := chromedp.Do(sctx, actions...); err != nil {
-		t.Fatalf("%s: %v", step, err)
-	}
-}
-
-func browserGet[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, browserStepTimeout)
-	defer cancel()
-	v, err := chromedp.Run(sctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
-}
-
-func browserText(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	return browserGet(t, ctx, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
-}
-
-func browserEval[T any](t *testing.T, ctx context.Context, js string) T {
-	t.Helper()
-	return browserGet(t, ctx, "evaluate "+js, chromedp.Evaluate[T](js))
-}
-
-// browserShot saves a screenshot into $CUNYOU_SCREENSHOTS (a temporary
-// folder when unset).
-func browserShot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("CUNYOU_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	shot := browserGet(t, ctx, "screenshot", chromedp.CaptureScreenshot())
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, shot, 0o644); err != nil {
-		t.Errorf("save screenshot: %v", err)
-		return
-	}
-	t.Logf("screenshot: %s", p)
-}
 
 // TestBrowserConsole drives the console in a real Chromium on a desk
 // screen: a wrong password, then sign in as a dispatcher; the overview's
 // counts; find a parcel and read its timeline; choose the station of a
 // parcel nobody could place; watch the bus move on the map.
 func TestBrowserConsole(t *testing.T) {
-	ctx, jsProblems := browserOpen(t)
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: deskW, Height: deskH})
 	h := newHub(t)
 	h.drive(t, "07:50", 0.3)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	fits := func(step string) {
 		t.Helper()
-		if w := browserEval[int](t, ctx, `document.documentElement.scrollWidth`); w > deskW {
+		if w := uitest.Eval[int](t, ctx, `document.documentElement.scrollWidth`); w > deskW {
 			t.Errorf("%s: the page is %d px wide on a %d px screen", step, w, deskW)
 		}
 	}
 
-	browserDo(t, ctx, "open the console",
+	uitest.Do(t, ctx, "open the console",
 		chromedp.Navigate(h.url+"/console/"),
 		chromedp.WaitVisible(css("#login-user")),
 	)
-	if title := browserGet(t, ctx, "title", chromedp.Title()); title != "村邮 · 调度台" {
+	if title := uitest.Get(t, ctx, "title", chromedp.Title()); title != "村邮 · 调度台" {
 		t.Errorf("title %q", title)
 	}
-	browserDo(t, ctx, "a wrong password",
+	uitest.Do(t, ctx, "a wrong password",
 		chromedp.SendKeys(css("#login-user"), dispatcher),
 		chromedp.SendKeys(css("#login-pass"), "wrong-password\r"),
 		chromedp.WaitVisible(css("#login-msg")),
 	)
-	if msg := browserText(t, ctx, "#login-msg"); !strings.HasPrefix(msg, "用户名或密码不对") {
+	if msg := uitest.Text(t, ctx, "#login-msg"); !strings.HasPrefix(msg, "用户名或密码不对") {
 		t.Errorf("wrong password says %q", msg)
 	}
-	browserEval[string](t, ctx, `document.querySelector("#login-pass").value = ""`)
-	browserDo(t, ctx, "sign in",
+	uitest.Eval[string](t, ctx, `document.querySelector("#login-pass").value = ""`)
+	uitest.Do(t, ctx, "sign in",
 		chromedp.SendKeys(css("#login-pass"), password+"\r"),
 		chromedp.WaitVisible(css(`#ov-stages [data-stage="at_station"]`)),
 		chromedp.WaitVisible(css("#ov-trips table")),
 		chromedp.WaitVisible(css("#ov-online")),
 	)
-	if got := browserText(t, ctx, `#ov-stages [data-stage="at_station"] .n`); got != "1" {
+	if got := uitest.Text(t, ctx, `#ov-stages [data-stage="at_station"] .n`); got != "1" {
 		t.Errorf("at stations %q, want 1", got)
 	}
-	if got := browserText(t, ctx, `#ov-stages [data-stage="announced"] .n`); got != "1" {
+	if got := uitest.Text(t, ctx, `#ov-stages [data-stage="announced"] .n`); got != "1" {
 		t.Errorf("announced %q, want 1", got)
 	}
-	if got := browserText(t, ctx, `#ov-stages [data-stage="problem"] .n`); got != "1" {
+	if got := uitest.Text(t, ctx, `#ov-stages [data-stage="problem"] .n`); got != "1" {
 		t.Errorf("problems %q, want 1", got)
 	}
-	if got := browserText(t, ctx, "#ov-exceptions"); got != "1" {
+	if got := uitest.Text(t, ctx, "#ov-exceptions"); got != "1" {
 		t.Errorf("open exceptions %q, want 1 (the unplaced parcel)", got)
 	}
-	if got := browserText(t, ctx, `#ov-trips [data-trip="`+tripL1+`"]`); !strings.Contains(got, "已发车") || !strings.Contains(got, plate) {
+	if got := uitest.Text(t, ctx, `#ov-trips [data-trip="`+tripL1+`"]`); !strings.Contains(got, "已发车") || !strings.Contains(got, plate) {
 		t.Errorf("the L1 07:00 trip reads %q", got)
 	}
-	nav := browserEval[[]string](t, ctx, `Array.from(document.querySelectorAll("#nav a")).map(a => a.getAttribute("data-view"))`)
+	nav := uitest.Eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#nav a")).map(a => a.getAttribute("data-view"))`)
 	if want := []string{"overview", "parcels", "exceptions", "stations", "trips", "map", "sms", "statistics"}; !slices.Equal(nav, want) {
 		t.Errorf("a dispatcher's nav %v, want %v (no audit log)", nav, want)
 	}
-	if tok := browserEval[string](t, ctx, `sessionStorage.getItem("cunyou.console.token") || ""`); !strings.HasPrefix(tok, "cys_") {
+	if tok := uitest.Eval[string](t, ctx, `sessionStorage.getItem("cunyou.console.token") || ""`); !strings.HasPrefix(tok, "cys_") {
 		t.Errorf("session token %q not in sessionStorage", tok)
 	}
 	fits("overview")
-	browserShot(t, ctx, "console-overview.png")
+	uitest.Shot(t, ctx, "console-overview")
 
-	browserDo(t, ctx, "find a parcel by its waybill",
+	uitest.Do(t, ctx, "find a parcel by its waybill",
 		chromedp.Navigate(h.url+"/console/#/parcels"),
 		chromedp.WaitVisible(css("#pq-waybill")),
 		chromedp.SendKeys(css("#pq-waybill"), wbArrived+"\r"),
 		chromedp.WaitVisible(css("#parcel-detail .timeline li")),
 	)
-	if got := browserText(t, ctx, "#parcel-detail .timeline li:first-child .what"); got != "驿站入库" {
+	if got := uitest.Text(t, ctx, "#parcel-detail .timeline li:first-child .what"); got != "驿站入库" {
 		t.Errorf("newest event %q", got)
 	}
-	if got := browserText(t, ctx, "#parcel-detail .facts"); !strings.Contains(got, "在驿站待取") || !strings.Contains(got, "福兴村驿站") {
+	if got := uitest.Text(t, ctx, "#parcel-detail .facts"); !strings.Contains(got, "在驿站待取") || !strings.Contains(got, "福兴村驿站") {
 		t.Errorf("the parcel's facts %q", got)
 	}
-	if n := browserEval[int](t, ctx, `document.querySelectorAll("#parcel-detail .timeline li").length`); n < 4 {
+	if n := uitest.Eval[int](t, ctx, `document.querySelectorAll("#parcel-detail .timeline li").length`); n < 4 {
 		t.Errorf("%d events in the timeline, want the carrier's, the centre's, the bus's and the station's", n)
 	}
-	browserEval[string](t, ctx, `document.querySelector("#pq-waybill").value = ""`)
-	browserDo(t, ctx, "find parcels by phone",
+	uitest.Eval[string](t, ctx, `document.querySelector("#pq-waybill").value = ""`)
+	uitest.Do(t, ctx, "find parcels by phone",
 		chromedp.SendKeys(css("#pq-phone"), "13912345678\r"),
 		chromedp.WaitVisible(css(`#pq-results [data-waybill="`+wbArrived+`"]`)),
 	)
 	fits("parcels")
-	browserShot(t, ctx, "console-parcel.png")
+	uitest.Shot(t, ctx, "console-parcel")
 
 	item := `#ex-unresolved [data-waybill="` + wbUnknown + `"]`
-	browserDo(t, ctx, "open the exceptions",
+	uitest.Do(t, ctx, "open the exceptions",
 		chromedp.Navigate(h.url+"/console/#/exceptions"),
 		chromedp.WaitVisible(css(`#ex-problems [data-waybill="`+wbDamaged+`"]`)),
 		chromedp.WaitReady(css(item+` .dest-station option[value="`+stFuxing+`"]`)),
 	)
 	fits("exceptions")
-	browserShot(t, ctx, "console-exceptions.png")
-	browserEval[string](t, ctx, `document.querySelector('`+item+` .dest-station').value = "`+stFuxing+`"`)
-	browserDo(t, ctx, "choose the station of the unplaced parcel",
+	uitest.Shot(t, ctx, "console-exceptions")
+	uitest.Eval[string](t, ctx, `document.querySelector('`+item+` .dest-station').value = "`+stFuxing+`"`)
+	uitest.Do(t, ctx, "choose the station of the unplaced parcel",
 		chromedp.SendKeys(css(`#ex-unresolved [data-waybill="`+wbUnknown+`"] .dest-note`), "电话确认"),
 		chromedp.Click(css(`#ex-unresolved [data-waybill="`+wbUnknown+`"] .dest-save`)),
 		chromedp.Poll[chromedp.Void](`!document.querySelector('#ex-unresolved [data-waybill="`+wbUnknown+`"]') && !!document.querySelector("#ex-unresolved .empty")`),
@@ -425,48 +310,48 @@ func TestBrowserConsole(t *testing.T) {
 	}
 
 	station := `#st-list [data-node="` + stFuxing + `"]`
-	browserDo(t, ctx, "a station's health and parcels",
+	uitest.Do(t, ctx, "a station's health and parcels",
 		chromedp.Navigate(h.url+"/console/#/stations/"+stFuxing),
 		chromedp.WaitVisible(css(station+" .devices")),
 		chromedp.WaitVisible(css(`#st-detail [data-waybill="`+wbArrived+`"]`)),
 	)
-	if got := browserText(t, ctx, station+" .devices"); got != "labels 故障 (printer.paper_out)" {
+	if got := uitest.Text(t, ctx, station+" .devices"); got != "labels 故障 (printer.paper_out)" {
 		t.Errorf("the station's devices read %q", got)
 	}
-	if got := browserText(t, ctx, station); !strings.Contains(got, "在线") {
+	if got := uitest.Text(t, ctx, station); !strings.Contains(got, "在线") {
 		t.Errorf("the station's row %q: it said hello just now", got)
 	}
 	fits("stations")
-	browserShot(t, ctx, "console-stations.png")
+	uitest.Shot(t, ctx, "console-stations")
 
 	vehicle := `#map .vehicle[data-plate="` + plate + `"]`
-	browserDo(t, ctx, "the bus on the map",
+	uitest.Do(t, ctx, "the bus on the map",
 		chromedp.Navigate(h.url+"/console/#/map"),
 		chromedp.WaitVisible(css(vehicle)),
 		chromedp.WaitVisible(css("#map .line")),
 	)
-	before := browserEval[string](t, ctx, `document.querySelector('`+vehicle+`').getAttribute("transform")`)
+	before := uitest.Eval[string](t, ctx, `document.querySelector('`+vehicle+`').getAttribute("transform")`)
 	h.drive(t, "07:58", 0.8)
-	browserDo(t, ctx, "the bus moves",
+	uitest.Do(t, ctx, "the bus moves",
 		chromedp.Poll[chromedp.Void](`document.querySelector('`+vehicle+`').getAttribute("transform") !== "`+before+`"`),
 	)
 	const tripL1Afternoon = "L1-20260314-1330"
-	browserDo(t, ctx, "open the afternoon L1's assignment",
+	uitest.Do(t, ctx, "open the afternoon L1's assignment",
 		chromedp.Navigate(h.url+"/console/#/trips"),
 		chromedp.Click(css(`#trips-list [data-trip="`+tripL1Afternoon+`"] a.assign`)),
 		chromedp.WaitReady(css(`#assign-vehicle option[value="`+plate+`"]`)),
 	)
-	browserEval[string](t, ctx, `document.querySelector("#assign-vehicle").value = "`+plate+`"`)
-	browserDo(t, ctx, "assign the bus to the afternoon L1",
+	uitest.Eval[string](t, ctx, `document.querySelector("#assign-vehicle").value = "`+plate+`"`)
+	uitest.Do(t, ctx, "assign the bus to the afternoon L1",
 		chromedp.Click(css(".assign-form button[type=submit]")),
 		chromedp.Poll[chromedp.Void](`document.querySelector("#assign-msg").textContent !== ""`),
 		chromedp.Poll[chromedp.Void](`(document.querySelector('#trips-list [data-trip="`+tripL1Afternoon+`"]') || {}).textContent.indexOf("`+plate+`") >= 0`),
 	)
-	if got := browserText(t, ctx, "#assign-msg"); !strings.HasPrefix(got, "已保存") {
+	if got := uitest.Text(t, ctx, "#assign-msg"); !strings.HasPrefix(got, "已保存") {
 		t.Errorf("assigning says %q", got)
 	}
 	fits("trips")
-	browserShot(t, ctx, "console-trips.png")
+	uitest.Shot(t, ctx, "console-trips")
 	trips, err := h.st.Trips(context.Background(), "2026-03-14")
 	require.NoError(t, err)
 	for _, tr := range trips {
@@ -475,7 +360,7 @@ func TestBrowserConsole(t *testing.T) {
 		}
 	}
 
-	browserDo(t, ctx, "today's trips and the parcels on the L1 07:00",
+	uitest.Do(t, ctx, "today's trips and the parcels on the L1 07:00",
 		chromedp.Navigate(h.url+"/console/#/trips/"+tripL1),
 		chromedp.WaitVisible(css(`#trip-detail [data-waybill="`+wbArrived+`"]`)),
 		chromedp.Click(css(`#trips-list [data-trip="`+tripL1+`"] a[href^="#/map/"]`)),
@@ -483,103 +368,103 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.WaitVisible(css("#map .trail")),
 		chromedp.WaitVisible(css(`#map-stops [data-node="CENTRE"]`)),
 	)
-	if got := browserText(t, ctx, `#map-stops [data-node="CENTRE"]`); !strings.Contains(got, "离开 望奎县农村物流分拨中心") {
+	if got := uitest.Text(t, ctx, `#map-stops [data-node="CENTRE"]`); !strings.Contains(got, "离开 望奎县农村物流分拨中心") {
 		t.Errorf("the replay's stop reads %q", got)
 	}
-	if n := browserEval[int](t, ctx, `document.querySelectorAll('#map .line.active[data-line="L1"]').length`); n != 1 {
+	if n := uitest.Eval[int](t, ctx, `document.querySelectorAll('#map .line.active[data-line="L1"]').length`); n != 1 {
 		t.Errorf("%d L1 lines drawn as the replayed trip's, want 1", n)
 	}
-	if got := browserEval[string](t, ctx, `document.querySelector("#map-trip").value`); got != tripL1 {
+	if got := uitest.Eval[string](t, ctx, `document.querySelector("#map-trip").value`); got != tripL1 {
 		t.Errorf("the map replays %q, want %s", got, tripL1)
 	}
 	fits("map")
-	browserShot(t, ctx, "console-map.png")
+	uitest.Shot(t, ctx, "console-map")
 
-	browserDo(t, ctx, "the SMS templates",
+	uitest.Do(t, ctx, "the SMS templates",
 		chromedp.Navigate(h.url+"/console/#/sms/templates"),
 		chromedp.WaitVisible(css(`#sms-body .template[data-kind="arrival"] .preview`)),
 	)
-	browserDo(t, ctx, "the SMS failures",
+	uitest.Do(t, ctx, "the SMS failures",
 		chromedp.Navigate(h.url+"/console/#/sms/problems"),
 		chromedp.WaitVisible(css("#sms-body .empty")),
 	)
 
-	browserDo(t, ctx, "statistics",
+	uitest.Do(t, ctx, "statistics",
 		chromedp.Navigate(h.url+"/console/#/statistics"),
 		chromedp.WaitVisible(css(`#stats-chart .bar[data-stage="at_station"]`)),
 		chromedp.WaitVisible(css(`#stats-holders [data-holder="`+stFuxing+`"]`)),
 	)
-	if got := browserEval[string](t, ctx, `document.querySelector('#stats-chart .bar[data-stage="at_station"] .n').textContent`); got != "1" {
+	if got := uitest.Eval[string](t, ctx, `document.querySelector('#stats-chart .bar[data-stage="at_station"] .n').textContent`); got != "1" {
 		t.Errorf("the at-station bar says %q", got)
 	}
 	fits("statistics")
-	browserShot(t, ctx, "console-statistics.png")
-	browserEval[bool](t, ctx, `(function () {
+	uitest.Shot(t, ctx, "console-statistics")
+	uitest.Eval[bool](t, ctx, `(function () {
 		window.csvOut = null;
 		var create = URL.createObjectURL;
 		URL.createObjectURL = function (b) { b.text().then(function (s) { window.csvOut = s; }); return create.call(URL, b); };
 		return true;
 	})()`)
-	browserDo(t, ctx, "export the counts as CSV",
+	uitest.Do(t, ctx, "export the counts as CSV",
 		chromedp.Click(css("#stats-csv")),
 		chromedp.Poll[chromedp.Void](`window.csvOut !== null`),
 	)
-	csv := browserEval[string](t, ctx, `window.csvOut`) // Blob.text drops the BOM
+	csv := uitest.Eval[string](t, ctx, `window.csvOut`) // Blob.text drops the BOM
 	if !strings.HasPrefix(csv, "holder,name,kind,total,announced,") || !strings.Contains(csv, "\r\n"+stFuxing+",福兴村驿站,station,2,0,0,0,1,0,1,0,0\r\n") {
 		t.Errorf("the CSV export reads %q", csv)
 	}
 
-	browserDo(t, ctx, "sign out",
+	uitest.Do(t, ctx, "sign out",
 		chromedp.Click(css("#logout")),
 		chromedp.WaitVisible(css("#login-user")),
 	)
-	if tok := browserEval[string](t, ctx, `sessionStorage.getItem("cunyou.console.token") || ""`); tok != "" {
+	if tok := uitest.Eval[string](t, ctx, `sessionStorage.getItem("cunyou.console.token") || ""`); tok != "" {
 		t.Error("the token stays in sessionStorage after signing out")
 	}
 
 	// The government's viewer reads counts, never a parcel, and may
 	// read them in English.
-	browserEval[string](t, ctx, `document.querySelector("#login-user").value = ""; location.hash = "#/overview"`)
-	browserDo(t, ctx, "sign in as the government's viewer",
+	uitest.Eval[string](t, ctx, `document.querySelector("#login-user").value = ""; location.hash = "#/overview"`)
+	uitest.Do(t, ctx, "sign in as the government's viewer",
 		chromedp.SendKeys(css("#login-user"), government),
 		chromedp.SendKeys(css("#login-pass"), password+"\r"),
 		chromedp.WaitVisible(css(`#ov-stages [data-stage="at_station"]`)),
 	)
-	nav = browserEval[[]string](t, ctx, `Array.from(document.querySelectorAll("#nav a")).map(a => a.getAttribute("data-view"))`)
+	nav = uitest.Eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#nav a")).map(a => a.getAttribute("data-view"))`)
 	if want := []string{"overview", "statistics"}; !slices.Equal(nav, want) {
 		t.Errorf("a government viewer's nav %v, want %v", nav, want)
 	}
-	if browserEval[bool](t, ctx, `!document.querySelector("#ov-stations").parentNode.hidden`) {
+	if uitest.Eval[bool](t, ctx, `!document.querySelector("#ov-stations").parentNode.hidden`) {
 		t.Error("the government viewer sees the stations card")
 	}
-	browserDo(t, ctx, "switch to English",
+	uitest.Do(t, ctx, "switch to English",
 		chromedp.Click(css("#top .lang")),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#nav a[data-view="statistics"]').textContent === "Statistics"`),
 		chromedp.Poll[chromedp.Void](`(document.querySelector('#ov-stages [data-stage="at_station"] .label') || {}).textContent === "at stations"`),
 	)
 
 	// The admin sees the users, what each role may do, and the audit log.
-	browserDo(t, ctx, "sign out the government's viewer",
+	uitest.Do(t, ctx, "sign out the government's viewer",
 		chromedp.Click(css("#logout")),
 		chromedp.WaitVisible(css("#login-user")),
 	)
-	browserEval[string](t, ctx, `document.querySelector("#login-user").value = ""; location.hash = "#/users"`)
-	browserDo(t, ctx, "the admin's users and roles",
+	uitest.Eval[string](t, ctx, `document.querySelector("#login-user").value = ""; location.hash = "#/users"`)
+	uitest.Do(t, ctx, "the admin's users and roles",
 		chromedp.SendKeys(css("#login-user"), admin),
 		chromedp.SendKeys(css("#login-pass"), password+"\r"),
 		chromedp.WaitVisible(css(`#users-list [data-user="`+dispatcher+`"]`)),
 		chromedp.WaitVisible(css(`#users-roles [data-permission="audit.read"]`)),
 	)
-	if got := browserText(t, ctx, `#users-list [data-user="`+government+`"]`); !strings.Contains(got, "Government") && !strings.Contains(got, "government") {
+	if got := uitest.Text(t, ctx, `#users-list [data-user="`+government+`"]`); !strings.Contains(got, "Government") && !strings.Contains(got, "government") {
 		t.Errorf("the government viewer's row %q", got)
 	}
 	fits("users")
-	browserShot(t, ctx, "console-users.png")
-	browserDo(t, ctx, "the audit log",
+	uitest.Shot(t, ctx, "console-users")
+	uitest.Do(t, ctx, "the audit log",
 		chromedp.Navigate(h.url+"/console/#/audit"),
 		chromedp.WaitVisible(css("#audit-body tbody tr")),
 	)
-	if got := browserText(t, ctx, "#audit-body"); !strings.Contains(got, "user:"+dispatcher) {
+	if got := uitest.Text(t, ctx, "#audit-body"); !strings.Contains(got, "user:"+dispatcher) {
 		t.Errorf("the audit log lacks the dispatcher's sign-in: %q", got)
 	}
 

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -265,17 +264,6 @@ func (e *env) get(t *testing.T, target string, header ...string) response {
 func (e *env) mine(t *testing.T, ip, phone, tail string) response {
 	t.Helper()
 	return e.do(t, http.MethodPost, "/q/api/mine", fmt.Sprintf(`{"phone":%q,"tail":%q}`, phone, tail), ip)
-}
-
-// requireOrSkipf skips a test whose environment lacks what it needs (a
-// browser) — except in CI, which sets CUNYOU_TEST_STRICT=1 and has
-// installed everything: there it fails.
-func requireOrSkipf(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CUNYOU_TEST_STRICT") == "1" {
-		t.Fatalf("CUNYOU_TEST_STRICT: "+format, args...)
-	}
-	t.Skipf(format, args...)
 }
 
 func regexpFind(t *testing.T, pattern, s string) string {
