@@ -179,11 +179,12 @@ func auditTarget(r *http.Request) string {
 	return strings.Join(parts, " ")
 }
 
-// auditDetail keeps a search's filters, a phone masked.
+// auditDetail keeps a search's filters, every phone given masked (not
+// only the first: ?phone=&phone=139… would keep the second whole).
 func auditDetail(r *http.Request) string {
 	q := r.URL.Query()
-	if p := q.Get("phone"); p != "" {
-		q.Set("phone", mask.Phone(p))
+	for i, p := range q["phone"] {
+		q["phone"][i] = mask.Phone(p)
 	}
 	return q.Encode()
 }

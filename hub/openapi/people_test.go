@@ -281,3 +281,21 @@ func TestDocumentPermissions(t *testing.T) {
 	}
 	assert.Equal(t, 32, n)
 }
+
+// A phone in a search's filters is masked in the audit log however often
+// it is given, not only its first time.
+func TestAuditMasksEveryPhone(t *testing.T) {
+	e := newEnv(t)
+	e.announce(entry("73100000000001", "zto", "13912345678", addrMinzhu))
+	tokens := e.people()
+	before := len(e.auditRows())
+	e.get("/api/v1/parcels?phone=&phone=13912345678&station=ST-V0101", tokens[auth.Dispatcher])
+	e.get("/api/v1/parcels?phone=13987654321&phone=13912345678", tokens[auth.Dispatcher])
+	rows := e.auditRows()[:len(e.auditRows())-before]
+	require.Len(t, rows, 2)
+	for _, r := range rows {
+		assert.Equal(t, "parcel.search", r.Action)
+		assert.NotContains(t, r.Target+r.Detail, "13912345678", "no full phone: %s", r.Detail)
+		assert.NotContains(t, r.Target+r.Detail, "13987654321", "no full phone: %s", r.Detail)
+	}
+}
