@@ -43,6 +43,7 @@ type env struct {
 	stn *station.Station
 	clk *clock
 	sim *modem.Simulator
+	g   notify.Sender
 	n   *notify.Notifier
 }
 
@@ -66,7 +67,7 @@ func newEnv(t *testing.T) *env {
 	g, err := modem.Open(modem.Options{Port: sim.Path(), Timeout: 5 * time.Second})
 	require.NoError(t, err)
 	t.Cleanup(func() { g.Close() })
-	e.sim = sim
+	e.sim, e.g = sim, g
 	e.n = notify.New(notify.Options{Station: e.stn, Modem: g, Location: cst, Now: e.clk.now})
 	return e
 }
@@ -214,4 +215,29 @@ func TestStationSMSRefusedForGood(t *testing.T) {
 	var state string
 	require.NoError(t, e.st.DB().QueryRow("SELECT state FROM station_sms").Scan(&state))
 	assert.Equal(t, "failed", state)
+}
+
+// After a restore from a backup the sequence numbers start again in a new
+// incarnation: a parcel the hub acknowledged in the old one is not owed an
+// SMS, one it did not is.
+func TestStationSMSAfterRestore(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	acked := e.scan(t, "73100000000001", "13912345678")
+	require.NoError(t, e.st.SetAcked(ctx, e.st.Identity().Incarnation, acked))
+	e.scan(t, "73100000000002", "13800001111")
+	bak := filepath.Join(t.TempDir(), "backup.db")
+	require.NoError(t, e.st.Backup(ctx, bak))
+	path := e.st.Path()
+	require.NoError(t, e.st.Close())
+	st, err := store.Restore(ctx, bak, path, store.Options{Now: e.clk.now, Synchronous: "NORMAL"})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	n := notify.New(notify.Options{Station: station.New(st, cst), Modem: e.g, Location: cst, Now: e.clk.now})
+
+	e.clk.add(11 * time.Minute)
+	sent, err := n.Pass(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sent)
+	assert.Equal(t, []string{"13800001111"}, phoneOf(e.sim.Received()), "not the parcel the hub has")
 }

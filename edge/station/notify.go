@@ -32,14 +32,21 @@ type Arrival struct {
 // UnsentArrivals lists the parcels on the shelves, scanned in before
 // before, with a receiver's phone, whose inbound op the hub has not
 // acknowledged and whose SMS the station has not sent: by phone, oldest
-// first.
+// first. An event's seq is that of its incarnation's op: after a restore
+// the same numbers are issued again, so the op is looked up in the outbox
+// of every incarnation (an op the hub has not acknowledged is never
+// pruned), and checked against that incarnation's acknowledgement.
 func (s *Station) UnsentArrivals(ctx context.Context, before time.Time) ([]Arrival, error) {
 	rows, err := s.st.DB().QueryContext(ctx, `SELECT p.waybill, p.carrier, p.receiver_phone, p.code, p.in_at
 		FROM parcels p JOIN events e ON e.parcel_id = p.id AND e.kind = ?
 		WHERE p.direction = 'in' AND p.shelf IS NOT NULL AND p.receiver_phone <> '' AND p.in_at <= ?
-		AND e.seq > coalesce((SELECT acked_seq FROM sync_acks WHERE incarnation = ?), 0)
+		AND EXISTS (SELECT 1 FROM incarnations i
+			JOIN outbox o ON o.incarnation = i.incarnation AND o.seq = e.seq
+			LEFT JOIN sync_acks a ON a.incarnation = i.incarnation
+			WHERE o.seq > coalesce(a.acked_seq, 0) AND o.kind = ?
+			AND json_extract(CAST(o.payload AS TEXT), '$.waybill') = p.waybill)
 		AND NOT EXISTS (SELECT 1 FROM station_sms m WHERE m.waybill = p.waybill)
-		ORDER BY p.receiver_phone, p.in_at, p.id`, evInbound, before.UnixMilli(), s.st.Identity().Incarnation)
+		ORDER BY p.receiver_phone, p.in_at, p.id`, evInbound, before.UnixMilli(), string(syncproto.KindParcelInbound))
 	if err != nil {
 		return nil, fmt.Errorf("read unsent arrivals: %w", err)
 	}
