@@ -157,23 +157,44 @@ func (s size) text(messages.Lang) string {
 	return ""
 }
 
-var (
-	phoneRe = regexp.MustCompile(`(^|[^0-9])(1[3-9][0-9]{9})([^0-9]|$)`)
-	idRe    = regexp.MustCompile(`(^|[^0-9])([0-9]{17}[0-9Xx])([^0-9A-Za-z]|$)`)
-)
+// numRe finds each run of digits (an ID number's may end in X). The
+// runs are judged one by one: a pattern that consumed the character after
+// a number as its boundary would miss the next number of a list
+// ("13800138000 13912345678").
+var numRe = regexp.MustCompile(`[0-9]+[Xx]?`)
 
 // scrub masks mainland mobile numbers and ID numbers in text that came
 // from elsewhere (an error message, a driver's answer): the report is
 // read over the shoulder and pasted into chats.
 func scrub(s string) string {
-	s = idRe.ReplaceAllStringFunc(s, func(m string) string {
-		g := idRe.FindStringSubmatch(m)
-		return g[1] + idnum.Mask(g[2]) + g[3]
-	})
-	return phoneRe.ReplaceAllStringFunc(s, func(m string) string {
-		g := phoneRe.FindStringSubmatch(m)
-		return g[1] + mask.Phone(g[2]) + g[3]
-	})
+	var b strings.Builder
+	last := 0
+	for _, ix := range numRe.FindAllStringIndex(s, -1) {
+		i, j := ix[0], ix[1]
+		run := s[i:j]
+		digits := strings.TrimRight(run, "Xx")
+		var masked string
+		switch {
+		case len(run) == 18 && (j == len(s) || !isAlnum(s[j])):
+			masked = idnum.Mask(run)
+		case len(digits) == 11 && digits[0] == '1' && digits[1] >= '3':
+			masked = mask.Phone(digits) + run[len(digits):]
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(masked)
+		last = j
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // table holds every sentence of the report, one map per language; the
