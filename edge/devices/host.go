@@ -332,13 +332,29 @@ func (r *Reporter) Seen() {
 }
 
 // Card records the card just read; nil forgets it (the reader has gone).
+// A card is forgotten CardTTL after it was read even when nobody asks for
+// it: the full number and the photo are not kept in memory longer.
 func (r *Reporter) Card(id *idcard.Identity) {
 	if id != nil {
 		r.Seen()
 	}
-	r.h.mu.Lock()
-	defer r.h.mu.Unlock()
-	r.h.card, r.h.cardAt = id, r.h.o.Now()
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.card, h.cardAt = id, h.o.Now()
+	if id != nil {
+		time.AfterFunc(h.o.CardTTL, func() { h.forgetCard(id) })
+	}
+}
+
+// forgetCard forgets the card id when it is still the one held and its
+// CardTTL is over.
+func (h *Host) forgetCard(id *idcard.Identity) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.card == id && !h.o.Now().Before(h.cardAt.Add(h.o.CardTTL)) {
+		h.card = nil
+	}
 }
 
 // Scanned records a code a scan gun read. The code is not logged.

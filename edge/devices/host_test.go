@@ -251,3 +251,16 @@ func TestCardKeptForTTL(t *testing.T) {
 	_, _, ok = h.Identity()
 	assert.False(t, ok, "forgotten after CardTTL")
 }
+
+// The card is forgotten after CardTTL even when nobody asks for it: its
+// full number and photo do not stay in memory.
+func TestCardForgottenUnasked(t *testing.T) {
+	h, err := New(Options{CardTTL: 20 * time.Millisecond})
+	require.NoError(t, err)
+	r := &Reporter{h: h}
+	r.Card(&idcard.Identity{Name: "张三"})
+	time.Sleep(200 * time.Millisecond)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	assert.Nil(t, h.card)
+}
