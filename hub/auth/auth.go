@@ -141,14 +141,26 @@ func (s *Service) Login(ctx context.Context, username, password, code, remote st
 	}
 	a := Actor{Name: "user:" + u.Username, Role: u.Role, Remote: remote}
 	now := s.now()
+	// The password is checked before the store's one writer is taken: an
+	// argon2id check costs tens of milliseconds, and every sign-in would
+	// otherwise hold up the hub's merges for that long. The transaction
+	// checks only if the password changed in between (or was not checked,
+	// the account being locked when read).
+	checked, good := "", false // the hash checked, and whether the password is its
+	if !now.Before(u.LockedUntil) {
+		checked, good = u.PasswordHash, passwd.Verify(u.PasswordHash, password)
+	}
 	var fail error
 	locked := false
 	u, err = s.st.UpdateUser(ctx, u.Username, func(u *store.User) error {
+		if u.PasswordHash != checked && !now.Before(u.LockedUntil) {
+			checked, good = u.PasswordHash, passwd.Verify(u.PasswordHash, password)
+		}
 		switch {
 		case now.Before(u.LockedUntil):
 			fail = ErrLocked
 			return nil
-		case !passwd.Verify(u.PasswordHash, password):
+		case !good:
 			fail = ErrBadCredentials
 		case u.TOTPSecret != "" && strings.TrimSpace(code) == "":
 			fail = ErrTOTPRequired

@@ -5,7 +5,10 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"database/sql"
 	"encoding/base32"
+	"encoding/base64"
+	"fmt"
 	"hash"
 	"strings"
 	"sync"
@@ -14,10 +17,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/argon2"
 
 	"cunyou/hub/audit"
 	"cunyou/hub/auth"
 	"cunyou/hub/store"
+	"cunyou/passwd"
 )
 
 // RFC 6238 appendix B.
@@ -306,4 +311,37 @@ func TestTOTPLogin(t *testing.T) {
 	e.clk.add(30 * time.Second)
 	_, _, err = e.a.Login(e.ctx, "boss", pw, code(), "10.0.0.7")
 	assert.NoError(t, err)
+}
+
+// A sign-in checks the password (argon2id, tens of milliseconds) before
+// it takes the store's one writer, so that sign-ins do not hold up the
+// hub's merges: with the writer busy, the check is done by the time the
+// writer is free, and what is left is quick.
+func TestLoginChecksPasswordOutsideTheWriter(t *testing.T) {
+	e := newEnv(t)
+	// A dearer hash than Hash makes (Verify takes the parameters it
+	// records), so that the check stands out from the writes' time.
+	salt := []byte("0123456789abcdef")
+	b64 := base64.RawStdEncoding
+	phc := fmt.Sprintf("$argon2id$v=%d$m=%d,t=10,p=1$%s$%s", argon2.Version, 19*1024, b64.EncodeToString(salt),
+		b64.EncodeToString(argon2.IDKey([]byte(pw), salt, 10, 19*1024, 1, 32)))
+	u, err := e.st.UpdateUser(e.ctx, "wang", func(u *store.User) error { u.PasswordHash = phc; return nil })
+	require.NoError(t, err)
+	verify := time.Hour
+	for range 3 {
+		start := time.Now()
+		passwd.Verify(u.PasswordHash, pw)
+		verify = min(verify, time.Since(start))
+	}
+	held, release := make(chan struct{}), make(chan struct{})
+	go e.st.Write(e.ctx, func(*sql.Tx) error { close(held); <-release; return nil })
+	<-held
+	done := make(chan error, 1)
+	go func() { _, _, err := e.a.Login(e.ctx, "wang", pw, "", "10.0.0.7"); done <- err }()
+	time.Sleep(max(4*verify, 200*time.Millisecond))
+	released := time.Now()
+	close(release)
+	require.NoError(t, <-done)
+	after := time.Since(released)
+	assert.Less(t, after, verify/2, "the writer was held %v after its release (one check costs %v)", after, verify)
 }
