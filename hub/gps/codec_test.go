@@ -351,6 +351,34 @@ func TestSubPackages(t *testing.T) {
 	assert.Equal(t, maxPending, r.Pending(), "old incomplete messages are dropped")
 }
 
+// A terminal cannot make its reassembler hold more than maxPendingBytes:
+// not with one long message missing a part, nor with messages announcing
+// many parts.
+func TestReassemblerBounds(t *testing.T) {
+	var r Reassembler
+	part := make([]byte, MaxBodyBytes)
+	for i := 1; i < 0xffff && i < 4000; i++ {
+		r.Add(Packet{Header: Header{ID: MsgBatchLocation, Serial: uint16(i - 1), Packets: 0xffff, Index: uint16(i)}, Body: part})
+		require.LessOrEqual(t, r.bytes, maxPendingBytes, "part %d", i)
+	}
+	r = Reassembler{}
+	for i := range 3 * maxPending {
+		r.Add(Packet{Header: Header{ID: MsgBatchLocation, Serial: uint16(i), Packets: 0xffff, Index: 1}, Body: []byte{1}})
+	}
+	assert.Zero(t, r.Pending(), "a message of 65535 parts never fits")
+	for i := range 3 * maxPending {
+		r.Add(Packet{Header: Header{ID: MsgBatchLocation, Serial: uint16(100 * i), Packets: 20000, Index: 1}, Body: []byte{1}})
+		require.LessOrEqual(t, r.bytes, maxPendingBytes)
+	}
+	assert.Equal(t, 2, r.Pending(), "each message's slots counted")
+	// A message that fits still completes.
+	whole, ok := r.Add(Packet{Header: Header{ID: MsgBatchLocation, Serial: 7, Packets: 2, Index: 1}, Body: []byte{1}})
+	assert.False(t, ok)
+	whole, ok = r.Add(Packet{Header: Header{ID: MsgBatchLocation, Serial: 8, Packets: 2, Index: 2}, Body: []byte{2}})
+	require.True(t, ok)
+	assert.Equal(t, []byte{1, 2}, whole.Body)
+}
+
 func FuzzDecodeFrame(f *testing.F) {
 	for _, v := range vectors {
 		b, _ := hex.DecodeString(v.frame)

@@ -11,6 +11,11 @@ import (
 // the centre, in metres.
 const DefaultFenceRadius = 300
 
+// FenceMargin is how far past its radius a vehicle inside a fence must be
+// to leave it: a vehicle parked at the edge, its fixes wandering a few
+// metres, does not arrive and leave over and over.
+const FenceMargin = 50
+
 // Fence is a circle around a station or the centre.
 type Fence struct {
 	Node     string
@@ -42,18 +47,23 @@ func metres(lat1, lon1, lat2, lon2 float64) float64 {
 }
 
 // Contains reports whether the point is inside the circle.
-func (f Fence) Contains(lat, lon float64) bool {
+func (f Fence) Contains(lat, lon float64) bool { return f.within(lat, lon, f.Radius) }
+
+func (f Fence) within(lat, lon, radius float64) bool {
 	// Cheap reject first: a degree of latitude is 111 km.
-	if math.Abs(lat-f.Lat)*111e3 > f.Radius {
+	if math.Abs(lat-f.Lat)*111e3 > radius {
 		return false
 	}
-	return metres(f.Lat, f.Lon, lat, lon) <= f.Radius
+	return metres(f.Lat, f.Lon, lat, lon) <= radius
 }
 
 // Geofencer turns each vehicle's positions into arrivals at and departures
 // from the fences. A vehicle's first position sets where it is without an
 // event; positions older than the vehicle's latest (a blind-area resend)
-// are not looked at. It is not safe for concurrent use.
+// and those without a fix (the status's positioned bit clear: the
+// terminal's coordinates are stale or zero) are not looked at. A vehicle
+// inside a fence leaves it FenceMargin past its radius. It is not safe for
+// concurrent use.
 type Geofencer struct {
 	fences []Fence
 	inside map[string]map[string]bool // plate → node → inside
@@ -86,7 +96,7 @@ func (g *Geofencer) Seed(ps []store.Position) {
 func (g *Geofencer) Events(ps []store.Position, trips map[string]string) []store.GeofenceEvent {
 	order := make([]int, 0, len(ps))
 	for i, p := range ps {
-		if p.Plate != "" {
+		if p.Plate != "" && p.Status&StatusPositioned != 0 {
 			order = append(order, i)
 		}
 	}
@@ -111,7 +121,11 @@ func (g *Geofencer) Events(ps []store.Position, trips map[string]string) []store
 			g.inside[p.Plate] = in
 		}
 		for _, f := range g.fences {
-			now := f.Contains(p.Lat, p.Lon)
+			r := f.Radius
+			if in[f.Node] {
+				r += FenceMargin
+			}
+			now := f.within(p.Lat, p.Lon, r)
 			if now == in[f.Node] {
 				continue
 			}

@@ -195,8 +195,15 @@ func (ss *session) run(ctx context.Context) {
 		ss.conn.Close()
 	}()
 	r := NewReader(ss.conn, 1024)
+	// A connection has one idle timeout in all to authenticate: until it
+	// does, its heartbeats and bad frames do not keep it open.
+	authBy := time.Now().Add(ss.srv.o.IdleTimeout)
 	for ctx.Err() == nil {
-		ss.conn.SetReadDeadline(time.Now().Add(ss.srv.o.IdleTimeout))
+		if ss.authed {
+			ss.conn.SetReadDeadline(time.Now().Add(ss.srv.o.IdleTimeout))
+		} else {
+			ss.conn.SetReadDeadline(authBy)
+		}
 		frame, err := r.ReadFrame()
 		if err != nil {
 			if CodeOf(err) == CodeFrame {
@@ -216,11 +223,16 @@ func (ss *session) run(ctx context.Context) {
 			continue
 		}
 		if ss.phone == "" {
-			ss.phone = p.Phone
-			ss.srv.bind(ss)
+			ss.phone = p.Phone // the session is the terminal's once it authenticates
 		} else if p.Phone != ss.phone {
 			ss.srv.log.Warn("connection changed terminal: closed", "terminal", mask.Phone(ss.phone))
 			return
+		}
+		if !ss.authed && p.Split() && p.Packets > 1 {
+			// Registration and authentication fit in one packet: nobody
+			// makes the hub hold sub-packages before authenticating.
+			ss.reply(p.Header, ResultFail)
+			continue
 		}
 		whole, ok := ss.reasm.Add(p)
 		if !ok {
@@ -250,7 +262,12 @@ func (ss *session) handle(ctx context.Context, p Packet) bool {
 		}
 		ss.reply(p.Header, ss.okIfAuthed())
 	case MsgLogout:
-		// The terminal deregisters: its auth code is void.
+		// The terminal deregisters: its auth code is void. Only the
+		// terminal itself, authenticated, may void it.
+		if !ss.authed {
+			ss.reply(p.Header, ResultFail)
+			return true
+		}
 		if err := ss.srv.o.Store.UnregisterTerminal(ctx, p.Phone); err != nil {
 			ss.srv.log.Error("unregister terminal", "terminal", mask.Phone(p.Phone), "err", err)
 			ss.reply(p.Header, ResultFail)
@@ -315,6 +332,7 @@ func (ss *session) authenticate(ctx context.Context, p Packet) {
 		ss.reply(p.Header, ResultFail)
 	default:
 		ss.authed, ss.plate = true, plate
+		ss.srv.bind(ss) // only now does it replace the terminal's other connection
 		ss.srv.log.Debug("terminal authenticated", "terminal", mask.Phone(p.Phone), "plate", plate)
 		ss.reply(p.Header, ResultOK)
 	}
@@ -343,6 +361,20 @@ func (ss *session) locations(p Packet) {
 		locs = b.Items
 	}
 	now := time.Now()
+	// A fix more than a day ahead is a glitch of the terminal's clock:
+	// stored, it would stand as the vehicle's latest position and hide
+	// every real one (and the geofences' arrivals) until that day.
+	fixes := locs[:0]
+	for _, l := range locs {
+		if !l.Time.After(now.Add(maxFixAhead)) {
+			fixes = append(fixes, l)
+		}
+	}
+	if len(fixes) == 0 {
+		ss.reply(p.Header, ResultBadMessage)
+		return
+	}
+	locs = fixes
 	ps := make([]store.Position, len(locs))
 	for i, l := range locs {
 		ps[i] = store.Position{Terminal: p.Phone, Plate: ss.plate, Time: l.Time, Lat: l.Lat(), Lon: l.Lon(), Speed: l.SpeedKmH(),
@@ -358,10 +390,17 @@ func (ss *session) locations(p Packet) {
 	})
 }
 
+// maxFixAhead is how far past the hub's clock a fix's time may be.
+const maxFixAhead = 24 * time.Hour
+
 // reply sends the platform's general response to the message of h.
 func (ss *session) reply(h Header, r Result) {
 	ss.send(h, MsgPlatformResponse, GeneralResponse{Serial: h.Serial, ID: h.ID, Result: r}.Marshal())
 }
+
+// maxQueuedReplies bounds the answers waiting to be written to one
+// terminal.
+const maxQueuedReplies = 64 << 10
 
 // send queues a message to the terminal, in the terminal's header
 // version, with the platform's next serial.
@@ -369,6 +408,13 @@ func (ss *session) send(to Header, id uint16, body []byte) {
 	ss.wmu.Lock()
 	defer ss.wmu.Unlock()
 	if ss.closed {
+		return
+	}
+	if len(ss.out) > maxQueuedReplies {
+		// The terminal sends but does not read its answers.
+		ss.srv.log.Warn("terminal does not read its answers: connection closed", "terminal", mask.Phone(to.Phone))
+		ss.closed, ss.out = true, nil
+		ss.conn.Close()
 		return
 	}
 	h := Header{ID: id, V2019: to.V2019, Version: to.Version, Phone: to.Phone, Serial: ss.serial}

@@ -2,6 +2,7 @@ package gps
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"testing"
@@ -117,10 +118,26 @@ func TestRegisterAuthReport(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, batch[79].Time.Equal(latest.Time))
 
+			// A fix from a clock years ahead is refused; in a batch, it
+			// alone is left out and does not stand as the latest.
+			ahead := loc
+			ahead.Time = time.Now().AddDate(5, 0, 0)
+			res, err = term.Report(ctx, ahead)
+			require.NoError(t, err)
+			assert.Equal(t, ResultBadMessage, res)
+			next := batch[79]
+			next.Time = next.Time.Add(time.Minute)
+			res, err = term.ReportBatch(ctx, BatchNormal, []Location{ahead, next})
+			require.NoError(t, err)
+			assert.Equal(t, ResultOK, res)
+			latest, err = h.st.LatestPosition(ctx, plate)
+			require.NoError(t, err)
+			assert.True(t, next.Time.Equal(latest.Time))
+
 			ts, err := h.st.Terminals(ctx)
 			require.NoError(t, err)
 			require.Len(t, ts, 1)
-			assert.Equal(t, int64(81), ts[0].Reports)
+			assert.Equal(t, int64(82), ts[0].Reports)
 			if v2019 {
 				assert.Equal(t, "860000000000000", ts[0].IMEI)
 			}
@@ -193,8 +210,11 @@ func TestOneSessionPerTerminal(t *testing.T) {
 	res, err := second.Heartbeat(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, ResultFail, res, "a new connection authenticates anew")
-	<-first.Done() // the hub closed the old connection
+	res, err = first.Heartbeat(ctx)
+	require.NoError(t, err, "a connection that only names the terminal does not replace its session")
+	assert.Equal(t, ResultOK, res)
 	require.NoError(t, second.Login(ctx, plate))
+	<-first.Done() // the hub closed the old connection once the new one authenticated
 	other := dial(t, h, phone2, false)
 	require.NoError(t, other.Login(ctx, plate2))
 	assert.Equal(t, 2, h.srv.Stats().Terminals)
@@ -287,7 +307,7 @@ func TestGeofencer(t *testing.T) {
 	assert.False(t, f[0].Contains(46.8, 126.504)) // 305 m east
 	g := NewGeofencer(f)
 	at := func(sec int, lat float64) store.Position {
-		return store.Position{Plate: plate, Lat: lat, Lon: 126.5, Time: time.Unix(int64(sec), 0)}
+		return store.Position{Plate: plate, Lat: lat, Lon: 126.5, Time: time.Unix(int64(sec), 0), Status: StatusPositioned}
 	}
 	assert.Empty(t, g.Events([]store.Position{at(1, 46.8)}, nil), "the first position only says where the vehicle is")
 	evs := g.Events([]store.Position{at(3, 46.81), at(2, 46.8005), at(0, 46.9)}, map[string]string{plate: "T1"})
@@ -302,6 +322,20 @@ func TestGeofencer(t *testing.T) {
 	g.Seed([]store.Position{at(4, 46.8)})
 	evs = g.Events([]store.Position{at(5, 46.81)}, nil)
 	require.Len(t, evs, 1)
+	assert.Equal(t, "departure", evs[0].Kind)
+
+	// At the fence's edge: a fix just outside the radius does not make a
+	// vehicle inside leave, nor does one without a fix (zeros, positioned
+	// bit clear); a fix past the margin does.
+	g = NewGeofencer(f)
+	g.Events([]store.Position{at(1, 46.8)}, nil)
+	assert.Empty(t, g.Events([]store.Position{at(2, 46.8028)}, nil), "311 m north, within the margin")
+	assert.Empty(t, g.Events([]store.Position{at(3, 46.8)}, nil))
+	lost := store.Position{Plate: plate, Time: time.Unix(4, 0)}
+	assert.Empty(t, g.Events([]store.Position{lost}, nil), "no fix")
+	assert.Empty(t, g.Events([]store.Position{at(5, 46.8)}, nil))
+	evs = g.Events([]store.Position{at(6, 46.8035)}, nil)
+	require.Len(t, evs, 1, "389 m north, past the margin")
 	assert.Equal(t, "departure", evs[0].Kind)
 	sites := []store.Site{{Node: "A", Lat: 1, Lon: 2}, {Node: "B"}, {Node: "C", Lat: 1, Lon: 1, Status: "closed"}}
 	assert.Equal(t, []Fence{{Node: "A", Lat: 1, Lon: 2, Radius: 300}}, FencesOf(sites, 300))
@@ -322,4 +356,93 @@ func TestRoute(t *testing.T) {
 	assert.Equal(t, uint16(360), fixes[0].Speed)
 	loop := Drive{Route: r, SpeedKmH: 36, Step: 10 * time.Second, Start: time.Unix(1e9, 0), Loop: true}.Fixes(100)
 	assert.Len(t, loop, 100)
+}
+
+// A connection that has not authenticated cannot void a terminal's auth
+// code, replace its session or make the hub hold sub-packages.
+func TestBeforeAuthentication(t *testing.T) {
+	ctx := context.Background()
+	h := startHub(t, Options{})
+	victim := dial(t, h, phone, false)
+	rr, err := victim.Register(ctx, vecRegister)
+	require.NoError(t, err)
+	require.Equal(t, RegisterOK, rr.Result)
+	res, err := victim.Authenticate(ctx, rr.AuthCode)
+	require.NoError(t, err)
+	require.Equal(t, ResultOK, res)
+
+	intruder := dial(t, h, phone, false)
+	res, err = intruder.Logout(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, ResultFail, res, "logout before authenticating")
+	parts, err := Split(Packet{Header: Header{ID: MsgBatchLocation, Phone: phone}, Body: make([]byte, 3000)}, 0, 0)
+	require.NoError(t, err)
+	w := make(chan Packet, 1)
+	intruder.mu.Lock()
+	intruder.waiters[parts[0].Serial] = w
+	intruder.mu.Unlock()
+	f, err := Encode(parts[0])
+	require.NoError(t, err)
+	_, err = intruder.conn.Write(f)
+	require.NoError(t, err)
+	g, err := ParseGeneralResponse((<-w).Body)
+	require.NoError(t, err)
+	assert.Equal(t, ResultFail, g.Result, "a sub-package before authenticating")
+
+	select {
+	case <-victim.Done():
+		t.Fatal("an unauthenticated connection closed the terminal's session")
+	default:
+	}
+	res, err = victim.Heartbeat(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, ResultOK, res)
+	again := dial(t, h, phone, false)
+	res, err = again.Authenticate(ctx, rr.AuthCode)
+	require.NoError(t, err)
+	assert.Equal(t, ResultOK, res, "the auth code is still good")
+}
+
+// Until it authenticates, a connection is closed one idle timeout after
+// it opened, heartbeats or not.
+func TestIdleTimeoutBeforeAuthentication(t *testing.T) {
+	ctx := context.Background()
+	h := startHub(t, Options{IdleTimeout: 300 * time.Millisecond})
+	term := dial(t, h, phone, false)
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case <-term.Done():
+			return
+		case <-deadline:
+			t.Fatal("an unauthenticated connection kept open by heartbeats")
+		case <-time.After(50 * time.Millisecond):
+			term.Send(MsgHeartbeat, nil)
+		}
+		_ = ctx
+	}
+}
+
+// A terminal that sends and never reads its answers is closed before
+// they fill the hub's memory.
+func TestUnreadAnswers(t *testing.T) {
+	h := startHub(t, Options{})
+	c, err := net.Dial("tcp", h.addr)
+	require.NoError(t, err)
+	defer c.Close()
+	hb, err := Encode(Packet{Header: Header{ID: MsgHeartbeat, Phone: phone}})
+	require.NoError(t, err)
+	chunk := make([]byte, 0, len(hb)*4096)
+	for range 4096 {
+		chunk = append(chunk, hb...)
+	}
+	c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	for sent := 0; sent < 64<<20; sent += len(chunk) {
+		if _, err = c.Write(chunk); err != nil {
+			break
+		}
+	}
+	require.Error(t, err, "the hub kept reading while its answers piled up")
+	var ne net.Error
+	assert.False(t, errors.As(err, &ne) && ne.Timeout(), "the hub closed the connection: %v", err)
 }

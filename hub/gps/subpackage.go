@@ -29,10 +29,13 @@ func Split(p Packet, size int, serial uint16) ([]Packet, error) {
 }
 
 // maxPending bounds the sub-packaged messages a reassembler holds, and
-// maxPendingBytes their bytes, so a terminal cannot fill the hub's memory.
+// maxPendingBytes their bytes (the parts' slots counted too), so a
+// terminal cannot fill the hub's memory: a part that does not fit drops
+// the oldest other messages, and a message that can never fit is dropped.
 const (
 	maxPending      = 8
 	maxPendingBytes = 1 << 20
+	partSlotBytes   = 24 // a part's slot (a slice header), held from the message's first part on
 )
 
 type pendingKey struct {
@@ -44,7 +47,7 @@ type pendingKey struct {
 type pending struct {
 	parts [][]byte
 	have  int
-	bytes int
+	bytes int // the parts' bytes and slots
 	seq   uint64
 }
 
@@ -75,14 +78,22 @@ func (r *Reassembler) Add(p Packet) (whole Packet, ok bool) {
 	k := pendingKey{p.ID, p.Packets, p.Serial - (p.Index - 1)}
 	m := r.msgs[k]
 	if m == nil {
-		for len(r.msgs) >= maxPending || r.bytes+len(p.Body) > maxPendingBytes && len(r.msgs) > 0 {
-			r.dropOldest()
+		slots := int(p.Packets) * partSlotBytes
+		if slots+len(p.Body) > maxPendingBytes {
+			return Packet{}, false // could never be held whole
 		}
 		r.seq++
-		m = &pending{parts: make([][]byte, p.Packets), seq: r.seq}
+		m = &pending{parts: make([][]byte, p.Packets), seq: r.seq, bytes: slots}
 		r.msgs[k] = m
+		r.bytes += slots
 	}
 	if m.parts[p.Index-1] == nil {
+		for len(r.msgs) > maxPending || r.bytes+len(p.Body) > maxPendingBytes {
+			if !r.dropOldest(k) {
+				r.drop(k) // the message alone is too large
+				return Packet{}, false
+			}
+		}
 		m.parts[p.Index-1] = append([]byte{}, p.Body...)
 		m.have++
 		m.bytes += len(p.Body)
@@ -91,9 +102,12 @@ func (r *Reassembler) Add(p Packet) (whole Packet, ok bool) {
 	if m.have < len(m.parts) {
 		return Packet{}, false
 	}
-	delete(r.msgs, k)
-	r.bytes -= m.bytes
-	body := make([]byte, 0, m.bytes)
+	r.drop(k)
+	size := 0
+	for _, part := range m.parts {
+		size += len(part)
+	}
+	body := make([]byte, 0, size)
 	for _, part := range m.parts {
 		body = append(body, part...)
 	}
@@ -104,14 +118,30 @@ func (r *Reassembler) Add(p Packet) (whole Packet, ok bool) {
 // Pending returns how many messages wait for sub-packages.
 func (r *Reassembler) Pending() int { return len(r.msgs) }
 
-func (r *Reassembler) dropOldest() {
+// Bytes returns the bytes the waiting messages hold, their parts' slots
+// counted.
+func (r *Reassembler) Bytes() int { return r.bytes }
+
+// dropOldest drops the oldest message other than keep; false when there
+// is none.
+func (r *Reassembler) dropOldest(keep pendingKey) bool {
 	var oldest pendingKey
 	var seq uint64
 	for k, m := range r.msgs {
-		if seq == 0 || m.seq < seq {
+		if k != keep && (seq == 0 || m.seq < seq) {
 			oldest, seq = k, m.seq
 		}
 	}
-	r.bytes -= r.msgs[oldest].bytes
-	delete(r.msgs, oldest)
+	if seq == 0 {
+		return false
+	}
+	r.drop(oldest)
+	return true
+}
+
+func (r *Reassembler) drop(k pendingKey) {
+	if m := r.msgs[k]; m != nil {
+		r.bytes -= m.bytes
+		delete(r.msgs, k)
+	}
 }
