@@ -247,8 +247,8 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	st, err := p.status(ctx, c)
-	if err != nil && !errors.Is(err, ErrNoStatus) && ctx.Err() == nil {
-		p.drop(c)
+	if err != nil && !errors.Is(err, ErrNoStatus) {
+		p.drop(c) // also when cancelled: guard may have closed it
 	}
 	return st, err
 }

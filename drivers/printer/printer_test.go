@@ -341,3 +341,23 @@ func TestParseLanguage(t *testing.T) {
 	_, err = New(Options{Language: TSPL})
 	assert.Error(t, err)
 }
+
+// A Status cancelled while it waits for the reply leaves no closed
+// connection behind: the next print connects anew and goes through.
+func TestStatusCancelled(t *testing.T) {
+	sim := newSim(t, TSPL)
+	sim.Silent(true)
+	p, err := New(Options{Language: TSPL, Transport: TCP(sim.Addr()), StatusTimeout: time.Hour})
+	require.NoError(t, err)
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := p.Status(ctx); done <- err }()
+	require.Eventually(t, func() bool { return slices.Contains(sim.Commands(), "<ESC>!?") }, 10*time.Second, time.Millisecond,
+		"the printer is asked for its status")
+	cancel()
+	assert.ErrorIs(t, <-done, context.Canceled)
+
+	sim.Silent(false)
+	require.NoError(t, p.Print(testCtx(t), PickupLabel(testPickup)))
+}
