@@ -29,6 +29,10 @@ type ImageInfo struct {
 	Width, Height int
 }
 
+// MaxPixels bounds an image's width × height (64 Mpx): decoding it for
+// the thumbnail allocates every pixel the header claims.
+const MaxPixels = 64 << 20
+
 // maxPad is how much padding may follow a JPEG's EOI: some cameras fill
 // their answer to a block size with zeros.
 const maxPad = 512
@@ -67,6 +71,9 @@ func Inspect(r io.ReaderAt, size int64) (ImageInfo, error) {
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return ImageInfo{}, fmt.Errorf("%s of %dx%d: %w", info.Format, cfg.Width, cfg.Height, ErrBadImage)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return ImageInfo{}, fmt.Errorf("%s of %dx%d: %w", info.Format, cfg.Width, cfg.Height, ErrTooLarge)
 	}
 	info.Width, info.Height = cfg.Width, cfg.Height
 	return info, nil

@@ -238,3 +238,15 @@ func TestMessages(t *testing.T) {
 	assert.Equal(t, CodeFailure, CodeOf(os.ErrClosed))
 	assert.Equal(t, CodeTimeout, CodeOf(ErrTimeout))
 }
+
+// A header that claims more pixels than MaxPixels is refused before
+// anything decodes it: a few bytes must not make the thumbnail allocate
+// gigabytes.
+func TestInspectTooManyPixels(t *testing.T) {
+	j := pattern(t, 32, 16, 1)
+	i := bytes.Index(j, []byte{0xFF, 0xC0}) // SOF0: length, precision, height, width
+	require.Positive(t, i)
+	j[i+5], j[i+6], j[i+7], j[i+8] = 0xEA, 0x60, 0xEA, 0x60 // 60000×60000
+	_, err := Inspect(bytes.NewReader(j), int64(len(j)))
+	assert.ErrorIs(t, err, ErrTooLarge)
+}
