@@ -170,6 +170,7 @@ func (s *Server) need(scopes ...string) func(http.Handler) http.Handler {
 type limiter struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
+	swept   time.Time // the last sweep of full buckets
 }
 
 type bucket struct {
@@ -186,6 +187,17 @@ func (l *limiter) take(client string, perMin int, now time.Time) (ok bool, remai
 	capacity, perSec := float64(perMin), float64(perMin)/60
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// A bucket untouched for a minute is full again, as good as none:
+	// dropped, so that sign-ins from ever new addresses (one bucket each)
+	// do not grow the map without end.
+	if now.Sub(l.swept) >= time.Minute {
+		for k, b := range l.buckets {
+			if now.Sub(b.last) >= time.Minute {
+				delete(l.buckets, k)
+			}
+		}
+		l.swept = now
+	}
 	b := l.buckets[client]
 	if b == nil {
 		b = &bucket{tokens: capacity, last: now}

@@ -18,3 +18,10 @@ func ProblemCodes() []string {
 	}
 	return out
 }
+
+// Buckets is how many rate-limit buckets the server holds.
+func (s *Server) Buckets() int {
+	s.limits.mu.Lock()
+	defer s.limits.mu.Unlock()
+	return len(s.limits.buckets)
+}

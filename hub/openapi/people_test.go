@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -298,4 +299,29 @@ func TestAuditMasksEveryPhone(t *testing.T) {
 		assert.NotContains(t, r.Target+r.Detail, "13912345678", "no full phone: %s", r.Detail)
 		assert.NotContains(t, r.Target+r.Detail, "13987654321", "no full phone: %s", r.Detail)
 	}
+}
+
+// The sign-in limit keeps a bucket per address only while it matters:
+// addresses that stopped trying are forgotten, and the limit still holds
+// for one that goes on.
+func TestLoginBucketsAreForgotten(t *testing.T) {
+	e := newEnv(t)
+	h := e.srv.Handler()
+	login := func(remote string) int {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/login", strings.NewReader("not json"))
+		req.RemoteAddr = remote + ":4711"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range 500 {
+		login(fmt.Sprintf("10.0.%d.%d", i/256, i%256))
+	}
+	assert.GreaterOrEqual(t, e.srv.Buckets(), 500)
+	e.clk.add(time.Minute)
+	for range 30 {
+		assert.Equal(t, http.StatusBadRequest, login("10.9.9.9"))
+	}
+	assert.LessOrEqual(t, e.srv.Buckets(), 1, "the idle addresses' buckets are dropped")
+	assert.Equal(t, http.StatusTooManyRequests, login("10.9.9.9"), "the busy one's is kept")
 }
