@@ -345,3 +345,20 @@ func TestLoginChecksPasswordOutsideTheWriter(t *testing.T) {
 	after := time.Since(released)
 	assert.Less(t, after, verify/2, "the writer was held %v after its release (one check costs %v)", after, verify)
 }
+
+// The user commands find a user by the name as it was given to user add
+// (" Wang " is stored as "wang").
+func TestUserCommandsFoldTheName(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.a.SetDisabled(e.ctx, cli, "Wang", true))
+	_, _, err := e.a.Login(e.ctx, "wang", pw, "", "10.0.0.7")
+	assert.ErrorIs(t, err, auth.ErrDisabled)
+	require.NoError(t, e.a.SetDisabled(e.ctx, cli, " WANG ", false))
+	require.NoError(t, e.a.ResetPassword(e.ctx, cli, "Wang", "Neu-Pass-1"))
+	_, err = e.a.Revoke(e.ctx, cli, "Wang")
+	require.NoError(t, err)
+	_, _, err = e.a.EnrolTOTP(e.ctx, cli, "Wang")
+	require.NoError(t, err)
+	_, _, err = e.a.Login(e.ctx, "wang", "Neu-Pass-1", "", "10.0.0.7")
+	assert.ErrorIs(t, err, auth.ErrTOTPRequired)
+}

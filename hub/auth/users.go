@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"cunyou/hub/audit"
@@ -41,12 +42,17 @@ func (s *Service) AddUser(ctx context.Context, a Actor, username, role, carrier,
 	return u, s.record(ctx, a, "user.add", name, audit.OK, detail)
 }
 
+// storedName is username as AddUser stored it (trimmed, lower case), so
+// that `user disable --username Wang` finds the user "wang" that
+// `user add --username Wang` made.
+func storedName(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
+
 // Users returns every user, by name.
 func (s *Service) Users(ctx context.Context) ([]store.User, error) { return s.st.Users(ctx) }
 
 // SetDisabled disables (and signs out) or enables a user.
 func (s *Service) SetDisabled(ctx context.Context, a Actor, username string, disabled bool) error {
-	u, err := s.st.UpdateUser(ctx, username, func(u *store.User) error {
+	u, err := s.st.UpdateUser(ctx, storedName(username), func(u *store.User) error {
 		u.Disabled = disabled
 		return nil
 	})
@@ -70,7 +76,7 @@ func (s *Service) ResetPassword(ctx context.Context, a Actor, username, password
 		return err
 	}
 	h := passwd.Hash(password)
-	u, err := s.st.UpdateUser(ctx, username, func(u *store.User) error {
+	u, err := s.st.UpdateUser(ctx, storedName(username), func(u *store.User) error {
 		u.PasswordHash, u.Failures, u.LockedUntil = h, 0, time.Time{}
 		return nil
 	})
@@ -85,7 +91,7 @@ func (s *Service) ResetPassword(ctx context.Context, a Actor, username, password
 
 // Revoke ends every open session of a user and returns how many.
 func (s *Service) Revoke(ctx context.Context, a Actor, username string) (int, error) {
-	u, err := s.st.User(ctx, username)
+	u, err := s.st.User(ctx, storedName(username))
 	if err != nil {
 		return 0, err
 	}
@@ -100,7 +106,7 @@ func (s *Service) Revoke(ctx context.Context, a Actor, username string) (int, er
 // earlier one) and returns it with its otpauth:// URI, to show once.
 func (s *Service) EnrolTOTP(ctx context.Context, a Actor, username string) (secret, uri string, err error) {
 	secret = NewTOTPSecret()
-	u, err := s.st.UpdateUser(ctx, username, func(u *store.User) error {
+	u, err := s.st.UpdateUser(ctx, storedName(username), func(u *store.User) error {
 		u.TOTPSecret, u.TOTPStep = secret, 0
 		return nil
 	})
