@@ -2,6 +2,7 @@ package devices
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -263,4 +264,64 @@ func TestCardForgottenUnasked(t *testing.T) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	assert.Nil(t, h.card)
+}
+
+// noStatusConn is a printer connection without status replies.
+type noStatusConn struct{ n atomic.Int64 }
+
+func (c *noStatusConn) Read([]byte) (int, error)                   { return 0, printer.ErrNoStatus }
+func (c *noStatusConn) Write(b []byte) (int, error)                { c.n.Add(1); return len(b), nil }
+func (c *noStatusConn) Close() error                               { return nil }
+func (c *noStatusConn) SetDeadline(time.Time) error                { return nil }
+func (c *noStatusConn) Open(context.Context) (printer.Conn, error) { return c, nil }
+func (c *noStatusConn) String() string                             { return "test:nostatus" }
+
+// cancelOnReady cancels when a device is shown ready: the printer has just
+// printed, and serve stops.
+type cancelOnReady struct {
+	slog.Handler
+	cancel func()
+}
+
+func (cancelOnReady) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h cancelOnReady) Handle(ctx context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "state" && a.Value.String() == string(StateReady) {
+			h.cancel()
+		}
+		return true
+	})
+	return nil
+}
+
+// A label the printer took is marked printed even when serve stops just
+// after: it is not printed again at the next start.
+func TestPrintJobMarkedWhenStopping(t *testing.T) {
+	ctx := context.Background()
+	stn := newStation(t)
+	stn.PrintPickupStickers(true)
+	_, err := stn.Inbound(ctx, "li", station.InboundInput{Waybill: "73100000000001", Carrier: "zto", ReceiverPhone: "13800001234"})
+	require.NoError(t, err)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	h, err := New(Options{Station: stn, Log: slog.New(cancelOnReady{Handler: slog.DiscardHandler, cancel: cancel})})
+	require.NoError(t, err)
+	conn := &noStatusConn{}
+	p, err := printer.New(printer.Options{Language: printer.TSPL, Transport: conn})
+	require.NoError(t, err)
+	rn := &running{cfg: config.Device{Name: "labels", Kind: config.DevicePrinter}, dev: &printerDevice{env: h.env, lang: printer.TSPL, p: p, addr: conn.String()}}
+	rn.r = &Reporter{h: h, st: Status{Name: "labels", Kind: config.DevicePrinter, State: StateStarting}}
+	rn.dev.(*printerDevice).r = rn.r
+	h.devices = append(h.devices, rn)
+	jobs, err := stn.NextPrintJobs(ctx, 1)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1)
+	perr := h.printJob(wctx, jobs[0])
+	require.Positive(t, conn.n.Load(), "the label was written")
+	require.Error(t, wctx.Err(), "serve stopped after the print")
+	assert.NoError(t, perr)
+	left, err := stn.NextPrintJobs(ctx, 1)
+	require.NoError(t, err)
+	assert.Empty(t, left, "marked printed, not printed again at the next start")
 }

@@ -127,8 +127,15 @@ func (h *Host) printJob(ctx context.Context, j station.PrintJob) error {
 		}
 		h.o.Log.Error("print queue: job cannot print", "job", j.ID, "kind", j.Kind, "code", failure, "err", err)
 	}
-	if ferr := stn.FinishPrintJob(ctx, j.ID, failure); ferr != nil {
+	// The printer has the label: its mark must not be lost to serve
+	// stopping now, or the label prints again at the next start.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	if ferr := stn.FinishPrintJob(fctx, j.ID, failure); ferr != nil {
 		return ferr
 	}
 	return nil
 }
+
+// finishTimeout bounds the marking of a job the printer took.
+const finishTimeout = 10 * time.Second
