@@ -726,7 +726,8 @@
     ps.forEach(function (p) {
       seen[p.plate] = true;
       var xy = map.proj(p.lat, p.lon);
-      var m = g.querySelector('[data-plate="' + p.plate.replace(/"/g, "") + '"]');
+      var m = null;
+      g.querySelectorAll(".vehicle").forEach(function (x) { if (x.getAttribute("data-plate") === p.plate) { m = x; } });
       if (!m) {
         m = svg("g", { "class": "vehicle", "data-plate": p.plate });
         m.appendChild(svg("path", { "class": "heading", d: "M0,-15 L5,-8 L-5,-8 Z" }));
@@ -851,6 +852,8 @@
   }
   function csvField(v) {
     v = String(v === undefined || v === null ? "" : v);
+    // A cell a spreadsheet would take for a formula is kept as text.
+    if (/^[=+\-@\t\r]/.test(v)) { v = "'" + v; }
     return /[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
   }
   $("#stats-csv").addEventListener("click", function () {
