@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +100,22 @@ func remoteOf(r *http.Request) string {
 		return host
 	}
 	return r.RemoteAddr
+}
+
+// loginSource is whom the sign-in limit counts: the address, or for IPv6
+// its /64 (one host commonly holds a whole /64, and would otherwise
+// have as many buckets as it likes).
+func loginSource(r *http.Request) string {
+	remote := remoteOf(r)
+	ip, err := netip.ParseAddr(remote)
+	if err != nil || ip.Unmap().Is4() {
+		return remote
+	}
+	p, err := ip.WithZone("").Prefix(64)
+	if err != nil {
+		return remote
+	}
+	return p.String()
 }
 
 // statusRecorder keeps the status a handler answered with.
@@ -217,7 +234,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.writeProblem(w, r, problem(CodeUnavailable, "this hub has no console users"))
 		return
 	}
-	if ok, _, wait := s.limits.take("login "+remoteOf(r), loginsPerMin, s.now()); !ok {
+	if ok, _, wait := s.limits.take("login "+loginSource(r), loginsPerMin, s.now()); !ok {
 		s.writeProblem(w, r, &apiError{code: CodeRateLimited, retryAfter: int(math.Ceil(wait.Seconds())),
 			detail: "too many sign-ins from this address; retry after the time given"})
 		return

@@ -325,3 +325,22 @@ func TestLoginBucketsAreForgotten(t *testing.T) {
 	assert.LessOrEqual(t, e.srv.Buckets(), 1, "the idle addresses' buckets are dropped")
 	assert.Equal(t, http.StatusTooManyRequests, login("10.9.9.9"), "the busy one's is kept")
 }
+
+// The sign-in limit counts an IPv6 /64 as one address: a host holds a
+// whole /64 and could otherwise try 30 a minute from each of its addresses.
+func TestLoginRateLimitIPv6(t *testing.T) {
+	e := newEnv(t)
+	h := e.srv.Handler()
+	login := func(remote string) int {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/login", strings.NewReader("not json"))
+		req.RemoteAddr = "[" + remote + "]:4711"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range 30 {
+		assert.Equal(t, http.StatusBadRequest, login(fmt.Sprintf("2001:db8:1:2::%x", i+1)))
+	}
+	assert.Equal(t, http.StatusTooManyRequests, login("2001:db8:1:2:ffff::1"), "the same /64")
+	assert.Equal(t, http.StatusBadRequest, login("2001:db8:1:3::1"), "another /64")
+}
