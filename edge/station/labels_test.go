@@ -86,3 +86,22 @@ func TestSendWithCard(t *testing.T) {
 	forever := CardIdentity{Number: id, LongTerm: true}
 	assert.False(t, forever.expired(t0))
 }
+
+// A card photo past cardPhotoKeep is not given out, even when no send
+// with a card has come since to delete it.
+func TestSenderCardPhotoExpires(t *testing.T) {
+	e := newSendEnv(t)
+	id, err := idnum.Parse(validID)
+	require.NoError(t, err)
+	card := CardIdentity{Name: "张三", Number: id, ValidTo: t0.AddDate(1, 0, 0), Photo: []byte("WLT")}
+	in := sendInput("sf", 2500)
+	in.Sender.IDNumber = ""
+	p, err := e.s.SendWithCard(e.ctx, clerk, in, card)
+	require.NoError(t, err)
+	e.clock.Advance(cardPhotoKeep - time.Minute)
+	_, err = e.s.SenderCardPhoto(e.ctx, p.Waybill)
+	require.NoError(t, err)
+	e.clock.Advance(2 * time.Minute)
+	_, err = e.s.SenderCardPhoto(e.ctx, p.Waybill)
+	assert.Equal(t, CodeParcelNotFound, CodeOf(err))
+}

@@ -127,10 +127,12 @@ func (s *Station) sealCardPhoto(ctx context.Context, tx *store.Tx, waybill strin
 
 // SenderCardPhoto returns the photo of the card read for the send of
 // waybill, decrypted (for the authorities' request); CodeParcelNotFound
-// when none is kept.
+// when none is kept, or it is past cardPhotoKeep (deleted at the next
+// send with a card).
 func (s *Station) SenderCardPhoto(ctx context.Context, waybill string) ([]byte, error) {
 	var sealed []byte
-	err := s.st.DB().QueryRowContext(ctx, "SELECT photo FROM sender_cards WHERE waybill = ?", waybill).Scan(&sealed)
+	err := s.st.DB().QueryRowContext(ctx, "SELECT photo FROM sender_cards WHERE waybill = ? AND created_ms >= ?",
+		waybill, s.st.Now().Add(-cardPhotoKeep).UnixMilli()).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fail(CodeParcelNotFound, "waybill", waybill)
 	}
