@@ -344,3 +344,16 @@ func TestLoginRateLimitIPv6(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, login("2001:db8:1:2:ffff::1"), "the same /64")
 	assert.Equal(t, http.StatusBadRequest, login("2001:db8:1:3::1"), "another /64")
 }
+
+// The template handler's own admin check holds for a session that sees
+// personal data but may not change templates (the dispatcher), whatever
+// the route's check before it.
+func TestSMSTemplateHandlerIsTheAdmins(t *testing.T) {
+	e := newEnv(t)
+	for role, want := range map[string]int{auth.Dispatcher: http.StatusForbidden, auth.Admin: http.StatusNotFound} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPut, "/api/v1/sms/templates/x", strings.NewReader(`{"text":"x"}`))
+		e.srv.SetSMSTemplateAs(auth.Identity{Username: "u", Role: role}, rec, req)
+		assert.Equal(t, want, rec.Code, "%s: %s", role, rec.Body)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"cunyou/hub/auth"
 	"cunyou/hub/notify"
 	"cunyou/mask"
 	"cunyou/sms"
@@ -156,8 +157,10 @@ func (s *Server) smsTemplates(w http.ResponseWriter, r *http.Request) {
 // (the admin only: the console's token); the stations get their texts
 // for the arrival SMS they may send themselves.
 func (s *Server) setSMSTemplate(w http.ResponseWriter, r *http.Request) {
-	if !callerOf(r).admin {
-		s.writeProblem(w, r, problem(CodeInsufficientScope, "only the admin (the console's token) changes SMS templates"))
+	// Not c.admin: that holds for every session that sees personal data
+	// (the dispatcher's too); a session needs the permission itself.
+	if c := callerOf(r); c.user != nil && !c.user.Can(auth.SMSTemplatesWrite) || c.user == nil && !c.admin {
+		s.writeProblem(w, r, problem(CodeInsufficientScope, "only the admin changes SMS templates"))
 		return
 	}
 	kind := chi.URLParam(r, "kind")
