@@ -18,11 +18,16 @@ import (
 // runs (its state file is fresh) a check reports what serve's Host knows,
 // without opening ports serve holds; otherwise it opens the device and
 // shakes hands: the reader's SAM id, the printer's status, the scan gun's
-// port, a camera's snapshot (not stored).
+// port, a camera's snapshot (not stored). The checks of a Host that runs
+// (serve's, asked by the kiosk's diag) report its own states: they never
+// open a port it holds, whatever became of the state file.
 func (h *Host) Checks() []diag.Check {
 	var cs []diag.Check
 	for _, rn := range h.devices {
 		cs = append(cs, diag.Check{Name: "device." + rn.cfg.Name, Run: func(ctx context.Context) diag.Result {
+			if h.running.Load() {
+				return judgeStatus(rn.r.Status(), h.o.Now())
+			}
 			if h.o.StateFile != "" {
 				if states, ok := readStates(h.o.StateFile, h.o.Now()); ok {
 					if st, ok := states[rn.cfg.Name]; ok {

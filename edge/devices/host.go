@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cunyou/drivers"
@@ -122,6 +123,7 @@ type Host struct {
 	env     *Env
 	devices []*running
 	kick    chan struct{}
+	running atomic.Bool // Run is running: its devices hold their ports
 
 	mu       sync.Mutex
 	card     *idcard.Identity // on the reader now; memory only
@@ -196,6 +198,8 @@ func zh(code string) string { return messages.Text(messages.ZH, code, nil) }
 // Run runs every device, the print queue (when a printer and a station
 // are there) and the state file until ctx ends.
 func (h *Host) Run(ctx context.Context) {
+	h.running.Store(true)
+	defer h.running.Store(false)
 	var wg sync.WaitGroup
 	for _, rn := range h.devices {
 		wg.Go(func() { rn.dev.Run(ctx, rn.r) })

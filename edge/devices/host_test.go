@@ -3,6 +3,7 @@ package devices
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -219,6 +220,13 @@ func TestChecks(t *testing.T) {
 		r := h2.Checks()[0].Run(context.Background())
 		return r.Status == diag.StatusOK && r.Detail.Key == "device.ok"
 	}, "diag reads serve's state file")
+
+	// The kiosk's diag runs in serve: its checks never open serve's
+	// ports, even when the state file is gone (a full disk).
+	require.NoError(t, os.Remove(StateFile(dir)))
+	r := served.Checks()[0].Run(context.Background())
+	assert.Equal(t, diag.StatusOK, r.Status)
+	assert.Equal(t, "device.ok", r.Detail.Key, "serve's own state, not a probe of its port")
 }
 
 // A real card stops answering once read: it is kept for CardTTL, then
