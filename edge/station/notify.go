@@ -41,7 +41,7 @@ func (s *Station) UnsentArrivals(ctx context.Context, before time.Time) ([]Arriv
 		FROM parcels p JOIN events e ON e.parcel_id = p.id AND e.kind = ?
 		WHERE p.direction = 'in' AND p.shelf IS NOT NULL AND p.receiver_phone <> '' AND p.in_at <= ?
 		AND EXISTS (SELECT 1 FROM incarnations i
-			JOIN outbox o ON o.incarnation = i.incarnation AND o.seq = e.seq
+			CROSS JOIN outbox o ON o.incarnation = i.incarnation AND o.seq = e.seq
 			LEFT JOIN sync_acks a ON a.incarnation = i.incarnation
 			WHERE o.seq > coalesce(a.acked_seq, 0) AND o.kind = ?
 			AND json_extract(CAST(o.payload AS TEXT), '$.waybill') = p.waybill)
