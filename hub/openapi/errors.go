@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
+
 	"cunyou/hub/intake"
 	"cunyou/hub/store"
 	"cunyou/hub/webhook"
@@ -179,7 +181,7 @@ func problemOf(r *http.Request, err error) (*apiError, Problem) {
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	ae, p := problemOf(r, err)
 	if p.Code == CodeInternal {
-		s.log.Error("open api", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("open api", "method", r.Method, "route", routeOf(r), "err", err)
 	}
 	if ae.code == CodeUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cunyou-hub"`)
@@ -221,4 +223,15 @@ func mustJSON(v any) []byte {
 		panic("openapi: encode answer: " + err.Error())
 	}
 	return append(b, '\n')
+}
+
+// routeOf names a request's route by its pattern (/api/v1/sms/optouts/{phone}),
+// not its path: a path can hold a phone number, which a log must not.
+func routeOf(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		if p := rc.RoutePattern(); p != "" {
+			return p
+		}
+	}
+	return "(unrouted)"
 }

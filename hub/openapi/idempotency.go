@@ -30,7 +30,7 @@ func ok(status int, v any) answer { return answer{status: status, body: mustJSON
 func (s *Server) failed(r *http.Request, err error) answer {
 	ae, p := problemOf(r, err)
 	if p.Code == CodeInternal {
-		s.log.Error("open api", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("open api", "method", r.Method, "route", routeOf(r), "err", err)
 	}
 	return answer{status: p.Status, body: mustJSON(p), header: retryHeader(ae.retryAfter)}
 }
