@@ -240,6 +240,17 @@ func (h *Host) Identity() (idcard.Identity, time.Time, bool) {
 	return *h.card, h.cardAt, true
 }
 
+// UsedIdentity forgets the card read at at, once a send or a pickup took
+// it: one reading serves one customer, so the next one's send cannot take
+// the last one's identity. A card read since is kept.
+func (h *Host) UsedIdentity(at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.card != nil && h.cardAt.Equal(at) {
+		h.card = nil
+	}
+}
+
 // Scans returns the codes scanned with a number above after, oldest first,
 // and the number of the last.
 func (h *Host) Scans(after int64) ([]Scan, int64) {

@@ -118,8 +118,9 @@ func (s *Server) sendWithDevices(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var (
-		p   station.Parcel
-		err error
+		p      station.Parcel
+		err    error
+		readAt time.Time
 	)
 	switch in.IDSource {
 	case "":
@@ -127,11 +128,15 @@ func (s *Server) sendWithDevices(w http.ResponseWriter, r *http.Request) {
 	case "reader":
 		var card station.CardIdentity
 		if h := s.devices.Load(); h != nil {
-			if id, _, ok := h.Identity(); ok {
+			if id, at, ok := h.Identity(); ok {
+				readAt = at
 				card = station.CardIdentity{Name: id.Name, Number: id.Number, ValidTo: id.ValidTo, LongTerm: id.LongTerm, Photo: id.Photo}
 			}
 		}
 		p, err = s.st.SendWithCard(r.Context(), actor(r), in.SendInput, card)
+		if err == nil {
+			s.devices.Load().UsedIdentity(readAt) // one reading, one customer
+		}
 	default:
 		s.writeCode(w, r, http.StatusBadRequest, string(station.CodeBadRequest), map[string]string{"field": "id_source"})
 		return

@@ -132,6 +132,10 @@ func TestAPIDevicesEndToEnd(t *testing.T) {
 	assert.Equal(t, "card", op.Source, "the op says the reader verified the sender")
 	assert.Equal(t, card.Name, op.Sender.Name, "the name from the card")
 	assert.NotContains(t, string(ops[0].Payload), card.Number)
+	// One reading serves one customer: the next send needs a card read
+	// anew, not the last customer's.
+	e.refuse(t, http.StatusUnprocessableEntity, "idcard_none", "POST", "/api/v1/send", clerk, apiReaderSend())
+	assert.False(t, apiOK[kiosk.IDCardJSON](t, e, http.StatusOK, "GET", "/api/v1/devices/idcard", clerk, nil).Present)
 
 	// A parcel scanned in prints its pickup sticker.
 	in := e.inbound(t, clerk, station.InboundInput{Waybill: apiZTO(7), Carrier: "zto", ReceiverPhone: apiPhone})

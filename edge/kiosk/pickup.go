@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"net/http"
+	"time"
 
 	"cunyou/edge/station"
 )
@@ -20,6 +21,7 @@ func (s *Server) pickup(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &in) {
 		return
 	}
+	var readAt time.Time // when the card taken was read
 	switch in.IDSource {
 	case "":
 	case "reader":
@@ -28,11 +30,12 @@ func (s *Server) pickup(w http.ResponseWriter, r *http.Request) {
 			s.writeCode(w, r, http.StatusUnprocessableEntity, string(station.CodeIDCardNone), nil)
 			return
 		}
-		id, _, ok := h.Identity()
+		id, at, ok := h.Identity()
 		if !ok {
 			s.writeCode(w, r, http.StatusUnprocessableEntity, string(station.CodeIDCardNone), nil)
 			return
 		}
+		readAt = at
 		in.Collector.Name, in.Collector.IDNumber = id.Name, id.Number.Full()
 	default:
 		s.writeCode(w, r, http.StatusBadRequest, string(station.CodeBadRequest), map[string]string{"field": "id_source"})
@@ -42,6 +45,9 @@ func (s *Server) pickup(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeErr(w, r, err)
 		return
+	}
+	if in.IDSource == "reader" {
+		s.devices.Load().UsedIdentity(readAt) // one reading, one customer
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"parcels": ps})
 }
