@@ -17,6 +17,9 @@ const (
 	KindShelvesSet      EventKind = "station.shelves"  // the shelf layout was set
 	KindSettingsSet     EventKind = "station.settings" // station settings were changed
 	KindParcelsNotified EventKind = "parcel.notified"  // the station sent the arrival SMS itself (its modem, link down)
+	// KindParcelInboundUndone: the operator undid the last inbound scan (a
+	// wrong parcel scanned in); a new fact, the inbound is never erased.
+	KindParcelInboundUndone EventKind = "parcel.inbound_undone"
 
 	// Parcel facts at the county centre (DESIGN §2, step 3, and the
 	// outbound half).
@@ -31,6 +34,7 @@ const (
 	KindParcelDestination EventKind = "parcel.destination"   // a dispatcher set (or changed) a parcel's destination station
 	KindCarrierEvent      EventKind = "parcel.carrier_event" // a carrier's own tracking event, pushed through the open API
 	KindTripAtStop        EventKind = "trip.at_stop"         // a trip's vehicle came to or left a station or the centre (GPS geofence)
+	KindParcelLost        EventKind = "parcel.lost"          // a dispatcher declared a parcel lost
 )
 
 // HubNode is the node id of the facts the hub records itself.
@@ -38,17 +42,19 @@ const HubNode = "HUB"
 
 // HubOnly reports whether only the hub may record facts of kind k.
 func (k EventKind) HubOnly() bool {
-	return k == KindParcelManifested || k == KindParcelDestination || k == KindCarrierEvent || k == KindTripAtStop
+	return k == KindParcelManifested || k == KindParcelDestination || k == KindCarrierEvent || k == KindTripAtStop ||
+		k == KindParcelLost
 }
 
 var knownKinds = map[EventKind]bool{
 	KindParcelInbound: true, KindParcelsPickedUp: true, KindParcelAccepted: true,
 	KindParcelProblem: true, KindParcelsReturned: true,
 	KindStocktake: true, KindDayClosed: true, KindOperatorChanged: true,
-	KindShelvesSet: true, KindSettingsSet: true, KindParcelsNotified: true,
+	KindShelvesSet: true, KindSettingsSet: true, KindParcelsNotified: true, KindParcelInboundUndone: true,
 	KindParcelAtCentre: true, KindParcelLoaded: true, KindTripDeparted: true,
 	KindParcelCollected: true, KindParcelsHandedOver: true,
 	KindParcelManifested: true, KindParcelDestination: true, KindCarrierEvent: true, KindTripAtStop: true,
+	KindParcelLost: true,
 }
 
 // Known reports whether k is in this build's vocabulary.
@@ -73,6 +79,9 @@ type Collector struct {
 	Phone   string `json:"phone,omitempty"`
 	IDHash  string `json:"id_hash,omitempty"`  // keyed hash of the ID number; never the number
 	IDLast4 string `json:"id_last4,omitempty"` // last four characters, for display
+	// IDSource is "card" when the station's ID-card reader read the
+	// collector's identity; empty when typed or not taken.
+	IDSource string `json:"id_source,omitempty"`
 }
 
 // ParcelsPickedUp is the payload of KindParcelsPickedUp.
@@ -80,6 +89,18 @@ type ParcelsPickedUp struct {
 	Waybills    []string  `json:"waybills"`
 	Collector   Collector `json:"collector"`
 	PhotoSHA256 string    `json:"photo_sha256,omitempty"`
+}
+
+// ParcelInboundUndone is the payload of KindParcelInboundUndone: the
+// inbound of Waybill (op InboundSeq of the same incarnation) was undone
+// before anything else happened to the parcel. Its slot and pickup code
+// are free again; the arrival SMS it owed is not to be sent.
+type ParcelInboundUndone struct {
+	Waybill    string `json:"waybill"`
+	Code       string `json:"code"` // the pickup code given up
+	Shelf      int    `json:"shelf"`
+	Layer      int    `json:"layer"`
+	InboundSeq uint64 `json:"inbound_seq,omitempty"`
 }
 
 // ParcelsNotified is the payload of KindParcelsNotified: the station sent
@@ -186,6 +207,9 @@ type DayClosed struct {
 	Total          DayCounts            `json:"total"`
 	OpeningOnShelf int                  `json:"opening_on_shelf"`
 	Mismatch       int                  `json:"mismatch"` // closing − (opening + in − out − returns)
+	// StocktakeMissing: parcels on the books that the day's stocktakes
+	// did not find on their shelves.
+	StocktakeMissing int `json:"stocktake_missing,omitempty"`
 }
 
 // OperatorChanged is the payload of KindOperatorChanged. It never carries a
@@ -216,6 +240,12 @@ type ShelvesSet struct {
 type SettingsSet struct {
 	OverdueDays int `json:"overdue_days"`
 	ReturnDays  int `json:"return_days"`
+	// The ID-card policy at pickup: a proxy's card must be read; a parcel
+	// declared at IDValueYuan or more needs the collector's card read
+	// (when IDHighValue).
+	IDForProxy  bool `json:"id_for_proxy"`
+	IDHighValue bool `json:"id_high_value,omitempty"`
+	IDValueYuan int  `json:"id_value_yuan,omitempty"`
 }
 
 // ParcelAtCentre is the payload of KindParcelAtCentre: a parcel scanned in
@@ -328,6 +358,14 @@ type ParcelDestination struct {
 	Station string `json:"station"`
 	Reason  string `json:"reason"` // DestManual
 	Note    string `json:"note,omitempty"`
+}
+
+// ParcelLost is the payload of KindParcelLost: a dispatcher declared an
+// inbound parcel lost (it cannot be found where it should be). Found
+// again, the next scan of a station or the centre moves it on.
+type ParcelLost struct {
+	Waybill string `json:"waybill"`
+	Note    string `json:"note"` // why, what was done (who searched where)
 }
 
 // CarrierEvent is the payload of KindCarrierEvent: what a carrier's own

@@ -20,6 +20,7 @@ var allKinds = []syncproto.EventKind{
 	syncproto.KindOperatorChanged,
 	syncproto.KindShelvesSet,
 	syncproto.KindSettingsSet,
+	syncproto.KindParcelInboundUndone,
 	syncproto.KindParcelAtCentre,
 	syncproto.KindParcelLoaded,
 	syncproto.KindTripDeparted,
@@ -28,29 +29,32 @@ var allKinds = []syncproto.EventKind{
 	syncproto.KindParcelManifested,
 	syncproto.KindParcelDestination,
 	syncproto.KindCarrierEvent,
+	syncproto.KindParcelLost,
 }
 
 func TestEventKindNamesAreStable(t *testing.T) {
 	// Kinds are part of the wire contract: never renamed.
 	want := map[syncproto.EventKind]string{
-		syncproto.KindParcelInbound:     "parcel.inbound",
-		syncproto.KindParcelsPickedUp:   "parcel.picked_up",
-		syncproto.KindParcelAccepted:    "parcel.accepted",
-		syncproto.KindParcelProblem:     "parcel.problem",
-		syncproto.KindParcelsReturned:   "parcel.returning",
-		syncproto.KindStocktake:         "stocktake.done",
-		syncproto.KindDayClosed:         "day.closed",
-		syncproto.KindOperatorChanged:   "operator.changed",
-		syncproto.KindShelvesSet:        "station.shelves",
-		syncproto.KindSettingsSet:       "station.settings",
-		syncproto.KindParcelAtCentre:    "parcel.at_centre",
-		syncproto.KindParcelLoaded:      "parcel.loaded",
-		syncproto.KindTripDeparted:      "trip.departed",
-		syncproto.KindParcelCollected:   "parcel.collected",
-		syncproto.KindParcelsHandedOver: "parcel.handed_over",
-		syncproto.KindParcelManifested:  "parcel.manifested",
-		syncproto.KindParcelDestination: "parcel.destination",
-		syncproto.KindCarrierEvent:      "parcel.carrier_event",
+		syncproto.KindParcelInbound:       "parcel.inbound",
+		syncproto.KindParcelsPickedUp:     "parcel.picked_up",
+		syncproto.KindParcelAccepted:      "parcel.accepted",
+		syncproto.KindParcelProblem:       "parcel.problem",
+		syncproto.KindParcelsReturned:     "parcel.returning",
+		syncproto.KindStocktake:           "stocktake.done",
+		syncproto.KindDayClosed:           "day.closed",
+		syncproto.KindOperatorChanged:     "operator.changed",
+		syncproto.KindShelvesSet:          "station.shelves",
+		syncproto.KindSettingsSet:         "station.settings",
+		syncproto.KindParcelInboundUndone: "parcel.inbound_undone",
+		syncproto.KindParcelAtCentre:      "parcel.at_centre",
+		syncproto.KindParcelLoaded:        "parcel.loaded",
+		syncproto.KindTripDeparted:        "trip.departed",
+		syncproto.KindParcelCollected:     "parcel.collected",
+		syncproto.KindParcelsHandedOver:   "parcel.handed_over",
+		syncproto.KindParcelManifested:    "parcel.manifested",
+		syncproto.KindParcelDestination:   "parcel.destination",
+		syncproto.KindCarrierEvent:        "parcel.carrier_event",
+		syncproto.KindParcelLost:          "parcel.lost",
 	}
 	assert.Len(t, want, len(allKinds))
 	for _, k := range allKinds {
@@ -71,7 +75,8 @@ func TestEventKindsKnown(t *testing.T) {
 
 func TestHubOnly(t *testing.T) {
 	for _, k := range allKinds {
-		want := k == syncproto.KindParcelManifested || k == syncproto.KindParcelDestination || k == syncproto.KindCarrierEvent
+		want := k == syncproto.KindParcelManifested || k == syncproto.KindParcelDestination || k == syncproto.KindCarrierEvent ||
+			k == syncproto.KindParcelLost
 		assert.Equal(t, want, k.HubOnly(), k)
 	}
 }

@@ -162,7 +162,8 @@ type Merger struct {
 
 type request struct {
 	node, inc string
-	local     bool // facts of the hub's own (Record)
+	local     bool      // facts of the hub's own (Record)
+	retry     *retryJob // a dead letter judged again (Retry, retry.go)
 	ops       []prepared
 	done      chan response
 }
@@ -595,6 +596,20 @@ func (m *Merger) commit(group []*request) {
 			total = counts{}
 			for i, r := range group {
 				w.c = counts{}
+				if r.retry != nil {
+					err := w.retryDead(r.retry)
+					var refused *refusal
+					switch {
+					case errors.As(err, &refused):
+						results[i] = response{err: refused.err}
+					case err != nil:
+						failed = i
+						return err
+					default:
+						total.add(w.c)
+					}
+					continue
+				}
 				if r.local {
 					if err := w.recordLocal(r); err != nil {
 						failed = i

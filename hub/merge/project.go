@@ -30,6 +30,10 @@ const (
 	StatusAccepted   = "accepted"
 	StatusCollected  = "collected"
 	StatusHandedOver = "handed_over"
+	// StatusLost: a dispatcher declared the parcel lost (parcel.lost). It
+	// stays with the node that last held it; found again, the next scan
+	// moves it on (see allowedAfter).
+	StatusLost = "lost"
 )
 
 // The hub's fixed rules when facts meet (DESIGN §2: keep both, derive a
@@ -50,6 +54,9 @@ const (
 //  5. The hub's own facts (a manifest announced again, a destination
 //     changed, a carrier's event) never move a parcel: a manifest changes
 //     its details and, until the parcel is at a station, its destination.
+//     A dispatcher's parcel.lost changes the status to lost and leaves the
+//     parcel with the node that last held it; a parcel picked up, returned
+//     or handed over is not lost (an exception says so instead).
 
 // onTheWay are the inbound statuses before a station has the parcel.
 var onTheWay = map[string]bool{"": true, StatusManifested: true, StatusAtCentre: true, StatusSorted: true, StatusLoaded: true,
@@ -74,13 +81,15 @@ func allowedAfter(cur string, ev syncproto.EventKind) bool {
 	case syncproto.KindStocktake: // a relocation
 		return cur == StatusAtStation || cur == StatusProblem
 	case syncproto.KindParcelAtCentre:
-		return onTheWay[cur] || cur == StatusReturning
+		// A lost parcel found again, like a scan-in at a station (above).
+		return onTheWay[cur] || cur == StatusReturning || cur == StatusLost
 	case syncproto.KindParcelLoaded:
 		return cur == StatusAtCentre || cur == StatusSorted || cur == StatusLoaded
 	case syncproto.KindTripDeparted:
 		return cur == StatusLoaded || cur == StatusInTransit
 	case syncproto.KindParcelCollected:
-		return cur == StatusAccepted || cur == StatusCollected || cur == StatusReturning || cur == StatusProblem
+		return cur == StatusAccepted || cur == StatusCollected || cur == StatusReturning || cur == StatusProblem ||
+			cur == StatusLost
 	case syncproto.KindParcelsHandedOver:
 		return cur == StatusCollected || cur == StatusReturning
 	}
@@ -501,6 +510,8 @@ func (w *writer) project(p *prepared) error {
 		return w.projectCentre(op, p.payload)
 	case *syncproto.ParcelManifested, *syncproto.ParcelDestination, *syncproto.CarrierEvent, *syncproto.TripAtStop:
 		return w.projectHub(op, p.payload)
+	case *syncproto.ParcelLost:
+		return w.projectLost(op, v)
 	default:
 		return fmt.Errorf("merge: no projection for %T", p.payload)
 	}
@@ -857,4 +868,37 @@ func (w *writer) tripAtStop(v *syncproto.TripAtStop) error {
 		}
 	}
 	return nil
+}
+
+// projectLost applies a dispatcher's parcel.lost: status lost at the node
+// that last held the parcel, its pending notices cancelled, its carrier
+// told. A parcel the hub does not know, or one picked up, returned or
+// handed over meanwhile, keeps its row and gets an exception.
+func (w *writer) projectLost(op *syncproto.Op, v *syncproto.ParcelLost) error {
+	cur, dir, err := w.parcelEither(v.Waybill)
+	if err != nil {
+		return err
+	}
+	ref := opRef(op.Node, op.Incarnation, op.Seq)
+	if !cur.found {
+		return w.exception(v.Waybill, "in", "declared lost, but the hub has no record of the parcel", ref)
+	}
+	detail := "declared lost by " + op.Actor
+	if v.Note != "" {
+		detail += ": " + v.Note
+	}
+	switch cur.status {
+	case StatusPickedUp, StatusReturned, StatusHandedOver:
+		if err := w.timeline(v.Waybill, dir, detail); err != nil {
+			return err
+		}
+		return w.exception(v.Waybill, dir, fmt.Sprintf("declared lost after %s", cur.status), cur.lastOp+" "+ref)
+	}
+	if _, err := w.stmt(qCancelNotices).ExecContext(w.ctx, "lost", v.Waybill); err != nil {
+		return err
+	}
+	if err := w.fact(op, v.Waybill, dir, cur, StatusLost, cur.node, detail, nil); err != nil {
+		return err
+	}
+	return w.notify(op, "lost", v.Waybill, cur, map[string]any{"node": cur.node})
 }

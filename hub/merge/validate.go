@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -261,6 +262,14 @@ func decode(op *syncproto.Op) (any, *syncproto.Error) {
 		if unmarshal(&p) {
 			if !validWaybill(p.Waybill) || p.Code == "" {
 				err = badPayload("carrier_event: bad waybill %q or no code", p.Waybill)
+			}
+			v = &p
+		}
+	case syncproto.KindParcelLost:
+		var p syncproto.ParcelLost
+		if unmarshal(&p) {
+			if !validWaybill(p.Waybill) || strings.TrimSpace(p.Note) == "" {
+				err = badPayload("lost: bad waybill %q or no note", p.Waybill)
 			}
 			v = &p
 		}

@@ -40,6 +40,11 @@ var (
 	ErrBlobMismatch = errors.New("store: blob content does not match its SHA-256")
 	// ErrTooLarge: a blob is larger than the limit.
 	ErrTooLarge = errors.New("store: too large")
+	// ErrDisabled: the node is disabled (it gets no enrollment code).
+	ErrDisabled = errors.New("store: node disabled")
+	// ErrResolved: the exception, dead letter or quarantined op was
+	// resolved (applied, discarded, acknowledged) already.
+	ErrResolved = errors.New("store: already resolved")
 )
 
 // OffsetError refuses a blob chunk that does not start where the hub's copy

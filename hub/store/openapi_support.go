@@ -143,7 +143,7 @@ func (s *Store) ExceptionsPage(ctx context.Context, q ExceptionQuery) ([]Excepti
 	if limit <= 0 {
 		limit = 50
 	}
-	query := "SELECT e.id, e.waybill, e.direction, e.reason, e.ops, e.created_ms, e.resolved_ms FROM exceptions e"
+	query := "SELECT e.id, e.waybill, e.direction, e.reason, e.ops, e.created_ms, e.resolved_ms, e.resolved_by, e.note FROM exceptions e"
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -156,7 +156,7 @@ func (s *Store) ExceptionsPage(ctx context.Context, q ExceptionQuery) ([]Excepti
 	for rows.Next() {
 		var e Exception
 		var created, resolved int64
-		if err := rows.Scan(&e.ID, &e.Waybill, &e.Direction, &e.Reason, &e.Ops, &created, &resolved); err != nil {
+		if err := rows.Scan(&e.ID, &e.Waybill, &e.Direction, &e.Reason, &e.Ops, &created, &resolved, &e.ResolvedBy, &e.Note); err != nil {
 			return nil, err
 		}
 		e.Created, e.Resolved = time.UnixMilli(created), msTime(resolved)

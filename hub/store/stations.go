@@ -62,18 +62,20 @@ func (s *Store) Stations(ctx context.Context) ([]Station, error) {
 		return nil, classify(err)
 	}
 	for _, q := range []struct {
-		table string
-		dst   func(*Station) *int64
+		table, where string
+		dst          func(*Station) *int64
 	}{
-		{"dead_letters", func(st *Station) *int64 { return &st.DeadLetters }},
-		{"quarantine", func(st *Station) *int64 { return &st.Quarantined }},
-		{"changes", func(st *Station) *int64 { return &st.ChangesSeq }},
+		// Only what still waits for someone: open dead letters,
+		// quarantined ops not acknowledged.
+		{"dead_letters", " WHERE state = 'open'", func(st *Station) *int64 { return &st.DeadLetters }},
+		{"quarantine", " WHERE acked_ms = 0", func(st *Station) *int64 { return &st.Quarantined }},
+		{"changes", "", func(st *Station) *int64 { return &st.ChangesSeq }},
 	} {
 		agg := "count(*)"
 		if q.table == "changes" {
 			agg = "max(seq)"
 		}
-		rows, err := s.r.QueryContext(ctx, "SELECT node, "+agg+" FROM "+q.table+" GROUP BY node")
+		rows, err := s.r.QueryContext(ctx, "SELECT node, "+agg+" FROM "+q.table+q.where+" GROUP BY node")
 		if err != nil {
 			return nil, fmt.Errorf("count %s: %w", q.table, classify(err))
 		}
@@ -96,49 +98,35 @@ func (s *Store) Stations(ctx context.Context) ([]Station, error) {
 	return out, nil
 }
 
-// DeadLetter is an op the hub received but can never apply.
+// DeadLetter is an op the hub received but could not apply: open until
+// a retry applies it or someone discards it (see repair.go).
 type DeadLetter struct {
 	Node        string
 	Incarnation string
 	Seq         uint64
 	Kind        syncproto.EventKind
-	Code        syncproto.Code
+	Code        syncproto.Code // the last attempt's
 	Reason      string
 	Received    time.Time
 	Payload     []byte
 	Hash        string
+	State       string // DeadOpen, DeadApplied or DeadDiscarded
+	Attempts    int    // retries so far
+	Retried     time.Time
+	HandledBy   string // who applied or discarded it
+	Handled     time.Time
+	Note        string
 }
 
-// DeadLetters lists the dead letters of node (every node when ""), oldest
-// first.
+// DeadLetters lists the dead letters of node (every node when ""), open
+// or not, oldest first.
 func (s *Store) DeadLetters(ctx context.Context, node string) ([]DeadLetter, error) {
-	q := "SELECT node, incarnation, seq, kind, code, reason, received_ms, payload, hash FROM dead_letters"
-	var args []any
-	if node != "" {
-		q += " WHERE node = ?"
-		args = append(args, node)
-	}
-	rows, err := s.r.QueryContext(ctx, q+" ORDER BY received_ms, node, incarnation, seq", args...)
-	if err != nil {
-		return nil, fmt.Errorf("read dead letters: %w", classify(err))
-	}
-	defer rows.Close()
-	var out []DeadLetter
-	for rows.Next() {
-		var d DeadLetter
-		var kind string
-		var received int64
-		if err := rows.Scan(&d.Node, &d.Incarnation, &d.Seq, &kind, &d.Code, &d.Reason, &received, &d.Payload, &d.Hash); err != nil {
-			return nil, err
-		}
-		d.Kind, d.Received = syncproto.EventKind(kind), time.UnixMilli(received)
-		out = append(out, d)
-	}
-	return out, classify(rows.Err())
+	return s.DeadLettersOf(ctx, node, false)
 }
 
 // Quarantined is an op that reused an identity with other content.
 type Quarantined struct {
+	ID           int64
 	Node         string
 	Incarnation  string
 	Seq          uint64
@@ -147,31 +135,13 @@ type Quarantined struct {
 	Kind         syncproto.EventKind
 	Reason       string
 	Received     time.Time
+	AckedBy      string // who acknowledged it; "" while open
+	Acked        time.Time
+	Note         string
 }
 
-// Quarantine lists the quarantined ops of node (every node when "").
+// Quarantine lists the quarantined ops of node (every node when ""),
+// acknowledged or not.
 func (s *Store) Quarantine(ctx context.Context, node string) ([]Quarantined, error) {
-	q := "SELECT node, incarnation, seq, hash_existing, hash_new, kind, reason, received_ms FROM quarantine"
-	var args []any
-	if node != "" {
-		q += " WHERE node = ?"
-		args = append(args, node)
-	}
-	rows, err := s.r.QueryContext(ctx, q+" ORDER BY id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("read quarantine: %w", classify(err))
-	}
-	defer rows.Close()
-	var out []Quarantined
-	for rows.Next() {
-		var d Quarantined
-		var kind string
-		var received int64
-		if err := rows.Scan(&d.Node, &d.Incarnation, &d.Seq, &d.HashExisting, &d.HashNew, &kind, &d.Reason, &received); err != nil {
-			return nil, err
-		}
-		d.Kind, d.Received = syncproto.EventKind(kind), time.UnixMilli(received)
-		out = append(out, d)
-	}
-	return out, classify(rows.Err())
+	return s.QuarantineOf(ctx, node, false)
 }

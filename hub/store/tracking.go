@@ -218,11 +218,14 @@ type Exception struct {
 	Ops       string // the ops involved, "node/inc/seq" separated by spaces
 	Created   time.Time
 	Resolved  time.Time // zero while open
+	// ResolvedBy and Note: who resolved it and why, what was done.
+	ResolvedBy string
+	Note       string
 }
 
 // Exceptions returns the exceptions of waybill (all when ""), oldest first.
 func (s *Store) Exceptions(ctx context.Context, waybill string) ([]Exception, error) {
-	q := "SELECT id, waybill, direction, reason, ops, created_ms, resolved_ms FROM exceptions"
+	q := "SELECT id, waybill, direction, reason, ops, created_ms, resolved_ms, resolved_by, note FROM exceptions"
 	var args []any
 	if waybill != "" {
 		q += " WHERE waybill = ?"
@@ -237,7 +240,7 @@ func (s *Store) Exceptions(ctx context.Context, waybill string) ([]Exception, er
 	for rows.Next() {
 		var e Exception
 		var created, resolved int64
-		if err := rows.Scan(&e.ID, &e.Waybill, &e.Direction, &e.Reason, &e.Ops, &created, &resolved); err != nil {
+		if err := rows.Scan(&e.ID, &e.Waybill, &e.Direction, &e.Reason, &e.Ops, &created, &resolved, &e.ResolvedBy, &e.Note); err != nil {
 			return nil, err
 		}
 		e.Created, e.Resolved = time.UnixMilli(created), msTime(resolved)
