@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"sync"
 	"unicode"
@@ -110,3 +111,31 @@ var dummy = sync.OnceValue(func() string { return Hash("cunyou: no such account"
 // Waste spends the time of one Verify, so that a login for a name that
 // does not exist costs the same as one that does.
 func Waste(secret string) { Verify(dummy(), secret) }
+
+// Generate makes a 14-character password of the four classes, with none
+// of the characters easily misread (0/O, 1/l/I): what an admin hands to a
+// new user, shown once.
+func Generate() string {
+	const (
+		upper = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+		lower = "abcdefghijkmnopqrstuvwxyz"
+		digit = "23456789"
+		other = "-_.!@#%+"
+	)
+	pick := func(set string) byte {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		if err != nil {
+			panic(err)
+		}
+		return set[n.Int64()]
+	}
+	for {
+		b := make([]byte, 14)
+		for i := range b {
+			b[i] = pick(upper + lower + digit + other)
+		}
+		if pw := string(b); Check(pw) == nil && strings.ContainsAny(pw, digit) {
+			return pw
+		}
+	}
+}

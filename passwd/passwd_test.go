@@ -56,3 +56,15 @@ func TestHashVerify(t *testing.T) {
 func TestVerifyReference(t *testing.T) {
 	assert.True(t, passwd.Verify("$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc", "password"))
 }
+
+func TestGenerate(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		pw := passwd.Generate()
+		assert.Len(t, pw, 14)
+		assert.NoError(t, passwd.Check(pw), pw)
+		assert.False(t, strings.ContainsAny(pw, "0O1lI"), pw)
+		assert.False(t, seen[pw], "the same password twice")
+		seen[pw] = true
+	}
+}

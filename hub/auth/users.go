@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -117,4 +118,105 @@ func (s *Service) EnrolTOTP(ctx context.Context, a Actor, username string) (secr
 		return "", "", err
 	}
 	return secret, TOTPURI(Issuer, u.Username, secret), nil
+}
+
+// SetRole gives a user another role (and, for a carrier viewer, its
+// carrier). It takes effect on the user's next request: a session reads
+// its user's role each time.
+func (s *Service) SetRole(ctx context.Context, a Actor, username, role, carrier string) error {
+	if !ValidRole(role) {
+		return fmt.Errorf("%w: role %q: use one of %v", ErrInvalid, role, Roles)
+	}
+	if (role == Carrier) != (carrier != "") {
+		return fmt.Errorf("%w: a carrier viewer, and only one, names its carrier", ErrInvalid)
+	}
+	var was string
+	u, err := s.st.UpdateUser(ctx, storedName(username), func(u *store.User) error {
+		was = u.Role
+		u.Role, u.Carrier = role, carrier
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	detail := "role " + was + " → " + role
+	if carrier != "" {
+		detail += ", carrier " + carrier
+	}
+	return s.record(ctx, a, "user.role", u.Username, audit.OK, detail)
+}
+
+// RemoveTOTP removes a user's second factor (a lost phone): the next
+// sign-in needs the password only, until one is enrolled again.
+func (s *Service) RemoveTOTP(ctx context.Context, a Actor, username string) error {
+	u, err := s.st.UpdateUser(ctx, storedName(username), func(u *store.User) error {
+		u.TOTPSecret, u.TOTPStep = "", 0
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.record(ctx, a, "user.totp_remove", u.Username, audit.OK, "second factor removed")
+}
+
+// ChangePassword is a signed-in user's change of their own password: the
+// current one must be right (a wrong one counts toward the lockout as at
+// sign-in), the new one meet the policy and differ. The user's other
+// sessions end; the one asking (token) stays.
+func (s *Service) ChangePassword(ctx context.Context, id Identity, token, current, next, remote string) error {
+	a := id.Actor(remote)
+	if err := passwd.Check(next); err != nil {
+		return err
+	}
+	if current == next {
+		return fmt.Errorf("%w: the new password is the current one", ErrInvalid)
+	}
+	u, err := s.st.User(ctx, id.Username)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if now.Before(u.LockedUntil) {
+		return errors.Join(ErrLocked, s.record(ctx, a, "user.password", u.Username, "locked", ""))
+	}
+	checked, good := u.PasswordHash, passwd.Verify(u.PasswordHash, current)
+	h := ""
+	if good {
+		h = passwd.Hash(next)
+	}
+	var fail error
+	locked := false
+	u, err = s.st.UpdateUser(ctx, u.Username, func(u *store.User) error {
+		if u.PasswordHash != checked {
+			checked, good = u.PasswordHash, passwd.Verify(u.PasswordHash, current)
+			if good {
+				h = passwd.Hash(next)
+			}
+		}
+		if !good {
+			fail = ErrBadCredentials
+			u.Failures++
+			if u.Failures >= s.o.MaxFailures {
+				u.Failures, u.LockedUntil, locked = 0, now.Add(s.o.Lockout), true
+			}
+			return nil
+		}
+		u.PasswordHash, u.Failures = h, 0
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if fail != nil {
+		rerr := s.record(ctx, a, "user.password", u.Username, "bad_credentials", "")
+		if locked {
+			rerr = errors.Join(rerr, s.record(ctx, a, "user.lock", u.Username, audit.OK,
+				fmt.Sprintf("%d failures: locked until %s", s.o.MaxFailures, u.LockedUntil.UTC().Format(time.RFC3339))))
+		}
+		return errors.Join(fail, rerr)
+	}
+	if _, err := s.st.RevokeOtherSessions(ctx, u.ID, token); err != nil {
+		return err
+	}
+	return s.record(ctx, a, "user.password", u.Username, audit.OK, "changed by the user; other sessions ended")
 }

@@ -77,6 +77,13 @@ var routeRules = map[string]routeRule{
 	"POST /api/v1/logout":                          {auth.Self, "logout", false},
 	"GET /api/v1/audit":                            {auth.AuditRead, "audit.read", true},
 	"GET /api/v1/users":                            {auth.UsersManage, "users.list", true},
+	"POST /api/v1/users":                           {auth.UsersManage, "user.add", false},
+	"PATCH /api/v1/users/{username}":               {auth.UsersManage, "user.update", false},
+	"POST /api/v1/users/{username}/password":       {auth.UsersManage, "user.reset_password", false},
+	"POST /api/v1/users/{username}/revoke":         {auth.UsersManage, "user.revoke", false},
+	"PUT /api/v1/users/{username}/totp":            {auth.UsersManage, "user.totp", false},
+	"DELETE /api/v1/users/{username}/totp":         {auth.UsersManage, "user.totp_remove", false},
+	"PUT /api/v1/me/password":                      {auth.Self, "user.password", false},
 }
 
 // scopePermissions is what an API client's scope means to a session, for
@@ -163,6 +170,9 @@ func (s *Server) audited(next http.Handler) http.Handler {
 			return // a masked read
 		case rec.status >= 400:
 			result = audit.Failed + " " + strconv.Itoa(rec.status)
+		}
+		if result == audit.OK && serviceAudited[r.Method+" "+chi.RouteContext(r.Context()).RoutePattern()] {
+			return // hub/auth wrote it, with its detail
 		}
 		action := rule.action
 		if action == "" {

@@ -103,10 +103,15 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 	return us, classify(rows.Err())
 }
 
+// ErrLastAdmin: the change would leave the hub without an enabled admin.
+var ErrLastAdmin = errors.New("store: the last enabled admin cannot be disabled or given another role")
+
 // UpdateUser reads the user called name, lets change alter it and writes
-// the fields it may change (password, second factor, disabled, failures,
-// lockout), all in one transaction; ErrNotFound when there is none. An
-// error from change writes nothing and is returned with the user as read.
+// the fields it may change (role and carrier, password, second factor,
+// disabled, failures, lockout), all in one transaction; ErrNotFound when
+// there is none, ErrNotFound when a new carrier is unknown, ErrLastAdmin
+// when it would leave no enabled admin. An error from change writes
+// nothing and is returned with the user as read.
 func (s *Store) UpdateUser(ctx context.Context, name string, change func(u *User) error) (User, error) {
 	var u User
 	err := s.Write(ctx, func(tx *sql.Tx) error {
@@ -124,13 +129,32 @@ func (s *Store) UpdateUser(ctx context.Context, name string, change func(u *User
 		if u.PasswordHash != before.PasswordHash {
 			u.PasswordChanged = s.now()
 		}
+		if u.Carrier != before.Carrier && u.Carrier != "" {
+			var one int
+			if err := tx.QueryRowContext(ctx, "SELECT 1 FROM carriers WHERE code = ?", u.Carrier).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: carrier %s", ErrNotFound, u.Carrier)
+			} else if err != nil {
+				return err
+			}
+		}
+		if before.Role == "admin" && !before.Disabled && (u.Role != "admin" || u.Disabled) {
+			var others int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?",
+				u.ID).Scan(&others); err != nil {
+				return err
+			}
+			if others == 0 {
+				return ErrLastAdmin
+			}
+		}
 		var locked int64
 		if !u.LockedUntil.IsZero() {
 			locked = u.LockedUntil.UnixMilli()
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, totp_secret = ?, totp_step = ?, disabled = ?,
-			failures = ?, locked_until_ms = ?, password_changed_ms = ? WHERE id = ?`,
-			u.PasswordHash, u.TOTPSecret, u.TOTPStep, u.Disabled, u.Failures, locked, u.PasswordChanged.UnixMilli(), u.ID)
+		_, err = tx.ExecContext(ctx, `UPDATE users SET role = ?, carrier = ?, password_hash = ?, totp_secret = ?, totp_step = ?,
+			disabled = ?, failures = ?, locked_until_ms = ?, password_changed_ms = ? WHERE id = ?`,
+			u.Role, u.Carrier, u.PasswordHash, u.TOTPSecret, u.TOTPStep, u.Disabled, u.Failures, locked,
+			u.PasswordChanged.UnixMilli(), u.ID)
 		return err
 	})
 	return u, err
@@ -201,11 +225,22 @@ func (s *Store) RevokeSession(ctx context.Context, token string) error {
 // RevokeSessions ends every open session of user id and returns how many
 // it ended; sessions past their end are dropped.
 func (s *Store) RevokeSessions(ctx context.Context, userID int64) (int, error) {
+	return s.revokeSessions(ctx, userID, "")
+}
+
+// RevokeOtherSessions is RevokeSessions but for token's session, which
+// stays (a user who changed their password keeps the console they did
+// it in).
+func (s *Store) RevokeOtherSessions(ctx context.Context, userID int64, token string) (int, error) {
+	return s.revokeSessions(ctx, userID, hashSecret(token))
+}
+
+func (s *Store) revokeSessions(ctx context.Context, userID int64, keep string) (int, error) {
 	var n int64
 	now := s.now().UnixMilli()
 	err := s.Write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_ms = ? WHERE user_id = ? AND revoked_ms = 0 AND expires_ms > ?",
-			now, userID, now)
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_ms = ?
+			WHERE user_id = ? AND revoked_ms = 0 AND expires_ms > ? AND token_hash <> ?`, now, userID, now, keep)
 		if err != nil {
 			return err
 		}

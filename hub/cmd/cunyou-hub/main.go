@@ -95,7 +95,8 @@ Commands:
   tariffs      tariffs set --station ID|all --file TARIFFS.json   the county's table (all) and the stations' copies
   user         console users: user add --username U --role R [--carrier C] [--password-stdin]
                  (without --password-stdin a password is made and shown once) | user list
-                 | user disable|enable|revoke|totp|reset-password --username U [--password-stdin]
+                 | user disable|enable|revoke|totp|totp-remove|reset-password --username U [--password-stdin]
+                 | user role --username U --role R [--carrier C]   (the last enabled admin keeps the role)
   audit        audit list [--user U] [--action A] [--limit N] | audit verify   (exit 1 naming the first broken row)
   sync         carry sync on a USB stick:
                  sync import FILE                          merge a bundle of ops batches written by a station

@@ -3,11 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"os"
 	"os/user"
 	"strings"
@@ -21,11 +19,12 @@ import (
 	"cunyou/passwd"
 )
 
-// user manages the console's people: add, list, disable, enable,
-// reset-password, revoke (all sessions), totp (enrol a second factor).
+// user manages the console's people: add, list, role (change it),
+// disable, enable, reset-password, revoke (all sessions), totp (enrol a
+// second factor), totp-remove.
 // Every change is in the audit log, its actor cli:<the OS user>.
 func (m *Main) user(ctx context.Context, args []string) error {
-	name, args, err := sub("user", args, "add", "list", "disable", "enable", "reset-password", "revoke", "totp")
+	name, args, err := sub("user", args, "add", "list", "role", "disable", "enable", "reset-password", "revoke", "totp", "totp-remove")
 	if err != nil {
 		return err
 	}
@@ -52,7 +51,7 @@ func (m *Main) user(ctx context.Context, args []string) error {
 		if *fromStdin {
 			return readPassword(m.Stdin)
 		}
-		return newPassword(), nil
+		return passwd.Generate(), nil
 	}
 	switch name {
 	case "add":
@@ -80,6 +79,16 @@ func (m *Main) user(ctx context.Context, args []string) error {
 		if !*fromStdin {
 			fmt.Fprintf(m.Stdout, "new password (shown once):\n%s\n", pw)
 		}
+	case "role":
+		if err := svc.SetRole(ctx, actor, *username, *role, *carrier); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "user %s is now %s; it takes effect on their next request\n", *username, *role)
+	case "totp-remove":
+		if err := svc.RemoveTOTP(ctx, actor, *username); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "second factor of %s removed; a sign-in needs the password only\n", *username)
 	case "disable", "enable":
 		if err := svc.SetDisabled(ctx, actor, *username, name == "disable"); err != nil {
 			return err
@@ -163,31 +172,4 @@ func readPassword(r io.Reader) (string, error) {
 		return "", errors.New("read password: standard input has none")
 	}
 	return pw, nil
-}
-
-// newPassword makes a 14-character password of the four classes, none of
-// the characters easily misread (0/O, 1/l/I).
-func newPassword() string {
-	const (
-		upper = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-		lower = "abcdefghijkmnopqrstuvwxyz"
-		digit = "23456789"
-		other = "-_.!@#%+"
-	)
-	pick := func(set string) byte {
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
-		if err != nil {
-			panic(err)
-		}
-		return set[n.Int64()]
-	}
-	for {
-		b := make([]byte, 14)
-		for i := range b {
-			b[i] = pick(upper + lower + digit + other)
-		}
-		if pw := string(b); passwd.Check(pw) == nil && strings.ContainsAny(pw, digit) {
-			return pw
-		}
-	}
 }

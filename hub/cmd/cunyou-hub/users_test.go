@@ -131,3 +131,24 @@ func TestServeConsoleSession(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, get("counts"))
 	assert.Contains(t, mustRun(t, "audit", "list", "--data", dir, "--user", "gov"), "logout")
 }
+
+// A user's role changes and their second factor is removed by the CLI;
+// the last enabled admin keeps the role.
+func TestUserRoleCommand(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	mustRun(t, "user", "add", "--data", dir, "--username", "boss", "--role", "admin")
+	mustRun(t, "user", "add", "--data", dir, "--username", "wang", "--role", "dispatcher")
+	assert.Equal(t, "user wang is now government_viewer; it takes effect on their next request\n",
+		mustRun(t, "user", "role", "--data", dir, "--username", "wang", "--role", "government_viewer"))
+	assert.ErrorContains(t, run("user", "role", "--data", dir, "--username", "boss", "--role", "dispatcher").err, "last enabled admin")
+	assert.ErrorContains(t, run("user", "disable", "--data", dir, "--username", "boss").err, "last enabled admin")
+	assert.ErrorContains(t, run("user", "role", "--data", dir, "--username", "wang", "--role", "carrier_viewer").err, "names its carrier")
+	mustRun(t, "user", "totp", "--data", dir, "--username", "boss")
+	mustRun(t, "user", "totp-remove", "--data", dir, "--username", "boss")
+	list := mustRun(t, "user", "list", "--data", dir)
+	assert.Regexp(t, `boss\s+admin\s+-\s+active\s+-`, list)
+	assert.Regexp(t, `wang\s+government_viewer\s+-\s+active`, list)
+	out := mustRun(t, "audit", "list", "--data", dir, "--action", "user.role")
+	assert.Contains(t, out, "role dispatcher → government_viewer")
+}
