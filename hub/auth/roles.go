@@ -15,6 +15,8 @@ const (
 	ParcelsAssign     Permission = "parcels.destination" // set a parcel's destination station
 	ExceptionsRead    Permission = "exceptions.read"     // unresolved destinations, problems, overdue
 	StationsRead      Permission = "stations.read"       // stations' health and sync state
+	StationsManage    Permission = "stations.manage"     // add a station or centre, disable and enable one
+	StationsEnroll    Permission = "stations.enroll"     // issue a station a new one-time enrollment code
 	StatisticsRead    Permission = "statistics.read"     // counts
 	RegistryRead      Permission = "registry.read"       // carriers, sites, lines
 	TripsRead         Permission = "trips.read"
@@ -32,7 +34,7 @@ const (
 
 // Permissions lists every permission, in the order above.
 var Permissions = []Permission{Self, ParcelsWrite, ParcelsRead, PersonalData, ParcelsAssign, ExceptionsRead,
-	StationsRead, StatisticsRead, RegistryRead, TripsRead, TripsWrite, FleetRead, SMSMessagesRead,
+	StationsRead, StationsManage, StationsEnroll, StatisticsRead, RegistryRead, TripsRead, TripsWrite, FleetRead, SMSMessagesRead,
 	SMSTemplatesRead, SMSTemplatesWrite, SMSOptOutsWrite, WebhooksRead, WebhooksReplay, AuditRead, UsersManage}
 
 // Roles.
@@ -54,12 +56,15 @@ var Roles = []string{Admin, Dispatcher, Centre, Carrier, Government, Technician}
 // phones and addresses masked.
 var grants = map[string][]Permission{
 	Admin: Permissions,
-	Dispatcher: {Self, ParcelsRead, PersonalData, ParcelsAssign, ExceptionsRead, StationsRead, StatisticsRead,
+	Dispatcher: {Self, ParcelsRead, PersonalData, ParcelsAssign, ExceptionsRead, StationsRead, StationsManage, StationsEnroll, StatisticsRead,
 		RegistryRead, TripsRead, TripsWrite, FleetRead, SMSMessagesRead, SMSTemplatesRead, SMSOptOutsWrite},
 	Centre:     {Self, ParcelsRead, RegistryRead, TripsRead},
 	Carrier:    {Self, ParcelsRead, WebhooksRead},
 	Government: {Self, StatisticsRead, RegistryRead},
-	Technician: {Self, StationsRead, RegistryRead},
+	// A technician replacing a station's PC on site issues its new code
+	// without waiting for a dispatcher; adding or disabling stations
+	// changes the county's registry and stays with dispatchers.
+	Technician: {Self, StationsRead, StationsEnroll, RegistryRead},
 }
 
 // ValidRole reports whether role is one of Roles.

@@ -201,6 +201,9 @@ func TestDocumentValid(t *testing.T) {
 		"UserList": openapi.UserList{}, "NewUser": openapi.NewUser{}, "UserPatch": openapi.UserPatch{},
 		"NewPassword": openapi.NewPassword{}, "SessionsEnded": openapi.SessionsEnded{}, "TOTPEnrolment": openapi.TOTPEnrolment{},
 		"PasswordChange": openapi.PasswordChange{},
+		"NewStation":     openapi.NewStation{}, "StationEnrollment": openapi.StationEnrollment{}, "StationState": openapi.StationState{},
+		"DayFigures": openapi.DayFigures{}, "DayClose": openapi.DayClose{}, "DayCloseList": openapi.DayCloseList{},
+		"VillageInfo": openapi.VillageInfo{}, "VillageList": openapi.VillageList{},
 	} {
 		s, ok := schemas[name].(map[string]any)
 		require.True(t, ok, "schema %s missing", name)

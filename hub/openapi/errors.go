@@ -49,6 +49,8 @@ const (
 	CodeUnknownStation      = "unknown_station"         // a destination that is no node of the county
 	CodeNotAStation         = "not_a_station"           // a destination that is the centre
 	CodeInvalid             = "invalid"                 // any other rule broken
+	CodeExists              = "exists"                  // a station (or the village's station) that exists already
+	CodeStationDisabled     = "station_disabled"        // a code for a disabled station: enable it first
 	CodeRateLimited         = "rate_limited"            // over the client's rate; see Retry-After
 	CodeBusy                = "busy"                    // the database is busy; see Retry-After
 	CodeUnavailable         = "unavailable"             // the hub runs without this part (webhooks)
@@ -88,6 +90,8 @@ var problems = map[string]problemKind{
 	CodeUnknownStation:      {http.StatusUnprocessableEntity, "Unknown station"},
 	CodeNotAStation:         {http.StatusUnprocessableEntity, "Not a village station"},
 	CodeInvalid:             {http.StatusUnprocessableEntity, "Invalid request"},
+	CodeExists:              {http.StatusConflict, "Already exists"},
+	CodeStationDisabled:     {http.StatusConflict, "Station disabled"},
 	CodeRateLimited:         {http.StatusTooManyRequests, "Rate limit exceeded"},
 	CodeBusy:                {http.StatusServiceUnavailable, "Hub busy"},
 	CodeUnavailable:         {http.StatusServiceUnavailable, "Not available on this hub"},
@@ -149,6 +153,10 @@ func toAPI(err error) *apiError {
 		return problem(CodeTooLarge, "%s", plain(err))
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, webhook.ErrInvalid):
 		return problem(CodeInvalid, "%s", plain(err))
+	case errors.Is(err, store.ErrExists):
+		return problem(CodeExists, "%s", plain(err))
+	case errors.Is(err, store.ErrDisabled):
+		return problem(CodeStationDisabled, "%s", plain(err))
 	case errors.Is(err, store.ErrLocked):
 		return &apiError{code: CodeBusy, detail: "the database is busy; retry after the time given", retryAfter: 2}
 	}

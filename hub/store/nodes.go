@@ -118,59 +118,132 @@ func NewToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// Enrollment is a one-time enrollment code as issued: shown once, to be
+// typed at the node (cunyou-edge enroll); the hub keeps only its hash.
+type Enrollment struct {
+	Node    string
+	Code    string
+	Expires time.Time
+}
+
+// NewNode is a station or centre to create.
+type NewNode struct {
+	ID   string
+	Kind syncproto.NodeKind
+	Name string
+	// Village is the gazetteer's code of the village a station serves:
+	// its site takes the town and village as its address and the village's
+	// coordinates, and parcels for the village resolve to it. Optional; a
+	// centre serves none.
+	Village string
+}
+
 // AddNode creates a node and returns its one-time enrollment code.
 func (s *Store) AddNode(ctx context.Context, id string, kind syncproto.NodeKind, name string) (string, error) {
-	if !ValidNodeID(id) {
-		return "", fmt.Errorf("%w: node id %q: use 1-64 letters, digits, - or _", ErrInvalid, id)
+	e, err := s.CreateNode(ctx, NewNode{ID: id, Kind: kind, Name: name})
+	return e.Code, err
+}
+
+// CreateNode creates a node (and its site, when it serves a village) and
+// returns its one-time enrollment code.
+func (s *Store) CreateNode(ctx context.Context, n NewNode) (Enrollment, error) {
+	if !ValidNodeID(n.ID) {
+		return Enrollment{}, fmt.Errorf("%w: node id %q: use 1-64 letters, digits, - or _", ErrInvalid, n.ID)
 	}
-	if !kind.Valid() {
-		return "", fmt.Errorf("%w: kind %q: use station or centre", ErrInvalid, kind)
+	if !n.Kind.Valid() {
+		return Enrollment{}, fmt.Errorf("%w: kind %q: use station or centre", ErrInvalid, n.Kind)
 	}
-	name = strings.TrimSpace(name)
+	name := strings.TrimSpace(n.Name)
 	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return "", fmt.Errorf("%w: name: give 1-100 characters", ErrInvalid)
+		return Enrollment{}, fmt.Errorf("%w: name: give 1-100 characters", ErrInvalid)
+	}
+	village := strings.TrimSpace(n.Village)
+	if village != "" && n.Kind != syncproto.NodeStation {
+		return Enrollment{}, fmt.Errorf("%w: village: only a station serves a village", ErrInvalid)
 	}
 	code := newCode()
 	now := s.now()
+	e := Enrollment{Node: n.ID, Code: code, Expires: now.Add(EnrollTTL)}
 	err := s.Write(ctx, func(tx *sql.Tx) error {
 		var one int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM nodes WHERE node_id = ?", id).Scan(&one)
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM nodes WHERE node_id = ?", n.ID).Scan(&one)
 		if err == nil {
-			return fmt.Errorf("%w: node %s", ErrExists, id)
+			return fmt.Errorf("%w: node %s", ErrExists, n.ID)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO nodes (node_id, kind, name, enroll_code_hash, enroll_expires, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, id, string(kind), name, hashSecret(NormalizeCode(code)), now.Add(EnrollTTL).UnixMilli(), now.UnixMilli())
+		var addr string
+		var lat, lon float64
+		if village != "" {
+			err := tx.QueryRowContext(ctx, `SELECT t.name || v.name, v.lat, v.lon FROM villages v JOIN towns t ON t.code = v.town
+				WHERE v.code = ?`, village).Scan(&addr, &lat, &lon)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: village %q: no such village in the county's gazetteer", ErrInvalid, village)
+			}
+			if err != nil {
+				return err
+			}
+			var other string
+			err = tx.QueryRowContext(ctx, "SELECT node FROM sites WHERE village = ?", village).Scan(&other)
+			if err == nil {
+				return fmt.Errorf("%w: village %s is served by %s", ErrExists, village, other)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO nodes (node_id, kind, name, enroll_code_hash, enroll_expires, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, n.ID, string(n.Kind), name, hashSecret(NormalizeCode(code)), e.Expires.UnixMilli(),
+			now.UnixMilli()); err != nil {
+			return err
+		}
+		if village == "" {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO sites (node, village, address, lat, lon) VALUES (?, ?, ?, ?, ?)",
+			n.ID, village, addr, lat, lon)
 		return err
 	})
 	if err != nil {
-		return "", err
+		return Enrollment{}, err
 	}
-	return code, nil
+	return e, nil
 }
 
 // NewEnrollCode gives an existing node a new one-time code (after a PC was
 // replaced, say) and revokes its token: the old PC can no longer sync.
 func (s *Store) NewEnrollCode(ctx context.Context, id string) (string, error) {
+	e, err := s.IssueEnrollCode(ctx, id)
+	return e.Code, err
+}
+
+// IssueEnrollCode is NewEnrollCode with the code's expiry. A disabled node
+// gets none (it could not enroll with it): ErrDisabled.
+func (s *Store) IssueEnrollCode(ctx context.Context, id string) (Enrollment, error) {
 	code := newCode()
 	now := s.now()
+	e := Enrollment{Node: id, Code: code, Expires: now.Add(EnrollTTL)}
 	err := s.Write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE nodes SET token_hash = NULL, enroll_code_hash = ?, enroll_expires = ?
-			WHERE node_id = ?`, hashSecret(NormalizeCode(code)), now.Add(EnrollTTL).UnixMilli(), id)
+		var disabled bool
+		err := tx.QueryRowContext(ctx, "SELECT disabled FROM nodes WHERE node_id = ?", id).Scan(&disabled)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: node %s", ErrNotFound, id)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("%w: node %s", ErrNotFound, id)
+		if disabled {
+			return fmt.Errorf("%w: node %s: enable it first", ErrDisabled, id)
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, `UPDATE nodes SET token_hash = NULL, enroll_code_hash = ?, enroll_expires = ?
+			WHERE node_id = ?`, hashSecret(NormalizeCode(code)), e.Expires.UnixMilli(), id)
+		return err
 	})
 	if err != nil {
-		return "", err
+		return Enrollment{}, err
 	}
-	return code, nil
+	return e, nil
 }
 
 // Enroll trades a one-time code for the node's token. The code becomes

@@ -872,14 +872,117 @@
 
   // Users and what each role may do (the admin's; users are changed with
   // the cunyou-hub user commands).
+  // once shows a password or secret that is shown only this once.
+  function once(box, titleKey, lines) {
+    clear(box).hidden = false;
+    box.appendChild(el("h3", { text: t(titleKey) }));
+    lines.forEach(function (l) { box.appendChild(el("p", null, el("span", { cls: "muted", text: t(l[0]) + " " }), el("code", { cls: "secret", text: l[1] }))); });
+    box.appendChild(el("p", { cls: "muted", text: t("users.once_hint") }));
+    var close = el("button", { cls: "btn", type: "button", text: t("users.once_close") });
+    close.addEventListener("click", function () { clear(box).hidden = true; });
+    box.appendChild(close);
+  }
+  // confirmed runs act on a second click within 4 s: a mistaken touch on
+  // "disable" or "new password" does nothing.
+  function confirmButton(key, cls, act) {
+    var b = el("button", { cls: "btn " + (cls || ""), type: "button", text: t(key) });
+    var armed = null;
+    b.addEventListener("click", function () {
+      if (!armed) {
+        b.textContent = t("users.confirm");
+        b.classList.add("armed");
+        armed = setTimeout(function () { armed = null; b.textContent = t(key); b.classList.remove("armed"); }, 4000);
+        return;
+      }
+      clearTimeout(armed);
+      armed = null;
+      b.disabled = true;
+      act();
+    });
+    return b;
+  }
+  function roleOptions(roles) { return roles.map(function (ro) { return [ro.role, tOr("role." + ro.role, ro.role)]; }); }
+  function carrierOptions() { return Object.keys(carriers || {}).sort().map(function (c) { return [c, carrierName(c)]; }); }
+
+  // The console's people (the admin's): add, change the role, disable,
+  // new password, end sessions, second factor; each change audited.
   function showUsers() {
-    api("GET", "/users").then(function (r) {
+    Promise.all([api("GET", "/users"), loadCarriers()]).then(function (res) {
+      var r = res[0];
+      var msg = $("#users-msg");
+      var secret = $("#users-secret");
+      function done(key, vars) { msg.textContent = t(key, vars); msg.className = "msg ok"; msg.hidden = false; showUsers(); }
+      function fail(err) { msg.textContent = errText(err); msg.className = "msg error"; msg.hidden = false; showUsers(); }
+      var path = function (u, rest) { return "/users/" + encodeURIComponent(u.username) + (rest || ""); };
+
+      // The form to add a user.
+      var form = clear($("#users-add"));
+      var name = el("input", { id: "ua-name", type: "text", autocomplete: "off", autocapitalize: "none", spellcheck: "false", placeholder: t("users.name_hint") });
+      var role = el("select", { id: "ua-role" });
+      var carrier = el("select", { id: "ua-carrier", hidden: true });
+      fillSelect(role, roleOptions(r.roles), "users.pick_role");
+      fillSelect(carrier, carrierOptions(), "users.pick_carrier");
+      role.addEventListener("change", function () { carrier.hidden = role.value !== "carrier_viewer"; });
+      var add = el("button", { id: "ua-submit", cls: "btn primary", type: "submit", text: t("users.add") });
+      form.appendChild(el("h3", { text: t("users.add_title") }));
+      form.appendChild(el("div", { cls: "row-form" }, el("label", { "for": "ua-name", text: t("users.name") }), name,
+        el("label", { "for": "ua-role", text: t("users.role") }), role, carrier, add));
+      form.onsubmit = function (ev) {
+        ev.preventDefault();
+        if (!name.value.trim() || !role.value) { msg.textContent = t("users.fill"); msg.className = "msg error"; msg.hidden = false; return; }
+        add.disabled = true;
+        api("POST", "/users", { username: name.value.trim(), role: role.value, carrier: role.value === "carrier_viewer" ? carrier.value : "" }).then(function (a) {
+          once(secret, "users.added_title", [["users.name", a.user.username], ["users.password_once", a.password]]);
+          done("users.added", { name: a.user.username });
+        }).catch(function (err) { add.disabled = false; msg.textContent = errText(err); msg.className = "msg error"; msg.hidden = false; });
+      };
+
       var box = clear($("#users-list"));
-      box.appendChild(table(["users.name", "users.role", "users.carrier", "users.totp", "users.state", "users.created", "users.password_changed"],
+      box.appendChild(table(["users.name", "users.role", "users.carrier", "users.totp", "users.state", "users.created", "users.password_changed", "users.actions"],
         r.users.map(function (u) {
           var state = u.disabled ? "users.disabled" : u.locked_until ? "users.locked" : "users.active";
-          return row([u.username, tOr("role." + u.role, u.role), u.carrier || "", t(u.totp ? "users.yes" : "users.no"),
-            el("span", { cls: state === "users.active" ? "ok" : "bad", text: t(state) }), fmtTime(u.created), fmtTime(u.password_changed)],
+          var self = me && me.user === u.username;
+          var sel = el("select", { cls: "u-role", "aria-label": t("users.role") });
+          fillSelect(sel, roleOptions(r.roles));
+          sel.value = u.role;
+          var csel = el("select", { cls: "u-carrier", "aria-label": t("users.carrier") });
+          fillSelect(csel, carrierOptions(), "users.pick_carrier");
+          csel.value = u.carrier || "";
+          var save = el("button", { cls: "btn u-role-save", type: "button", text: t("users.role_save"), hidden: true });
+          var edited = function () {
+            csel.hidden = sel.value !== "carrier_viewer";
+            save.hidden = sel.value === u.role && (csel.hidden || csel.value === (u.carrier || ""));
+          };
+          sel.addEventListener("change", edited);
+          csel.addEventListener("change", edited);
+          edited();
+          save.addEventListener("click", function () {
+            save.disabled = true;
+            var body = { role: sel.value };
+            if (sel.value === "carrier_viewer") { body.carrier = csel.value; }
+            api("PATCH", path(u), body).then(function () { done("users.role_set", { name: u.username, role: tOr("role." + sel.value, sel.value) }); }).catch(fail);
+          });
+          var acts = el("span", { cls: "u-acts" });
+          acts.appendChild(confirmButton(u.disabled ? "users.enable" : "users.disable", "u-disable", function () {
+            api("PATCH", path(u), { disabled: !u.disabled }).then(function () { done(u.disabled ? "users.enabled" : "users.disabled_done", { name: u.username }); }).catch(fail);
+          }));
+          acts.appendChild(confirmButton("users.reset", "u-reset", function () {
+            api("POST", path(u, "/password")).then(function (a) {
+              once(secret, "users.reset_title", [["users.name", u.username], ["users.password_once", a.password]]);
+              done("users.reset_done", { name: u.username });
+            }).catch(fail);
+          }));
+          acts.appendChild(confirmButton("users.revoke", "u-revoke", function () {
+            api("POST", path(u, "/revoke")).then(function (a) { done("users.revoked", { name: u.username, n: a.ended }); }).catch(fail);
+          }));
+          acts.appendChild(confirmButton(u.totp ? "users.totp_remove" : "users.totp_enrol", "u-totp", function () {
+            api(u.totp ? "DELETE" : "PUT", path(u, "/totp")).then(function (a) {
+              if (!u.totp) { once(secret, "users.totp_title", [["users.name", u.username], ["users.totp_secret", a.secret], ["users.totp_uri", a.uri]]); }
+              done(u.totp ? "users.totp_removed" : "users.totp_enrolled", { name: u.username });
+            }).catch(fail);
+          }));
+          return row([u.username + (self ? " " + t("users.you") : ""), el("span", { cls: "u-role-edit" }, sel, csel, save), u.carrier ? carrierName(u.carrier) : "", t(u.totp ? "users.yes" : "users.no"),
+            el("span", { cls: state === "users.active" ? "ok" : "bad", text: t(state) }), fmtTime(u.created), fmtTime(u.password_changed), acts],
             { "data-user": u.username });
         })));
       var all = [];
@@ -897,14 +1000,65 @@
     }).catch(failed);
   }
 
-  // The audit log (the admin's).
+  // Changing one's own password (every signed-in person).
+  $("#pw-open").addEventListener("click", function () {
+    var box = $("#pw-box");
+    box.hidden = !box.hidden;
+    $("#pw-msg").hidden = true;
+    if (!box.hidden) { $("#pw-current").focus(); }
+  });
+  $("#pw-box").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var cur = $("#pw-current").value, nw = $("#pw-new").value, again = $("#pw-again").value;
+    var msg = $("#pw-msg");
+    function say(text, ok) { msg.textContent = text; msg.className = "msg " + (ok ? "ok" : "error"); msg.hidden = false; }
+    if (!cur || !nw) { say(t("pw.fill")); return; }
+    if (nw !== again) { say(t("pw.mismatch")); return; }
+    api("PUT", "/me/password", { current: cur, "new": nw }).then(function () {
+      $("#pw-current").value = $("#pw-new").value = $("#pw-again").value = "";
+      say(t("pw.changed"), true);
+    }).catch(function (err) { say(errText(err)); });
+  });
+
+  // The audit log (the admin's), filtered by person, action and day, and
+  // paged back in time.
   function showAudit() {
-    api("GET", "/audit?limit=200").then(function (r) {
-      var box = clear($("#audit-body"));
-      box.appendChild(table(["audit.at", "audit.actor", "audit.action", "audit.target", "audit.remote", "audit.result"], r.rows.map(function (a) {
-        return row([fmtTime(a.at), a.actor, a.action, a.target, a.remote, a.result]);
-      })));
-    }).catch(failed);
+    var f = $("#audit-filter");
+    var q = function (before) {
+      var p = ["limit=200"];
+      var user = $("#audit-user").value.trim(), action = $("#audit-action").value.trim(), day = $("#audit-since").value;
+      if (user) { p.push("user=" + encodeURIComponent(user)); }
+      if (action) { p.push("action=" + encodeURIComponent(action)); }
+      if (day) { p.push("since=" + encodeURIComponent(day + "T00:00:00+08:00")); }
+      if (before) { p.push("before=" + before); }
+      return "/audit?" + p.join("&");
+    };
+    var box = clear($("#audit-body"));
+    var load = function (before) {
+      api("GET", q(before)).then(function (r) {
+        var old = box.querySelector(".more");
+        if (old) { old.remove(); }
+        var rows = r.rows.map(function (a) {
+          return row([fmtTime(a.at), a.actor, a.action, a.target, a.remote,
+            el("span", { cls: a.result === "ok" ? "" : "bad", text: a.result }), a.detail || ""], { "data-seq": a.seq });
+        });
+        var tb = box.querySelector("tbody");
+        if (!tb) {
+          if (!rows.length) { box.appendChild(empty("audit.none")); return; }
+          box.appendChild(table(["audit.at", "audit.actor", "audit.action", "audit.target", "audit.remote", "audit.result", "audit.detail"], rows));
+        } else {
+          rows.forEach(function (x) { tb.appendChild(x); });
+        }
+        if (r.next_before) {
+          var more = el("button", { cls: "btn more", type: "button", text: t("audit.more") });
+          more.addEventListener("click", function () { load(r.next_before); });
+          box.appendChild(more);
+        }
+        banner("");
+      }).catch(failed);
+    };
+    f.onsubmit = function (ev) { ev.preventDefault(); showAudit(); };
+    load(0);
   }
 
   applyI18n();
