@@ -32,6 +32,7 @@ type ManifestEntry struct {
 	ReceiverPhone string `json:"receiver_phone"`
 	Address       string `json:"address,omitempty"`
 	WeightGrams   int    `json:"weight_g,omitempty"`
+	ValueFen      int    `json:"value_fen,omitempty"` // declared value, as the carrier or shop announced it
 	// Station and Trip are set in the centre's manifest: where the parcel
 	// goes and the trip it is planned on ("" while unknown).
 	Station string `json:"station,omitempty"`

@@ -243,7 +243,7 @@ type SettingsSet struct {
 	// The ID-card policy at pickup: a proxy's card must be read; a parcel
 	// declared at IDValueYuan or more needs the collector's card read
 	// (when IDHighValue).
-	IDForProxy  bool `json:"id_for_proxy"`
+	IDForProxy  bool `json:"id_for_proxy,omitempty"`
 	IDHighValue bool `json:"id_high_value,omitempty"`
 	IDValueYuan int  `json:"id_value_yuan,omitempty"`
 }

@@ -525,6 +525,7 @@ var apiAuthRoutes = []struct{ method, target string }{
 	{"GET", "/api/v1/parcels/SF0000000000001"},
 	{"POST", "/api/v1/inbound"},
 	{"POST", "/api/v1/inbound/batch"},
+	{"POST", "/api/v1/inbound/undo"},
 	{"GET", "/api/v1/pickup?q=1234"},
 	{"POST", "/api/v1/pickup"},
 	{"GET", "/api/v1/quote?carrier=zto&province=x&weight_g=100"},
@@ -603,7 +604,7 @@ func TestAPIRoles(t *testing.T) {
 	for _, target := range []string{"/api/v1/shelves", "/api/v1/settings", "/api/v1/dayclose", "/api/v1/problems", "/api/v1/overdue"} {
 		apiOK[map[string]any](t, e, http.StatusOK, "GET", target, zhao, nil)
 	}
-	assert.Equal(t, station.Settings{OverdueDays: 2, ReturnDays: 5},
+	assert.Equal(t, station.Settings{OverdueDays: 2, ReturnDays: 5, IDValueYuan: 1000},
 		apiOK[station.Settings](t, e, http.StatusOK, "GET", "/api/v1/settings", zhao, nil))
 }
 
@@ -891,6 +892,9 @@ func TestAPIPickup(t *testing.T) {
 		{"bad collector kind", station.PickupInput{Waybills: []string{p3.Waybill}, Collector: station.CollectorInput{Kind: "drone"}},
 			http.StatusBadRequest, "bad_request"},
 		{"bad photo hash", station.PickupInput{Waybills: []string{p3.Waybill}, PhotoSHA256: "abc"}, http.StatusBadRequest, "bad_request"},
+		{"proxy with a typed ID, the card rule on", station.PickupInput{Waybills: []string{p3.Waybill},
+			Collector: station.CollectorInput{Kind: "proxy", Name: "王五", Phone: "137 0000 0007", IDNumber: apiIDNumber}},
+			http.StatusUnprocessableEntity, "idcard_required_proxy"},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
@@ -900,7 +904,9 @@ func TestAPIPickup(t *testing.T) {
 		})
 	}
 
-	// A proxy with an ID card: shown masked, the ID number never.
+	// A proxy with an ID number typed, the owner having turned the card
+	// rule off: shown masked, the ID number never.
+	apiOK[station.Settings](t, e, http.StatusOK, "PUT", "/api/v1/settings", tok, map[string]bool{"id_for_proxy": false})
 	ps = apiOK[apiParcels](t, e, http.StatusOK, "POST", "/api/v1/pickup", tok, station.PickupInput{
 		Waybills:  []string{p3.Waybill, p4.Waybill, p3.Waybill},
 		Collector: station.CollectorInput{Kind: "proxy", Name: "王五", Phone: "137 0000 0007", IDNumber: apiIDNumber},
@@ -1273,13 +1279,21 @@ func TestAPIShelvesAndSettings(t *testing.T) {
 	assert.Equal(t, []station.SlotUse{{Shelf: 1, Layer: 1, Capacity: 1, Used: 1}}, put.Slots)
 
 	assert.Equal(t, station.DefaultSettings, apiOK[station.Settings](t, e, http.StatusOK, "GET", "/api/v1/settings", tok, nil))
-	set := station.Settings{OverdueDays: 2, ReturnDays: 5}
+	set := station.Settings{OverdueDays: 2, ReturnDays: 5, IDValueYuan: 1000}
 	assert.Equal(t, set, apiOK[station.Settings](t, e, http.StatusOK, "PUT", "/api/v1/settings", tok, set))
 	assert.Equal(t, set, apiOK[station.Settings](t, e, http.StatusOK, "GET", "/api/v1/settings", tok, nil))
-	for _, bad := range []station.Settings{{OverdueDays: 0, ReturnDays: 5}, {OverdueDays: 5, ReturnDays: 4}, {OverdueDays: 5, ReturnDays: 91}} {
+	for _, bad := range []station.Settings{{OverdueDays: 0, ReturnDays: 5}, {OverdueDays: 5, ReturnDays: 4}, {OverdueDays: 5, ReturnDays: 91},
+		{OverdueDays: 2, ReturnDays: 5, IDHighValue: true}} {
 		e.refuse(t, http.StatusUnprocessableEntity, "settings_invalid", "PUT", "/api/v1/settings", tok, bad)
 	}
 	assert.Equal(t, set, apiOK[station.Settings](t, e, http.StatusOK, "GET", "/api/v1/settings", tok, nil))
+
+	// A body that names some settings changes those only.
+	set.IDForProxy, set.IDHighValue, set.IDValueYuan = true, true, 800
+	assert.Equal(t, set, apiOK[station.Settings](t, e, http.StatusOK, "PUT", "/api/v1/settings", tok,
+		map[string]any{"id_for_proxy": true, "id_high_value": true, "id_value_yuan": 800}))
+	set.OverdueDays = 4
+	assert.Equal(t, set, apiOK[station.Settings](t, e, http.StatusOK, "PUT", "/api/v1/settings", tok, map[string]any{"overdue_days": 4}))
 }
 
 func TestAPIOperators(t *testing.T) {
@@ -1753,7 +1767,9 @@ func TestAPIPrivacy(t *testing.T) {
 		shown = append(shown, r.Parcels...)
 	}
 
-	// Refused and accepted pickups by a proxy with an ID card.
+	// Refused and accepted pickups by a proxy with an ID number typed
+	// (the card rule off).
+	apiOK[station.Settings](t, e, http.StatusOK, "PUT", "/api/v1/settings", owner, map[string]bool{"id_for_proxy": false})
 	e.refuse(t, http.StatusUnprocessableEntity, "id_invalid", "POST", "/api/v1/pickup", clerk, station.PickupInput{
 		Waybills: []string{apiSF(1)}, Collector: station.CollectorInput{Kind: "proxy", Name: "王五", Phone: apiPhone, IDNumber: apiIDNumber[:17] + "1"}})
 	ps := apiOK[apiParcels](t, e, http.StatusOK, "POST", "/api/v1/pickup", clerk, station.PickupInput{

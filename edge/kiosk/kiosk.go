@@ -62,6 +62,7 @@ func New(st *station.Station, log *slog.Logger, version string, assets fs.FS) *S
 			r.Get("/parcels/{waybill}", s.parcel)
 			r.Post("/inbound", s.inbound)
 			r.Post("/inbound/batch", s.inboundBatch)
+			r.Post("/inbound/undo", s.undoInbound)
 			r.Get("/pickup", s.findPickup)
 			r.Post("/pickup", s.pickup) // id_source "reader": a proxy's card on the reader (pickup.go)
 			r.Post("/photos", s.uploadPhoto)
@@ -186,6 +187,7 @@ func statusOf(code station.Code) int {
 	case station.CodeParcelNotFound, station.CodeOperatorNotFound:
 		return http.StatusNotFound
 	case station.CodeParcelPickedUp, station.CodeParcelReturning, station.CodeParcelProblem, station.CodeParcelNotOnShelf,
+		station.CodeUndoNotLast, station.CodeUndoMoved, station.CodeUndoDone, station.CodeUndoTooLate, station.CodeUndoNothing,
 		station.CodeWaybillExists, station.CodeDayClosed, station.CodeUsernameTaken, station.CodeShelfInUse,
 		station.CodeLastOwner, station.CodeShelvesFull, station.CodeNoShelves, station.CodeNoWaybillRange:
 		return http.StatusConflict
@@ -380,6 +382,23 @@ func (s *Server) inbound(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, res)
 }
 
+// undoInbound answers POST /api/v1/inbound/undo {"waybill"}: the caller's
+// last inbound scan, which must be of waybill, is undone.
+func (s *Server) undoInbound(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Waybill string `json:"waybill"`
+	}
+	if !s.decode(w, r, &in) {
+		return
+	}
+	p, err := s.st.UndoInbound(r.Context(), actor(r), in.Waybill)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"parcel": p})
+}
+
 // BatchItemJSON is one item of a batch inbound response.
 type BatchItemJSON struct {
 	Waybill string                 `json:"waybill"`
@@ -572,8 +591,14 @@ func (s *Server) settings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
+// setSettings changes the settings the body names; the others keep their
+// values.
 func (s *Server) setSettings(w http.ResponseWriter, r *http.Request) {
-	var in station.Settings
+	in, err := s.st.Settings(r.Context())
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
 	if !s.decode(w, r, &in) {
 		return
 	}

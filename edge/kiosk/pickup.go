@@ -8,8 +8,10 @@ import (
 )
 
 // pickupRequest is a pickup as the page posts it. With "id_source":
-// "reader" a proxy collector's name and ID number are those of the card on
-// the reader, taken here on the server: the page never has the number.
+// "reader" the collector's (a proxy's, or the receiver's own) name and ID
+// number are those of the card on the reader, taken here on the server:
+// the page never has the number. The station's ID-card rule counts only
+// such a reading.
 type pickupRequest struct {
 	station.PickupInput
 	IDSource string `json:"id_source,omitempty"` // "" (typed) or "reader"
@@ -22,6 +24,7 @@ func (s *Server) pickup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var readAt time.Time // when the card taken was read
+	var card station.CardIdentity
 	switch in.IDSource {
 	case "":
 	case "reader":
@@ -36,12 +39,22 @@ func (s *Server) pickup(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		readAt = at
-		in.Collector.Name, in.Collector.IDNumber = id.Name, id.Number.Full()
+		card = station.CardIdentity{Name: id.Name, Number: id.Number, ValidTo: id.ValidTo, LongTerm: id.LongTerm}
+		in.Collector.IDNumber = ""
+		if in.Collector.Kind == "proxy" {
+			in.Collector.Name = "" // the card's
+		}
 	default:
 		s.writeCode(w, r, http.StatusBadRequest, string(station.CodeBadRequest), map[string]string{"field": "id_source"})
 		return
 	}
-	ps, err := s.st.Pickup(r.Context(), actor(r), in.PickupInput)
+	var ps []station.Parcel
+	var err error
+	if in.IDSource == "reader" {
+		ps, err = s.st.PickupWithCard(r.Context(), actor(r), in.PickupInput, card)
+	} else {
+		ps, err = s.st.Pickup(r.Context(), actor(r), in.PickupInput)
+	}
 	if err != nil {
 		s.writeErr(w, r, err)
 		return

@@ -94,7 +94,7 @@ var zh = map[string]string{
 	"reason_text_required": "选择“其他”时请写明原因。",
 	"date_invalid":         "日期不正确，请选择今天或以前的日期。",
 	"day_already_closed":   "{date} 已经日结过了。",
-	"settings_invalid":     "设置不正确：提醒天数至少 1 天，退回天数不少于提醒天数且不超过 90 天。",
+	"settings_invalid":     "设置不正确：提醒天数至少 1 天，退回天数不少于提醒天数且不超过 90 天；贵重包裹的金额在 1 到 1000000 元之间。",
 	"login_failed":         "用户名或密码错误，还可以再试 {left} 次。",
 	"account_locked":       "密码错误次数过多，账号已锁定到 {until}，或请店主解锁。",
 	"account_disabled":     "该账号已停用，请联系店主。",
@@ -153,6 +153,15 @@ var zh = map[string]string{
 	"device_none":     "没有配置这种设备，请技术员在配置文件 devices 中添加。",
 	"print_failed":    "打印失败：请看打印机是否开着、有纸、盖子合好，再点一次。",
 	"label_kind":      "没有这种标签，请选择取件码（pickup）、运单（waybill）或分拣（sort）标签。",
+
+	// Undoing the last inbound scan; the ID card at pickup.
+	"undo_nothing":          "没有可以撤销的入库：您还没有扫描入库包裹。",
+	"undo_not_last":         "只能撤销您最后扫的一件（{last}）；其他包裹请用问题件或退件处理。",
+	"undo_moved":            "{waybill} 入库后已取件、标为问题件、退回或在盘点中移位，不能撤销；请用问题件或退件处理。",
+	"undo_done":             "{waybill} 的入库已经撤销过了；要重新入库请再扫一次。",
+	"undo_too_late":         "只能撤销今天扫的最后一件；{waybill} 是 {when} 入库的，请用问题件或退件处理。",
+	"idcard_required_proxy": "代人取件须读取代取人的身份证：请把身份证放在读卡器上，点「读身份证」，读出后再交付。",
+	"idcard_required_value": "包裹 {waybill} 申报价值 {value} 元，达到 {limit} 元须读取取件人身份证：请把身份证放在读卡器上，点「读身份证」，读出后再交付。",
 }
 
 var en = map[string]string{
@@ -187,7 +196,7 @@ var en = map[string]string{
 	"reason_text_required": "Describe the reason when choosing \"other\".",
 	"date_invalid":         "Invalid date; choose today or an earlier day.",
 	"day_already_closed":   "{date} is already closed.",
-	"settings_invalid":     "Invalid settings: reminder after at least 1 day, return no sooner than the reminder and within 90 days.",
+	"settings_invalid":     "Invalid settings: reminder after at least 1 day, return no sooner than the reminder and within 90 days; a valuable parcel's amount between 1 and 1000000 yuan.",
 	"login_failed":         "Wrong user name or password; {left} tries left.",
 	"account_locked":       "Too many wrong passwords: the account is locked until {until}, or ask the owner to unlock it.",
 	"account_disabled":     "This account is disabled; ask the owner.",
@@ -246,4 +255,13 @@ var en = map[string]string{
 	"device_none":     "No such device is configured; a technician adds it under devices in the config file.",
 	"print_failed":    "Printing failed: check the printer is on, has labels and its cover is shut, then tap again.",
 	"label_kind":      "No such label: choose pickup, waybill or sort.",
+
+	// Undoing the last inbound scan; the ID card at pickup.
+	"undo_nothing":          "Nothing to undo: you have not scanned a parcel in.",
+	"undo_not_last":         "Only your last scan ({last}) can be undone; mark other parcels as problems or returns.",
+	"undo_moved":            "{waybill} was picked up, marked a problem, returned or moved by a stocktake since it was scanned in, and cannot be undone; mark it as a problem or return it.",
+	"undo_done":             "The inbound of {waybill} is undone already; scan it again to shelve it.",
+	"undo_too_late":         "Only today's last scan can be undone; {waybill} was scanned in at {when}: mark it as a problem or return it.",
+	"idcard_required_proxy": "A proxy pickup needs the proxy's ID card read: lay the card on the reader, tap Read ID card, then hand out.",
+	"idcard_required_value": "Parcel {waybill} is declared at {value} yuan; from {limit} yuan the collector's ID card must be read: lay the card on the reader, tap Read ID card, then hand out.",
 }

@@ -18,6 +18,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -175,7 +176,9 @@ func (n *Notifier) send(ctx context.Context, group []station.Arrival, texts map[
 		text = strings.NewReplacer("{count}", fmt.Sprint(len(group)), "{codes}", sms.JoinCodes(codes)).
 			Replace(or(texts[keyArrivalMany], defaultArrivalMany))
 	}
-	if err := n.o.Station.SendingSMS(ctx, group[0].Phone, text, wbs); err != nil {
+	if err := n.o.Station.SendingSMS(ctx, group[0].Phone, text, wbs); errors.Is(err, station.ErrArrivalGone) {
+		return false, nil // undone or handed out since the list was made: the next pass knows
+	} else if err != nil {
 		return false, err
 	}
 	s, err := n.o.Modem.Send(ctx, sms.Message{ID: "st-" + wbs[0], Phone: group[0].Phone, Text: text})

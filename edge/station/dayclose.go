@@ -24,6 +24,12 @@ type DayReport struct {
 	OpeningSource   string `json:"opening_source"`
 	ExpectedOnShelf int    `json:"expected_on_shelf"`
 	Mismatch        int    `json:"mismatch"` // closing − expected
+	// Undone counts the inbound scans undone in the day: In is net of them.
+	Undone int `json:"undone,omitempty"`
+	// StocktakeMissing are the parcels on the books that the day's last
+	// count of their shelf did not find, and that have not turned up
+	// since: the books and the shelves differ by as many.
+	StocktakeMissing []Parcel `json:"stocktake_missing,omitempty"`
 	// From and To bound the activity counted: from the end of the
 	// previous closed day (or midnight) to midnight, or to now for today.
 	From     time.Time  `json:"from"`
@@ -103,8 +109,8 @@ func (s *Station) computeDay(ctx context.Context, q querier, date string, start,
 		f(&rep.Total)
 	}
 	rows, err := q.QueryContext(ctx, `SELECT p.carrier, e.kind, count(*) FROM events e JOIN parcels p ON p.id = e.parcel_id
-		WHERE e.at >= ? AND e.at < ? AND e.kind IN (?, ?, ?, ?, ?) GROUP BY p.carrier, e.kind`,
-		s0, s1, evInbound, evPickedUp, evAccepted, evProblem, evReturning)
+		WHERE e.at >= ? AND e.at < ? AND e.kind IN (?, ?, ?, ?, ?, ?) GROUP BY p.carrier, e.kind`,
+		s0, s1, evInbound, evPickedUp, evAccepted, evProblem, evReturning, evUndone)
 	if err != nil {
 		return rep, err
 	}
@@ -127,8 +133,15 @@ func (s *Station) computeDay(ctx context.Context, q querier, date string, start,
 				c.Problems += n
 			case evReturning:
 				c.Returns += n
+			case evUndone:
+				// The parcel never was in: the scan undone takes its
+				// inbound back.
+				c.In -= n
 			}
 		})
+		if kind == evUndone {
+			rep.Undone += n
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -164,7 +177,19 @@ func (s *Station) computeDay(ctx context.Context, q querier, date string, start,
 	}
 	rep.ExpectedOnShelf = rep.OpeningOnShelf + rep.Total.In - rep.Total.Out - rep.Total.Returns
 	rep.Mismatch = rep.Total.OnShelf - rep.ExpectedOnShelf
-	return rep, nil
+	rep.StocktakeMissing, err = stocktakeMissing(ctx, q, s0, s1)
+	return rep, err
+}
+
+// stocktakeMissing lists the parcels that the last count in [from, to) of
+// their shelf did not find, still on that shelf by the books and not
+// moved by a later count.
+func stocktakeMissing(ctx context.Context, q querier, from, to int64) ([]Parcel, error) {
+	ps, err := queryParcels(ctx, q, `id IN (SELECT m.parcel_id FROM stocktake_missing m JOIN stocktakes t ON t.id = m.stocktake
+		WHERE t.at >= ? AND t.at < ? AND t.id = (SELECT max(id) FROM stocktakes WHERE shelf = t.shelf AND at >= ? AND at < ?)
+		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.parcel_id = m.parcel_id AND e.at >= t.at AND e.kind IN (?, ?)))
+		AND shelf IS NOT NULL ORDER BY shelf, layer, code_num`, from, to, from, to, evRelocated, evInbound)
+	return ps, err
 }
 
 // CloseDay closes a day: its figures are recorded, with an op, and shown
@@ -188,7 +213,7 @@ func (s *Station) CloseDay(ctx context.Context, actor, date string) (DayReport, 
 		now := tx.Now()
 		rep.Closed, rep.ClosedAt, rep.ClosedBy = true, &now, actor
 		if _, err := tx.Append(syncproto.KindDayClosed, syncproto.DayClosed{Date: date, FromMs: rep.From.UnixMilli(), ToMs: rep.To.UnixMilli(), ByCarrier: rep.ByCarrier,
-			Total: rep.Total, OpeningOnShelf: rep.OpeningOnShelf, Mismatch: rep.Mismatch}); err != nil {
+			Total: rep.Total, OpeningOnShelf: rep.OpeningOnShelf, Mismatch: rep.Mismatch, StocktakeMissing: len(rep.StocktakeMissing)}); err != nil {
 			return err
 		}
 		body, err := json.Marshal(rep)

@@ -13,6 +13,7 @@ const (
 	evProblem   = "problem"
 	evReturning = "returning"
 	evRelocated = "relocated"
+	evUndone    = "inbound_undone" // the inbound undone (undo.go)
 )
 
 // transition is the one rule that derives a parcel's status from its
@@ -21,7 +22,9 @@ const (
 func transition(cur, ev string) (string, bool) {
 	switch ev {
 	case evInbound:
-		return StatusAtStation, cur == ""
+		return StatusAtStation, cur == "" || cur == StatusUndone
+	case evUndone:
+		return StatusUndone, cur == StatusAtStation
 	case evAccepted:
 		return StatusAccepted, cur == ""
 	case evPickedUp:

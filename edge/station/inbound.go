@@ -70,8 +70,9 @@ func checkManifest(e ManifestEntry) (ManifestEntry, error) {
 
 // upsertManifest stores a checked entry inside tx.
 func upsertManifest(ctx context.Context, tx *store.Tx, e ManifestEntry) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO manifest (waybill, carrier, receiver_name, receiver_phone, address, weight_g, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.Waybill, e.Carrier, e.ReceiverName, e.ReceiverPhone, e.Address, e.WeightGrams, tx.Now().UnixMilli())
+	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO manifest (waybill, carrier, receiver_name, receiver_phone, address, weight_g, value_fen, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.Waybill, e.Carrier, e.ReceiverName, e.ReceiverPhone, e.Address, e.WeightGrams, max(e.ValueFen, 0),
+		tx.Now().UnixMilli())
 	return err
 }
 
@@ -96,8 +97,8 @@ func lookupManifest(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, wb string) (*ManifestEntry, error) {
 	var m ManifestEntry
-	err := q.QueryRowContext(ctx, "SELECT waybill, carrier, receiver_name, receiver_phone, address, weight_g FROM manifest WHERE waybill = ?", wb).
-		Scan(&m.Waybill, &m.Carrier, &m.ReceiverName, &m.ReceiverPhone, &m.Address, &m.WeightGrams)
+	err := q.QueryRowContext(ctx, "SELECT waybill, carrier, receiver_name, receiver_phone, address, weight_g, value_fen FROM manifest WHERE waybill = ?", wb).
+		Scan(&m.Waybill, &m.Carrier, &m.ReceiverName, &m.ReceiverPhone, &m.Address, &m.WeightGrams, &m.ValueFen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -109,7 +110,8 @@ func lookupManifest(ctx context.Context, q interface {
 
 // Inbound shelves one scanned parcel: slot and pickup code assigned, the
 // parcel, its event and its op committed together. Scanning a parcel that
-// is already in changes nothing and says so.
+// is already in changes nothing and says so; one whose inbound was undone
+// is shelved again.
 func (s *Station) Inbound(ctx context.Context, actor string, in InboundInput) (InboundResult, error) {
 	var res InboundResult
 	wb, err := waybill.Normalize(in.Waybill)
@@ -122,7 +124,7 @@ func (s *Station) Inbound(ctx context.Context, actor string, in InboundInput) (I
 		if err != nil {
 			return err
 		}
-		if found {
+		if found && p.Status != StatusUndone {
 			return s.refuseKnown(p, &res)
 		}
 		m, err := lookupManifest(ctx, tx, wb)
@@ -130,7 +132,9 @@ func (s *Station) Inbound(ctx context.Context, actor string, in InboundInput) (I
 			return err
 		}
 		ev := syncproto.ParcelInbound{Waybill: wb}
+		var valueFen int
 		if m != nil {
+			valueFen = m.ValueFen
 			ev.Carrier, ev.ReceiverName, ev.ReceiverPhone, ev.Manifested = m.Carrier, m.ReceiverName, m.ReceiverPhone, true
 			res.Prefilled = true
 		}
@@ -168,14 +172,27 @@ func (s *Station) Inbound(ctx context.Context, actor string, in InboundInput) (I
 		if err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO parcels (waybill, direction, carrier, status, receiver_name, receiver_phone, phone_tail,
-			shelf, layer, code, code_num, in_at) VALUES (?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			wb, ev.Carrier, StatusAtStation, ev.ReceiverName, ev.ReceiverPhone, ev.ReceiverPhone[len(ev.ReceiverPhone)-4:],
-			ev.Shelf, ev.Layer, ev.Code, codeNum, tx.Now().UnixMilli())
-		if err != nil {
-			return fmt.Errorf("insert parcel: %w", err)
+		id := p.id
+		if found {
+			// Undone before: the same row takes the new scan.
+			_, err = tx.ExecContext(ctx, `UPDATE parcels SET carrier = ?, status = ?, receiver_name = ?, receiver_phone = ?, phone_tail = ?,
+				shelf = ?, layer = ?, code = ?, code_num = ?, in_at = ?, out_at = NULL, out_by = NULL, out_operator = NULL, problem = '',
+				value_fen = ? WHERE id = ?`,
+				ev.Carrier, StatusAtStation, ev.ReceiverName, ev.ReceiverPhone, ev.ReceiverPhone[len(ev.ReceiverPhone)-4:],
+				ev.Shelf, ev.Layer, ev.Code, codeNum, tx.Now().UnixMilli(), valueFen, id)
+			if err != nil {
+				return fmt.Errorf("shelve parcel again: %w", err)
+			}
+		} else {
+			r, err := tx.ExecContext(ctx, `INSERT INTO parcels (waybill, direction, carrier, status, receiver_name, receiver_phone, phone_tail,
+				shelf, layer, code, code_num, in_at, value_fen) VALUES (?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				wb, ev.Carrier, StatusAtStation, ev.ReceiverName, ev.ReceiverPhone, ev.ReceiverPhone[len(ev.ReceiverPhone)-4:],
+				ev.Shelf, ev.Layer, ev.Code, codeNum, tx.Now().UnixMilli(), valueFen)
+			if err != nil {
+				return fmt.Errorf("insert parcel: %w", err)
+			}
+			id, _ = r.LastInsertId()
 		}
-		id, _ := r.LastInsertId()
 		if err := addEvent(ctx, tx, id, evInbound, op.Seq, ev.Code); err != nil {
 			return err
 		}

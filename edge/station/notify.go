@@ -3,6 +3,7 @@ package station
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -69,10 +70,24 @@ func (s *Station) UnsentArrivals(ctx context.Context, before time.Time) ([]Arriv
 	return out, rows.Err()
 }
 
+// ErrArrivalGone: a parcel of a message about to go is no longer on the
+// shelves (its inbound was undone, or it was handed out meanwhile); the
+// message is not sent, and the next pass lists what is still owed.
+var ErrArrivalGone = errors.New("parcel no longer on the shelves")
+
 // SendingSMS records, before the modem gets it, that one message with
-// text goes to phone for waybills.
+// text goes to phone for waybills, each still on the shelves
+// (ErrArrivalGone otherwise).
 func (s *Station) SendingSMS(ctx context.Context, phone, text string, waybills []string) error {
 	return s.st.Write(ctx, "station", func(tx *store.Tx) error {
+		var on int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM parcels WHERE direction = 'in' AND shelf IS NOT NULL AND waybill IN (?"+
+			strings.Repeat(", ?", len(waybills)-1)+")", anySlice(waybills)...).Scan(&on); err != nil {
+			return err
+		}
+		if on != len(waybills) {
+			return ErrArrivalGone
+		}
 		for _, wb := range waybills {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO station_sms (waybill, phone, state, message, text, at_ms)
 				VALUES (?, ?, 'sending', ?, ?, ?)`, wb, phone, waybills[0], text, tx.Now().UnixMilli()); err != nil {

@@ -30,7 +30,37 @@ type Search struct {
 	// Problems are matching parcels held as problem parcels: not handed
 	// out, shown so the operator can tell the villager why.
 	Problems []Parcel `json:"problems,omitempty"`
+	// IDPolicy is the station's ID-card rule, for the page to ask for the
+	// card before the hand-out; the server enforces it (Pickup).
+	IDPolicy IDPolicy `json:"id_policy"`
 }
+
+// IDPolicy is when a pickup needs the collector's ID card read on the
+// reader: for a proxy, and for a parcel declared at ValueYuan or more
+// (ValueYuan 0: no such rule).
+type IDPolicy struct {
+	Proxy     bool `json:"proxy"`
+	ValueYuan int  `json:"value_yuan,omitempty"`
+}
+
+func policyOf(st Settings) IDPolicy {
+	p := IDPolicy{Proxy: st.IDForProxy}
+	if st.IDHighValue {
+		p.ValueYuan = st.IDValueYuan
+	}
+	return p
+}
+
+// highValue reports whether p falls under the policy's value rule.
+func (pol IDPolicy) highValue(p Parcel) bool {
+	return pol.ValueYuan > 0 && p.ValueFen >= pol.ValueYuan*100
+}
+
+// Codes of a pickup refused for want of the collector's ID card read.
+const (
+	CodeIDCardRequiredProxy Code = "idcard_required_proxy"
+	CodeIDCardRequiredValue Code = "idcard_required_value"
+)
 
 var (
 	codeRe  = regexp.MustCompile(`^(\d{1,2})-(\d)-(\d{4})$`)
@@ -44,6 +74,11 @@ var (
 func (s *Station) FindForPickup(ctx context.Context, raw string) (Search, error) {
 	q := strings.TrimSpace(raw)
 	res := Search{Query: q, MatchedBy: []string{}, Receivers: []Receiver{}}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.IDPolicy = policyOf(st)
 	db := s.st.DB()
 	phones := map[string]bool{}
 	addPhones := func(by, where string, args ...any) error {
@@ -59,7 +94,6 @@ func (s *Station) FindForPickup(ctx context.Context, raw string) (Search, error)
 		}
 		return nil
 	}
-	var err error
 	switch {
 	case codeRe.MatchString(q):
 		n, _ := strconv.Atoi(codeRe.FindStringSubmatch(q)[3])
@@ -101,6 +135,7 @@ func (s *Station) FindForPickup(ctx context.Context, raw string) (Search, error)
 			if r.Name == "" {
 				r.Name = p.Receiver
 			}
+			p.HighValue = res.IDPolicy.highValue(p)
 			r.Parcels = append(r.Parcels, p)
 		}
 		if len(r.Parcels) > 0 {
@@ -125,12 +160,32 @@ type PickupInput struct {
 	Waybills    []string       `json:"waybills"`
 	Collector   CollectorInput `json:"collector"`
 	PhotoSHA256 string         `json:"photo_sha256,omitempty"`
+
+	cardRead bool // the collector's identity is the card on the reader (PickupWithCard)
+}
+
+// PickupWithCard is Pickup with the collector's identity read from the
+// ID-card reader: the collector's name is the card's unless one is given,
+// and the op records that the card was read (id_source "card"), which the
+// station's ID-card rule asks for.
+func (s *Station) PickupWithCard(ctx context.Context, actor string, in PickupInput, card CardIdentity) ([]Parcel, error) {
+	if card.Number.IsZero() {
+		return nil, fail(CodeIDCardNone)
+	}
+	if strings.TrimSpace(in.Collector.Name) == "" {
+		in.Collector.Name = card.Name
+	}
+	in.Collector.IDNumber = card.Number.Full()
+	in.cardRead = true
+	return s.Pickup(ctx, actor, in)
 }
 
 var sha256Re = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // Pickup hands parcels out: all or none. A parcel already picked up is
-// refused, naming when and by whom.
+// refused, naming when and by whom. The station's ID-card rule (Settings)
+// is kept here: a proxy, or the collector of a parcel declared at the
+// rule's value or more, must have had their card read (PickupWithCard).
 func (s *Station) Pickup(ctx context.Context, actor string, in PickupInput) ([]Parcel, error) {
 	if len(in.Waybills) == 0 {
 		return nil, fail(CodeBadRequest)
@@ -164,8 +219,19 @@ func (s *Station) Pickup(ctx context.Context, actor string, in PickupInput) ([]P
 	if photo != "" && !sha256Re.MatchString(photo) {
 		return nil, fail(CodeBadRequest)
 	}
+	if in.cardRead {
+		c.IDSource = IDSourceCard
+	}
+	st, err := s.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pol := policyOf(st)
+	if c.Kind == "proxy" && pol.Proxy && !in.cardRead {
+		return nil, fail(CodeIDCardRequiredProxy)
+	}
 	var out []Parcel
-	err := s.st.Write(ctx, actor, func(tx *store.Tx) error {
+	err = s.st.Write(ctx, actor, func(tx *store.Tx) error {
 		if photo != "" {
 			// The op refers to the photo by hash: it must be a stored blob,
 			// or the hub would wait for a photo that never comes.
@@ -181,6 +247,12 @@ func (s *Station) Pickup(ctx context.Context, actor string, in PickupInput) ([]P
 		ps, err := s.parcelsFor(ctx, tx, in.Waybills, evPickedUp)
 		if err != nil {
 			return err
+		}
+		for _, p := range ps {
+			if pol.highValue(p) && !in.cardRead {
+				return fail(CodeIDCardRequiredValue, "waybill", p.Waybill, "value", strconv.Itoa(p.ValueFen/100),
+					"limit", strconv.Itoa(pol.ValueYuan))
+			}
 		}
 		ev := syncproto.ParcelsPickedUp{Collector: c, PhotoSHA256: photo}
 		for _, p := range ps {

@@ -227,6 +227,9 @@ func TestPickupCollector(t *testing.T) {
 
 func TestPickupProxyWithID(t *testing.T) {
 	f := newPickupFixture(t)
+	// A typed ID number serves only where the owner has turned the card
+	// rule for proxies off.
+	require.NoError(t, f.s.SetSettings(f.ctx, owner, Settings{OverdueDays: 3, ReturnDays: 7}))
 	stored, _, err := f.st.PutBlob(f.ctx, strings.NewReader("\xff\xd8\xff a pickup photo"))
 	require.NoError(t, err)
 	photo := strings.ToUpper(stored)

@@ -82,14 +82,25 @@ func (s *Station) Problems(ctx context.Context) ([]Parcel, error) {
 	return queryParcels(ctx, s.st.DB(), "status = ? ORDER BY in_at", StatusProblem)
 }
 
-// Settings are the station's rules for overdue parcels.
+// Settings are the station's rules for overdue parcels and for the ID
+// card at pickup.
 type Settings struct {
 	OverdueDays int `json:"overdue_days"` // a reminder is due after this many days
 	ReturnDays  int `json:"return_days"`  // the parcel is due back after this many
+	// IDForProxy: a proxy (someone collecting another's parcels) must have
+	// their ID card read on the reader.
+	IDForProxy bool `json:"id_for_proxy"`
+	// IDHighValue: whoever collects a parcel declared at IDValueYuan or
+	// more must have their ID card read.
+	IDHighValue bool `json:"id_high_value"`
+	IDValueYuan int  `json:"id_value_yuan"`
 }
 
 // DefaultSettings apply until the owner changes them.
-var DefaultSettings = Settings{OverdueDays: 3, ReturnDays: 7}
+var DefaultSettings = Settings{OverdueDays: 3, ReturnDays: 7, IDForProxy: true, IDValueYuan: 1000}
+
+// maxIDValueYuan bounds the value rule's threshold.
+const maxIDValueYuan = 1000000
 
 // Settings returns the station's settings.
 func (s *Station) Settings(ctx context.Context) (Settings, error) {
@@ -110,6 +121,12 @@ func (s *Station) Settings(ctx context.Context) (Settings, error) {
 			st.OverdueDays = n
 		case "return_days":
 			st.ReturnDays = n
+		case "id_for_proxy":
+			st.IDForProxy = n != 0
+		case "id_high_value":
+			st.IDHighValue = n != 0
+		case "id_value_yuan":
+			st.IDValueYuan = n
 		}
 	}
 	return st, rows.Err()
@@ -117,18 +134,30 @@ func (s *Station) Settings(ctx context.Context) (Settings, error) {
 
 // SetSettings changes the station's settings.
 func (s *Station) SetSettings(ctx context.Context, actor string, st Settings) error {
-	if st.OverdueDays < 1 || st.ReturnDays < st.OverdueDays || st.ReturnDays > 90 {
+	if st.IDValueYuan == 0 && !st.IDHighValue {
+		st.IDValueYuan = DefaultSettings.IDValueYuan
+	}
+	if st.OverdueDays < 1 || st.ReturnDays < st.OverdueDays || st.ReturnDays > 90 || st.IDValueYuan < 1 || st.IDValueYuan > maxIDValueYuan {
 		return fail(CodeSettingsInvalid)
 	}
 	return s.st.Write(ctx, actor, func(tx *store.Tx) error {
-		for k, v := range map[string]int{"overdue_days": st.OverdueDays, "return_days": st.ReturnDays} {
+		for k, v := range map[string]int{"overdue_days": st.OverdueDays, "return_days": st.ReturnDays,
+			"id_for_proxy": b2i(st.IDForProxy), "id_high_value": b2i(st.IDHighValue), "id_value_yuan": st.IDValueYuan} {
 			if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", k, strconv.Itoa(v)); err != nil {
 				return err
 			}
 		}
-		_, err := tx.Append(syncproto.KindSettingsSet, syncproto.SettingsSet{OverdueDays: st.OverdueDays, ReturnDays: st.ReturnDays})
+		_, err := tx.Append(syncproto.KindSettingsSet, syncproto.SettingsSet{OverdueDays: st.OverdueDays, ReturnDays: st.ReturnDays,
+			IDForProxy: st.IDForProxy, IDHighValue: st.IDHighValue, IDValueYuan: st.IDValueYuan})
 		return err
 	})
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // OverdueParcel is a parcel waiting longer than the overdue limit.

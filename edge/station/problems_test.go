@@ -157,19 +157,22 @@ func TestSettings(t *testing.T) {
 	e := newEnv(t)
 	got, err := e.s.Settings(e.ctx)
 	require.NoError(t, err)
-	assert.Equal(t, Settings{OverdueDays: 3, ReturnDays: 7}, got)
+	assert.Equal(t, Settings{OverdueDays: 3, ReturnDays: 7, IDForProxy: true, IDValueYuan: 1000}, got)
 	tests := []struct {
 		in   Settings
 		want Code
 	}{
-		{Settings{OverdueDays: 0, ReturnDays: 7}, CodeSettingsInvalid},
-		{Settings{OverdueDays: -1, ReturnDays: 7}, CodeSettingsInvalid},
-		{Settings{OverdueDays: 5, ReturnDays: 4}, CodeSettingsInvalid},
-		{Settings{OverdueDays: 3, ReturnDays: 91}, CodeSettingsInvalid},
-		{Settings{OverdueDays: 91, ReturnDays: 91}, CodeSettingsInvalid},
-		{Settings{OverdueDays: 1, ReturnDays: 1}, ""},
-		{Settings{OverdueDays: 5, ReturnDays: 90}, ""},
-		{Settings{OverdueDays: 2, ReturnDays: 5}, ""},
+		{Settings{OverdueDays: 0, ReturnDays: 7, IDValueYuan: 1000}, CodeSettingsInvalid},
+		{Settings{OverdueDays: -1, ReturnDays: 7, IDValueYuan: 1000}, CodeSettingsInvalid},
+		{Settings{OverdueDays: 5, ReturnDays: 4, IDValueYuan: 1000}, CodeSettingsInvalid},
+		{Settings{OverdueDays: 3, ReturnDays: 91, IDValueYuan: 1000}, CodeSettingsInvalid},
+		{Settings{OverdueDays: 91, ReturnDays: 91, IDValueYuan: 1000}, CodeSettingsInvalid},
+		{Settings{OverdueDays: 3, ReturnDays: 7, IDHighValue: true}, CodeSettingsInvalid},
+		{Settings{OverdueDays: 3, ReturnDays: 7, IDHighValue: true, IDValueYuan: -5}, CodeSettingsInvalid},
+		{Settings{OverdueDays: 3, ReturnDays: 7, IDHighValue: true, IDValueYuan: 1000001}, CodeSettingsInvalid},
+		{Settings{OverdueDays: 1, ReturnDays: 1, IDValueYuan: 1000}, ""},
+		{Settings{OverdueDays: 5, ReturnDays: 90, IDForProxy: true, IDValueYuan: 1000}, ""},
+		{Settings{OverdueDays: 2, ReturnDays: 5, IDForProxy: true, IDHighValue: true, IDValueYuan: 500}, ""},
 	}
 	for _, tt := range tests {
 		if tt.want != "" {
@@ -177,7 +180,8 @@ func TestSettings(t *testing.T) {
 			continue
 		}
 		op := e.oneOp(t, syncproto.KindSettingsSet, func() { require.NoError(t, e.s.SetSettings(e.ctx, owner, tt.in)) })
-		assert.Equal(t, syncproto.SettingsSet{OverdueDays: tt.in.OverdueDays, ReturnDays: tt.in.ReturnDays}, payload[syncproto.SettingsSet](t, op))
+		assert.Equal(t, syncproto.SettingsSet{OverdueDays: tt.in.OverdueDays, ReturnDays: tt.in.ReturnDays, IDForProxy: tt.in.IDForProxy,
+			IDHighValue: tt.in.IDHighValue, IDValueYuan: tt.in.IDValueYuan}, payload[syncproto.SettingsSet](t, op))
 		assert.Equal(t, owner, op.Actor)
 		got, err := e.s.Settings(e.ctx)
 		require.NoError(t, err)

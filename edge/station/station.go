@@ -72,13 +72,18 @@ type Parcel struct {
 	OutBy       string     `json:"out_by,omitempty"`
 	WeightGrams int        `json:"weight_g,omitempty"`
 	PriceFen    int        `json:"price_fen,omitempty"`
+	// ValueFen is the declared value from the hub's manifest (0: none);
+	// HighValue, in a pickup search, says the station's ID-card rule for
+	// valuable parcels applies to it.
+	ValueFen  int  `json:"value_fen,omitempty"`
+	HighValue bool `json:"high_value,omitempty"`
 
 	id    int64
 	phone string
 }
 
 const parcelCols = `id, waybill, direction, carrier, status, receiver_name, receiver_phone, coalesce(shelf, 0), coalesce(layer, 0),
-	coalesce(code, ''), problem, in_at, out_at, coalesce(out_by, ''), weight_g, price_fen`
+	coalesce(code, ''), problem, in_at, out_at, coalesce(out_by, ''), weight_g, price_fen, value_fen`
 
 type scanner interface{ Scan(...any) error }
 
@@ -87,7 +92,7 @@ func scanParcel(r scanner) (Parcel, error) {
 	var inAt int64
 	var outAt sql.NullInt64
 	err := r.Scan(&p.id, &p.Waybill, &p.Direction, &p.Carrier, &p.Status, &p.Receiver, &p.phone, &p.Shelf, &p.Layer,
-		&p.Code, &p.Problem, &inAt, &outAt, &p.OutBy, &p.WeightGrams, &p.PriceFen)
+		&p.Code, &p.Problem, &inAt, &outAt, &p.OutBy, &p.WeightGrams, &p.PriceFen, &p.ValueFen)
 	if err != nil {
 		return p, err
 	}

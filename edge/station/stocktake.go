@@ -117,6 +117,9 @@ func (s *Station) Stocktake(ctx context.Context, actor string, shelf int, scans 
 		if err != nil {
 			return err
 		}
+		if err := recordMissing(ctx, tx, shelf, rep.Missing); err != nil {
+			return err
+		}
 		for _, m := range moves {
 			if err := freeSlot(ctx, tx, m.p.Shelf, m.p.Layer); err != nil {
 				return err
@@ -150,4 +153,20 @@ func lowestLayer(layers map[int]bool) int {
 		}
 	}
 	return low
+}
+
+// recordMissing keeps the count of a shelf and the parcels it did not find,
+// for day close.
+func recordMissing(ctx context.Context, tx *store.Tx, shelf int, missing []Parcel) error {
+	r, err := tx.ExecContext(ctx, "INSERT INTO stocktakes (shelf, at) VALUES (?, ?)", shelf, tx.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("record stocktake: %w", err)
+	}
+	id, _ := r.LastInsertId()
+	for _, p := range missing {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO stocktake_missing (stocktake, parcel_id) VALUES (?, ?)", id, p.id); err != nil {
+			return fmt.Errorf("record stocktake: %w", err)
+		}
+	}
+	return nil
 }
