@@ -14,6 +14,9 @@ const (
 	PersonalData      Permission = "parcels.personal"    // names, phones and addresses unmasked; phone search across carriers
 	ParcelsAssign     Permission = "parcels.destination" // set a parcel's destination station
 	ExceptionsRead    Permission = "exceptions.read"     // unresolved destinations, problems, overdue
+	ExceptionsResolve Permission = "exceptions.resolve"  // resolve a contradiction with a note
+	ParcelsMarkLost   Permission = "parcels.lost"        // declare a parcel lost
+	OpsRepair         Permission = "ops.repair"          // retry or discard dead letters, acknowledge quarantined ops
 	StationsRead      Permission = "stations.read"       // stations' health and sync state
 	StationsManage    Permission = "stations.manage"     // add a station or centre, disable and enable one
 	StationsEnroll    Permission = "stations.enroll"     // issue a station a new one-time enrollment code
@@ -34,6 +37,7 @@ const (
 
 // Permissions lists every permission, in the order above.
 var Permissions = []Permission{Self, ParcelsWrite, ParcelsRead, PersonalData, ParcelsAssign, ExceptionsRead,
+	ExceptionsResolve, ParcelsMarkLost, OpsRepair,
 	StationsRead, StationsManage, StationsEnroll, StatisticsRead, RegistryRead, TripsRead, TripsWrite, FleetRead, SMSMessagesRead,
 	SMSTemplatesRead, SMSTemplatesWrite, SMSOptOutsWrite, WebhooksRead, WebhooksReplay, AuditRead, UsersManage}
 
@@ -57,7 +61,8 @@ var Roles = []string{Admin, Dispatcher, Centre, Carrier, Government, Technician}
 var grants = map[string][]Permission{
 	Admin: Permissions,
 	Dispatcher: {Self, ParcelsRead, PersonalData, ParcelsAssign, ExceptionsRead, StationsRead, StationsManage, StationsEnroll, StatisticsRead,
-		RegistryRead, TripsRead, TripsWrite, FleetRead, SMSMessagesRead, SMSTemplatesRead, SMSOptOutsWrite},
+		RegistryRead, TripsRead, TripsWrite, FleetRead, SMSMessagesRead, SMSTemplatesRead, SMSOptOutsWrite,
+		ExceptionsResolve, ParcelsMarkLost, OpsRepair},
 	Centre:     {Self, ParcelsRead, RegistryRead, TripsRead},
 	Carrier:    {Self, ParcelsRead, WebhooksRead},
 	Government: {Self, StatisticsRead, RegistryRead},

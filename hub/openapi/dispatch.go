@@ -156,6 +156,8 @@ type Exception struct {
 	Open       bool      `json:"open"`
 	CreatedAt  time.Time `json:"created_at"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	ResolvedBy string    `json:"resolved_by,omitempty"` // who resolved it (user:wang)
+	Note       string    `json:"note,omitempty"`        // why, what was done
 }
 
 // ExceptionList is a page of exceptions, newest first.
@@ -219,8 +221,7 @@ func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) {
 		out.NextBefore = es[limit-1].ID
 	}
 	for _, e := range es {
-		out.Exceptions = append(out.Exceptions, Exception{ID: e.ID, Waybill: e.Waybill, Direction: e.Direction, Reason: e.Reason,
-			Ops: strings.Fields(e.Ops), Open: e.Resolved.IsZero(), CreatedAt: e.Created.UTC(), ResolvedAt: e.Resolved})
+		out.Exceptions = append(out.Exceptions, exceptionView(e))
 	}
 	s.write(w, ok(http.StatusOK, out))
 }

@@ -204,6 +204,8 @@ func TestDocumentValid(t *testing.T) {
 		"NewStation":     openapi.NewStation{}, "StationEnrollment": openapi.StationEnrollment{}, "StationState": openapi.StationState{},
 		"DayFigures": openapi.DayFigures{}, "DayClose": openapi.DayClose{}, "DayCloseList": openapi.DayCloseList{},
 		"VillageInfo": openapi.VillageInfo{}, "VillageList": openapi.VillageList{},
+		"NoteRequest": openapi.NoteRequest{}, "DeadLetter": openapi.DeadLetter{}, "DeadLetterList": openapi.DeadLetterList{},
+		"RetryAnswer": openapi.RetryAnswer{}, "QuarantinedOp": openapi.QuarantinedOp{}, "QuarantineList": openapi.QuarantineList{},
 	} {
 		s, ok := schemas[name].(map[string]any)
 		require.True(t, ok, "schema %s missing", name)

@@ -49,6 +49,10 @@ const (
 	CodeUnknownStation      = "unknown_station"         // a destination that is no node of the county
 	CodeNotAStation         = "not_a_station"           // a destination that is the centre
 	CodeInvalid             = "invalid"                 // any other rule broken
+	CodeNoteRequired        = "note_required"           // a resolution without its note (why, what was done)
+	CodeAlreadyResolved     = "already_resolved"        // an exception, dead letter or quarantined op resolved before
+	CodeParcelFinal         = "parcel_final"            // a parcel picked up, returned or handed over cannot be lost
+	CodeAlreadyLost         = "already_lost"            // the parcel was declared lost before
 	CodeExists              = "exists"                  // a station (or the village's station) that exists already
 	CodeStationDisabled     = "station_disabled"        // a code for a disabled station: enable it first
 	CodeRateLimited         = "rate_limited"            // over the client's rate; see Retry-After
@@ -90,6 +94,10 @@ var problems = map[string]problemKind{
 	CodeUnknownStation:      {http.StatusUnprocessableEntity, "Unknown station"},
 	CodeNotAStation:         {http.StatusUnprocessableEntity, "Not a village station"},
 	CodeInvalid:             {http.StatusUnprocessableEntity, "Invalid request"},
+	CodeNoteRequired:        {http.StatusUnprocessableEntity, "Note required"},
+	CodeAlreadyResolved:     {http.StatusConflict, "Already resolved"},
+	CodeParcelFinal:         {http.StatusConflict, "Parcel out of the county's hands"},
+	CodeAlreadyLost:         {http.StatusConflict, "Parcel already lost"},
 	CodeExists:              {http.StatusConflict, "Already exists"},
 	CodeStationDisabled:     {http.StatusConflict, "Station disabled"},
 	CodeRateLimited:         {http.StatusTooManyRequests, "Rate limit exceeded"},
@@ -153,6 +161,8 @@ func toAPI(err error) *apiError {
 		return problem(CodeTooLarge, "%s", plain(err))
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, webhook.ErrInvalid):
 		return problem(CodeInvalid, "%s", plain(err))
+	case errors.Is(err, store.ErrResolved):
+		return problem(CodeAlreadyResolved, "%s", plain(err))
 	case errors.Is(err, store.ErrExists):
 		return problem(CodeExists, "%s", plain(err))
 	case errors.Is(err, store.ErrDisabled):

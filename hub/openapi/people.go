@@ -63,6 +63,11 @@ var routeRules = map[string]routeRule{
 	"GET /api/v1/villages":                         {auth.RegistryRead, "villages.list", false},
 	"GET /api/v1/counts":                           {auth.StatisticsRead, "counts.read", false},
 	"GET /api/v1/exceptions":                       {auth.ExceptionsRead, "exceptions.list", false},
+	"POST /api/v1/exceptions/{id}/resolve":         {auth.ExceptionsResolve, "exception.resolve", false},
+	"POST /api/v1/parcels/{waybill}/lost":          {auth.ParcelsMarkLost, "parcel.lost", false},
+	"GET /api/v1/deadletters":                      {auth.StationsRead, "deadletters.list", false},
+	"GET /api/v1/quarantine":                       {auth.StationsRead, "quarantine.list", false},
+	"POST /api/v1/quarantine/{id}/ack":             {auth.OpsRepair, "quarantine.ack", false},
 	"GET /api/v1/carriers":                         {auth.RegistryRead, "carriers.list", false},
 	"GET /api/v1/sites":                            {auth.RegistryRead, "sites.list", false},
 	"GET /api/v1/lines":                            {auth.RegistryRead, "lines.list", false},
@@ -91,6 +96,10 @@ var routeRules = map[string]routeRule{
 	"PUT /api/v1/users/{username}/totp":            {auth.UsersManage, "user.totp", false},
 	"DELETE /api/v1/users/{username}/totp":         {auth.UsersManage, "user.totp_remove", false},
 	"PUT /api/v1/me/password":                      {auth.Self, "user.password", false},
+
+	// The dead letters' repairs, by their identity (node, incarnation, seq).
+	"POST /api/v1/deadletters/{node}/{incarnation}/{seq}/retry":   {auth.OpsRepair, "deadletter.retry", false},
+	"POST /api/v1/deadletters/{node}/{incarnation}/{seq}/discard": {auth.OpsRepair, "deadletter.discard", false},
 }
 
 // scopePermissions is what an API client's scope means to a session, for
