@@ -175,6 +175,7 @@ func (s *Server) router() chi.Router {
 		r.With(s.need()).Post("/api/v1/stations/{node}/enable", s.setStationDisabled(false))
 		r.With(s.need(scopeDispatch)).Get("/api/v1/villages", s.villages)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/counts", s.counts)
+		r.With(s.need(scopeDispatch)).Get("/api/v1/statistics", s.statistics)
 		r.With(s.need(scopeDispatch)).Get("/api/v1/exceptions", s.exceptions)
 		r.With(s.need(scopeDispatch)).Post("/api/v1/exceptions/{id}/resolve", s.resolveException)
 		r.With(s.need(scopeDispatch)).Post("/api/v1/parcels/{waybill}/lost", s.markLost)

@@ -62,6 +62,7 @@ var routeRules = map[string]routeRule{
 	"POST /api/v1/stations/{node}/enable":          {auth.StationsManage, "station.enable", false},
 	"GET /api/v1/villages":                         {auth.RegistryRead, "villages.list", false},
 	"GET /api/v1/counts":                           {auth.StatisticsRead, "counts.read", false},
+	"GET /api/v1/statistics":                       {auth.StatisticsRead, "statistics.read", false},
 	"GET /api/v1/exceptions":                       {auth.ExceptionsRead, "exceptions.list", false},
 	"POST /api/v1/exceptions/{id}/resolve":         {auth.ExceptionsResolve, "exception.resolve", false},
 	"POST /api/v1/parcels/{waybill}/lost":          {auth.ParcelsMarkLost, "parcel.lost", false},
