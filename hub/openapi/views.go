@@ -120,6 +120,7 @@ var stages = map[string]string{
 	merge.StatusAtStation:  "at_station",
 	merge.StatusPickedUp:   "delivered",
 	merge.StatusProblem:    "problem",
+	merge.StatusLost:       "problem",
 	merge.StatusReturning:  "returns",
 	merge.StatusReturned:   "returns",
 	merge.StatusAccepted:   "outbound",

@@ -30,6 +30,7 @@ const (
 	stAccepted   = "accepted"
 	stCollected  = "collected"
 	stHandedOver = "handed_over"
+	stLost       = "lost" // declared lost by a dispatcher (parcel.lost)
 )
 
 // trackAnswer is what a waybill lookup shows: usually one parcel, two
@@ -141,7 +142,14 @@ func (s *Server) parcelView(lang Lang, reg *registry, p store.Parcel) parcelView
 		v.Progress.Steps = append(v.Progress.Steps, text(lang, k))
 	}
 	v.Progress.Step = at[p.Status]
-	v.Progress.Stopped = p.Status == stProblem || p.Status == stReturning || p.Status == stReturned
+	v.Progress.Stopped = p.Status == stProblem || p.Status == stReturning || p.Status == stReturned || p.Status == stLost
+	if p.Status == stLost && p.Direction == "in" {
+		// Stopped where it was last seen.
+		v.Progress.Step = 2
+		if st, ok := reg.sites[p.Node]; ok {
+			v.Progress.Step = map[string]int{"station": 3, "centre": 1}[st.Kind]
+		}
+	}
 	if node := stationOf(p); node != "" {
 		if st, ok := reg.sites[node]; ok && st.Kind == "station" {
 			sv := s.stationView(lang, st)
@@ -165,7 +173,7 @@ func lastChange(p store.Parcel) time.Time {
 // is, or where it is going.
 func stationOf(p store.Parcel) string {
 	switch p.Status {
-	case stAtStation, stPickedUp, stProblem, stReturning, stAccepted:
+	case stAtStation, stPickedUp, stProblem, stReturning, stAccepted, stLost:
 		if p.Node != "" {
 			return p.Node
 		}
@@ -335,6 +343,9 @@ func (s *Server) sentence(lang Lang, reg *registry, p store.Parcel, f store.Fact
 			return "", when, false
 		}
 		return text(lang, "event.problem", "station", site, "reason", reasonText(lang, v.Reason)), when, true
+	case syncproto.KindParcelLost:
+		// The dispatcher's note is the county's, not the villager's.
+		return text(lang, "event.lost", "carrier", carrier), when, true
 	case syncproto.KindParcelsReturned:
 		var v syncproto.ParcelsReturned
 		if !decode(&v) {
