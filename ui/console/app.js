@@ -550,18 +550,28 @@
     if (!bad.length) { return t("stations.devices_ok", { n: h.devices.length }); }
     return bad.map(function (d) { return d.name + " " + tOr("device." + d.state, d.state) + (d.code ? " (" + d.code + ")" : ""); }).join("; ");
   }
+  function stationState(s, hubMs) {
+    var online = !!s.last_contact_ms && hubMs - s.last_contact_ms < ONLINE_MS;
+    return {
+      online: online,
+      key: s.disabled ? "stations.disabled" : !s.enrolled ? (s.code_pending ? "stations.code_pending" : "stations.not_enrolled") :
+        online ? "stations.online" : "stations.offline"
+    };
+  }
+  // showStations lists the stations' health; with a node, that station's
+  // detail: its site, devices, day closes and parcels, and the actions the
+  // role may take (a new enrollment code, disable, enable). The list's
+  // timer refresh (again) leaves the detail and the add form alone.
   function showStations(args, again) {
     api("GET", "/stations").then(function (r) {
       var box = clear($("#st-list"));
       box.appendChild(table(["stations.name", "stations.kind", "stations.state", "stations.contact", "stations.lag", "stations.backlog",
         "stations.oldest", "stations.skew", "stations.dead", "stations.quarantined", "stations.devices", "stations.software"], r.stations.map(function (s) {
-        var online = s.last_contact_ms && r.hub_time_ms - s.last_contact_ms < ONLINE_MS;
-        var state = s.disabled ? "stations.disabled" : !s.enrolled ? (s.code_pending ? "stations.code_pending" : "stations.not_enrolled") :
-          online ? "stations.online" : "stations.offline";
+        var st = stationState(s, r.hub_time_ms);
         var h = s.health;
         var sick = h && h.devices.some(function (d) { return d.state !== "ready"; });
-        var name = can("parcels", "read") ? el("a", { href: "#/stations/" + encodeURIComponent(s.node), text: s.name || s.node }) : (s.name || s.node);
-        return row([name, tOr("kind." + s.kind, s.kind), el("span", { cls: online ? "ok" : "bad", text: t(state) }),
+        var name = el("a", { href: "#/stations/" + encodeURIComponent(s.node), text: s.name || s.node });
+        return row([name, tOr("kind." + s.kind, s.kind), el("span", { cls: st.online ? "ok" : "bad", text: t(st.key) }),
           s.last_contact_ms ? t("time.ago", { age: fmtAge((r.hub_time_ms - s.last_contact_ms) / 1000) }) : t("overview.never"),
           fmtAge(s.lag_seconds || 0), h ? h.backlog : "", h && h.backlog ? fmtAge(h.oldest_unsent_s) : "",
           t("stations.skew_ms", { ms: s.skew_ms }), s.dead_letters, s.quarantined,
@@ -571,19 +581,156 @@
       banner("");
     }).catch(failed);
     if (again) { return; }
+    $("#st-add-open").hidden = !can("stations", "manage");
     var detail = $("#st-detail");
-    if (!args[0] || !can("parcels", "read")) { detail.hidden = true; return; }
-    var node = decodeURIComponent(args[0]);
-    api("GET", "/parcels?station=" + encodeURIComponent(node) + "&limit=100").then(function (r) {
+    if (!args[0]) { detail.hidden = true; return; }
+    showStation(decodeURIComponent(args[0]));
+  }
+
+  // The form to add a station: node id, name, kind, the village it serves.
+  $("#st-add-open").addEventListener("click", function () {
+    var form = $("#st-add");
+    form.hidden = !form.hidden;
+    if (form.hidden) { return; }
+    $("#st-add-msg").hidden = true;
+    fillSelect($("#sa-kind"), [["station", t("kind.station")], ["centre", t("kind.centre")]], "stations.pick_kind");
+    $("#sa-kind").value = "station";
+    api("GET", "/villages").then(function (r) {
+      fillSelect($("#sa-village"), r.villages.filter(function (v) { return !v.station; }).map(function (v) {
+        return [v.code, v.town_name + v.name + " (" + v.code + ")"];
+      }), "stations.no_village");
+    }).catch(failed);
+    $("#sa-node").focus();
+  });
+  $("#sa-kind").addEventListener("change", function () { $("#sa-village").disabled = $("#sa-kind").value === "centre"; });
+  $("#sa-cancel").addEventListener("click", function () { $("#st-add").hidden = true; });
+  $("#st-add").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var msg = $("#st-add-msg");
+    var node = $("#sa-node").value.trim();
+    var name = $("#sa-name").value.trim();
+    var kind = $("#sa-kind").value || "station";
+    if (!node || !name) { msg.textContent = t("stations.fill"); msg.className = "msg error"; msg.hidden = false; return; }
+    var body = { name: name, kind: kind };
+    if (kind === "station" && $("#sa-village").value) { body.village = $("#sa-village").value; }
+    $("#sa-submit").disabled = true;
+    api("PUT", "/stations/" + encodeURIComponent(node), body).then(function (a) {
+      $("#st-add").hidden = true;
+      $("#sa-node").value = "";
+      $("#sa-name").value = "";
+      cache.sites = null;
+      showCode(a, "stations.added_title");
+      location.hash = "#/stations/" + encodeURIComponent(a.node);
+    }).catch(function (err) {
+      msg.textContent = err.code === "invalid" ? t("stations.invalid") : errText(err);
+      msg.className = "msg error";
+      msg.hidden = false;
+    }).then(function () { $("#sa-submit").disabled = false; });
+  });
+
+  // showCode shows a one-time enrollment code and the command that uses
+  // it, until the dispatcher closes it: it is shown only this once.
+  function showCode(a, titleKey) {
+    var box = clear($("#st-code"));
+    box.hidden = false;
+    box.setAttribute("data-node", a.node);
+    box.appendChild(el("h3", { text: t(titleKey, { name: a.name, node: a.node }) }));
+    box.appendChild(el("p", null, el("span", { cls: "muted", text: t("stations.code") + " " }), el("code", { cls: "secret enroll-code", text: a.code })));
+    box.appendChild(el("p", { cls: "muted", text: t("stations.code_expires", { at: fmtTime(a.expires) }) }));
+    box.appendChild(el("p", { cls: "muted", text: t("stations.command") }));
+    box.appendChild(el("pre", { cls: "enroll-command", text: a.command }));
+    if (a.sms_pushed === false) { box.appendChild(el("p", { cls: "msg error", text: t("stations.sms_not_pushed", { node: a.node }) })); }
+    box.appendChild(el("p", { cls: "muted", text: t("stations.code_hint") }));
+    var close = el("button", { cls: "btn", type: "button", text: t("users.once_close") });
+    close.addEventListener("click", function () { clear(box).hidden = true; });
+    box.appendChild(close);
+  }
+
+  // showStation fills the detail of one station; note, a message key, is
+  // what was just done.
+  function showStation(node, note) {
+    var detail = $("#st-detail");
+    var path = "/stations/" + encodeURIComponent(node);
+    var jobs = [api("GET", path), api("GET", path + "/dayclosures?limit=60")];
+    if (can("parcels", "read")) { jobs.push(api("GET", "/parcels?station=" + encodeURIComponent(node) + "&limit=100")); }
+    Promise.all(jobs).then(function (res) {
+      var s = res[0], closes = res[1].day_closures, parcels = res[2];
       clear(detail).hidden = false;
-      var row0 = $('#st-list [data-node="' + node.replace(/"/g, "") + '"] td');
-      detail.appendChild(el("h3", { text: t("stations.parcels", { node: row0 ? row0.textContent : node, n: r.parcels.length }) }));
-      if (!r.parcels.length) { detail.appendChild(empty("parcels.none")); return; }
-      detail.appendChild(table(["parcels.waybill", "parcels.status", "parcels.receiver", "parcels.pickup_code", "parcels.updated"],
-        r.parcels.map(function (p) {
-          return row([el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }), statusText(p.status),
-            (p.receiver.name || "") + " " + (p.receiver.phone || ""), p.pickup_code || "", fmtTime(p.updated_at)], { "data-waybill": p.waybill });
+      detail.setAttribute("data-node", s.node);
+      var st = stationState(s, s.hub_time_ms);
+      var head = el("div", { cls: "st-head" }, el("h3", { text: (s.name || s.node) + " · " + s.node }),
+        el("span", { cls: st.online ? "ok st-state" : "bad st-state", text: t(st.key) }));
+      var acts = el("span", { cls: "u-acts st-acts" });
+      var msg = el("div", { cls: "msg", role: "status", hidden: true });
+      if (note) { msg.textContent = t(note, { node: s.node }); msg.className = "msg ok"; msg.hidden = false; }
+      // After a change the list and this detail are read again.
+      function done(key) { showStations([node], true); showStation(node, key); }
+      function fail(err) { msg.textContent = errText(err); msg.className = "msg error"; msg.hidden = false; }
+      if (can("stations", "enroll") && !s.disabled) {
+        acts.appendChild(confirmButton("stations.new_code", "st-new-code", function () {
+          api("POST", path + "/code").then(function (a) { showCode(a, "stations.code_title"); done("stations.code_done"); }).catch(fail);
+        }));
+      }
+      if (can("stations", "manage")) {
+        acts.appendChild(confirmButton(s.disabled ? "stations.enable" : "stations.disable", "st-disable", function () {
+          api("POST", path + (s.disabled ? "/enable" : "/disable")).then(function () {
+            done(s.disabled ? "stations.enabled_done" : "stations.disabled_done");
+          }).catch(fail);
+        }));
+      }
+      head.appendChild(acts);
+      detail.appendChild(head);
+      detail.appendChild(msg);
+
+      var site = s.site || {};
+      var h = s.health;
+      var facts = el("dl", { cls: "facts st-facts" });
+      function fact(key, value) { facts.appendChild(el("dt", { text: t(key) })); facts.appendChild(el("dd", { text: value === undefined || value === "" ? "—" : String(value) })); }
+      fact("stations.kind", tOr("kind." + s.kind, s.kind));
+      fact("stations.village", site.village ? site.town_name + site.village_name : "");
+      fact("stations.address", site.address);
+      fact("stations.hours", site.hours);
+      fact("stations.contact_person", [site.contact_name, site.contact_phone].filter(Boolean).join(" "));
+      fact("stations.contact", s.last_contact_ms ? t("time.ago", { age: fmtAge((s.hub_time_ms - s.last_contact_ms) / 1000) }) : t("overview.never"));
+      fact("stations.lag", fmtAge(s.lag_seconds || 0));
+      fact("stations.backlog", h ? h.backlog + (h.backlog ? " · " + t("stations.oldest") + " " + fmtAge(h.oldest_unsent_s) : "") : t("stations.no_report"));
+      fact("stations.skew", t("stations.skew_ms", { ms: s.skew_ms }));
+      fact("stations.dead", s.dead_letters + " · " + t("stations.quarantined") + " " + s.quarantined);
+      fact("stations.software", s.software);
+      detail.appendChild(facts);
+
+      detail.appendChild(el("h4", { text: t("stations.devices") }));
+      if (!h || !h.devices.length) {
+        detail.appendChild(empty(h ? "stations.no_devices" : "stations.no_report"));
+      } else {
+        detail.appendChild(table(["stations.device", "stations.device_kind", "stations.state", "stations.device_code"], h.devices.map(function (d) {
+          return row([d.name, tOr("devkind." + d.kind, d.kind), el("span", { cls: d.state === "ready" ? "ok" : "bad", text: tOr("device." + d.state, d.state) }),
+            d.code || ""], { "data-device": d.name });
         })));
+      }
+
+      detail.appendChild(el("h4", { text: t("stations.dayclosures") }));
+      if (!closes.length) {
+        detail.appendChild(empty("stations.no_dayclosures"));
+      } else {
+        detail.appendChild(table(["stations.dc_date", "stations.dc_in", "stations.dc_out", "stations.dc_sent", "stations.dc_problems",
+          "stations.dc_returns", "stations.dc_opening", "stations.dc_on_shelf", "stations.dc_mismatch", "stations.dc_by", "stations.dc_at"],
+          closes.map(function (c) {
+            return row([c.date, c.total.in, c.total.out, c.total.sent, c.total.problems, c.total.returns, c.opening_on_shelf, c.total.on_shelf,
+              el("span", { cls: c.mismatch ? "bad" : "ok", text: c.mismatch ? String(c.mismatch) : t("stations.dc_ok") }), c.closed_by, fmtTime(c.closed_at)],
+              { "data-date": c.date, "class": c.mismatch ? "dc-mismatch" : null });
+          })));
+      }
+
+      if (parcels) {
+        detail.appendChild(el("h4", { text: t("stations.parcels", { node: s.name || s.node, n: parcels.parcels.length }) }));
+        if (!parcels.parcels.length) { detail.appendChild(empty("parcels.none")); return; }
+        detail.appendChild(table(["parcels.waybill", "parcels.status", "parcels.receiver", "parcels.pickup_code", "parcels.updated"],
+          parcels.parcels.map(function (p) {
+            return row([el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }), statusText(p.status),
+              (p.receiver.name || "") + " " + (p.receiver.phone || ""), p.pickup_code || "", fmtTime(p.updated_at)], { "data-waybill": p.waybill });
+          })));
+      }
     }).catch(failed);
   }
 
