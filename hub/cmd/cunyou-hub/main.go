@@ -72,7 +72,7 @@ Usage: cunyou-hub COMMAND [flags]
 Commands:
   serve        run the sync API: serve [--listen ADDR] [--tls-cert F --tls-key F] [--max-merges N]
   station      manage stations and centres:
-                 station add --id ID --name NAME [--kind station|centre]   prints the one-time enrollment code
+                 station add --id ID --name NAME [--kind station|centre] [--village CODE]   prints the one-time enrollment code
                  station code --id ID      a new code for a replaced PC; revokes the old token
                  station list              enrollment, last contact, acked seqs, lag, dead letters
                  station disable|enable --id ID
@@ -347,6 +347,7 @@ func (m *Main) station(ctx context.Context, args []string) error {
 	id := fs.String("id", "", "node id, e.g. ST-V0101")
 	display := fs.String("name", "", "station name, e.g. 南岗村驿站")
 	kind := fs.String("kind", string(syncproto.NodeStation), "station or centre")
+	village := fs.String("village", "", "the gazetteer's code of the village the station serves (station add)")
 	var u store.SiteUpdate
 	fs.Func("address", "street address (station set)", func(v string) error { u.Address = &v; return nil })
 	fs.Func("hours", "opening hours HH:MM-HH:MM (station set)", func(v string) error { u.Hours = &v; return nil })
@@ -367,10 +368,11 @@ func (m *Main) station(ctx context.Context, args []string) error {
 	defer st.Close()
 	switch name {
 	case "add":
-		code, err := st.AddNode(ctx, *id, syncproto.NodeKind(*kind), *display)
+		e, err := st.CreateNode(ctx, store.NewNode{ID: *id, Kind: syncproto.NodeKind(*kind), Name: *display, Village: *village})
 		if err != nil {
 			return err
 		}
+		code := e.Code
 		if syncproto.NodeKind(*kind) == syncproto.NodeStation {
 			// Its texts for an arrival SMS sent through its own modem.
 			if err := notify.PushTemplates(ctx, st, c.SMS.Sign, c.SMS.Quiet, *id); err != nil {
@@ -422,6 +424,14 @@ func (m *Main) station(ctx context.Context, args []string) error {
 			for _, d := range h.Devices {
 				fmt.Fprintf(m.Stdout, "  device %s (%s): %s %s\n", d.Name, d.Kind, d.State, d.Code)
 			}
+		}
+		closes, err := st.DayCloses(ctx, *id, 7)
+		if err != nil {
+			return err
+		}
+		for _, d := range closes {
+			fmt.Fprintf(m.Stdout, "  day %s closed by %s: in %d, picked up %d, sent %d, problems %d, returns %d, on the shelves %d (opening %d, mismatch %d)\n",
+				d.Date, d.Actor, d.Total.In, d.Total.Out, d.Total.Sent, d.Total.Problems, d.Total.Returns, d.Total.OnShelf, d.OpeningOnShelf, d.Mismatch)
 		}
 	}
 	return nil
