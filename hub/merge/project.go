@@ -74,6 +74,8 @@ func allowedAfter(cur string, ev syncproto.EventKind) bool {
 		return cur == "" || cur == StatusAccepted
 	case syncproto.KindParcelsPickedUp:
 		return cur == StatusAtStation
+	case syncproto.KindParcelInboundUndone: // undo.go
+		return cur == StatusAtStation
 	case syncproto.KindParcelProblem:
 		return cur == StatusAtStation || cur == StatusProblem || cur == StatusAccepted
 	case syncproto.KindParcelsReturned:
@@ -159,7 +161,7 @@ func opRef(node, inc string, seq uint64) string { return fmt.Sprintf("%s/%s/%d",
 func stationFact(k syncproto.EventKind) bool {
 	switch k {
 	case syncproto.KindParcelInbound, syncproto.KindParcelsPickedUp, syncproto.KindParcelAccepted, syncproto.KindParcelProblem,
-		syncproto.KindParcelsReturned, syncproto.KindStocktake:
+		syncproto.KindParcelsReturned, syncproto.KindStocktake, syncproto.KindParcelInboundUndone:
 		return true
 	}
 	return false
@@ -299,7 +301,7 @@ func (w *writer) change(node string, typ syncproto.ChangeType, payload any) erro
 // longer coming.
 func (w *writer) manifestTo(waybill string, r parcelRow, oldDest string) error {
 	entry := syncproto.ManifestEntry{Waybill: waybill, Carrier: r.carrier, ReceiverName: r.receiverName,
-		ReceiverPhone: r.receiverPhone, Address: r.address, WeightGrams: r.weightG}
+		ReceiverPhone: r.receiverPhone, Address: r.address, WeightGrams: r.weightG, ValueFen: r.valueFen}
 	if oldDest != "" && oldDest != r.dest {
 		if err := w.change(oldDest, syncproto.ChangeManifestCancel, syncproto.ManifestCancel{Waybill: waybill}); err != nil {
 			return err
@@ -512,6 +514,8 @@ func (w *writer) project(p *prepared) error {
 		return w.projectHub(op, p.payload)
 	case *syncproto.ParcelLost:
 		return w.projectLost(op, v)
+	case *syncproto.ParcelInboundUndone:
+		return w.projectUndone(op, v)
 	default:
 		return fmt.Errorf("merge: no projection for %T", p.payload)
 	}

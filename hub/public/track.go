@@ -328,6 +328,8 @@ func (s *Server) sentence(lang Lang, reg *registry, p store.Parcel, f store.Fact
 		return text(lang, key, "vehicle", v.Vehicle, "station", reg.siteName(lang, v.Node)), when, true
 	case syncproto.KindParcelInbound:
 		return text(lang, "event.inbound", "station", site), when, true
+	case syncproto.KindParcelInboundUndone:
+		return text(lang, "event.inbound_undone", "station", site), when, true
 	case syncproto.KindParcelsPickedUp:
 		var v syncproto.ParcelsPickedUp
 		if !decode(&v) {
