@@ -5,19 +5,20 @@ package syncproto
 type ChangeType string
 
 const (
-	ChangeManifest       ChangeType = "manifest"        // a parcel on its way to the station (ManifestEntry)
-	ChangeManifestCancel ChangeType = "manifest.cancel" // a parcel no longer coming (ManifestCancel)
-	ChangeTariffs        ChangeType = "tariffs"         // the whole tariff table (Tariffs)
-	ChangeWaybillRange   ChangeType = "waybill_range"   // a block of waybill numbers (WaybillRange)
-	ChangeShelves        ChangeType = "shelves"         // the shelf layout set by the county (ShelvesSet)
-	ChangeOperator       ChangeType = "operator"        // an account provisioned by the county (OperatorAccount)
-	ChangeTemplate       ChangeType = "template"        // a message template (Template)
-	ChangeTrip           ChangeType = "trip"            // a trip of a line, for the centre (Trip)
+	ChangeManifest        ChangeType = "manifest"         // a parcel on its way to the station (ManifestEntry)
+	ChangeManifestCancel  ChangeType = "manifest.cancel"  // a parcel no longer coming (ManifestCancel)
+	ChangeTariffs         ChangeType = "tariffs"          // the whole tariff table (Tariffs)
+	ChangeWaybillRange    ChangeType = "waybill_range"    // a block of waybill numbers (WaybillRange)
+	ChangeShelves         ChangeType = "shelves"          // the shelf layout set by the county (ShelvesSet)
+	ChangeOperator        ChangeType = "operator"         // an account provisioned by the county (OperatorAccount)
+	ChangeTemplate        ChangeType = "template"         // a message template (Template)
+	ChangeTrip            ChangeType = "trip"             // a trip of a line, for the centre (Trip)
+	ChangeTripApproaching ChangeType = "trip.approaching" // a trip's vehicle is minutes away, for a station (TripApproaching)
 )
 
 var knownChanges = map[ChangeType]bool{
 	ChangeManifest: true, ChangeManifestCancel: true, ChangeTariffs: true, ChangeWaybillRange: true,
-	ChangeShelves: true, ChangeOperator: true, ChangeTemplate: true, ChangeTrip: true,
+	ChangeShelves: true, ChangeOperator: true, ChangeTemplate: true, ChangeTrip: true, ChangeTripApproaching: true,
 }
 
 // Known reports whether t is in this build's vocabulary. An edge skips (and
@@ -100,4 +101,16 @@ type Trip struct {
 	Driver    string   `json:"driver,omitempty"`
 	Stops     []string `json:"stops"`
 	Cancelled bool     `json:"cancelled,omitempty"`
+}
+
+// TripApproaching tells a village station that the vehicle of a trip is a
+// few minutes away with parcels for it, so that the operator is at the
+// counter to take the bags.
+type TripApproaching struct {
+	Trip    string `json:"trip"`
+	Line    string `json:"line,omitempty"` // the line's name
+	Vehicle string `json:"vehicle"`        // plate number
+	AtMs    int64  `json:"at_ms"`          // when the vehicle came near
+	EtaMs   int64  `json:"eta_ms"`         // when it should arrive
+	Parcels int    `json:"parcels"`        // parcels on the trip for the station
 }

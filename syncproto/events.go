@@ -284,18 +284,26 @@ type TripDeparted struct {
 // its way came within the geofence of a station or the centre, or left
 // it, by its GPS terminal. The parcels on the trip get it in their
 // timelines.
+//
+// TripNear is the vehicle coming within a few kilometres of a
+// village station: the parcels on the trip for that station get it in
+// their timelines, and the station is told (ChangeTripApproaching).
 type TripAtStop struct {
 	Trip    string `json:"trip"`
 	Vehicle string `json:"vehicle"` // plate number
 	Node    string `json:"node"`    // the station or centre
-	Event   string `json:"event"`   // TripArrived or TripLeft
+	Event   string `json:"event"`   // TripArrived, TripLeft or TripNear
 	AtMs    int64  `json:"at_ms"`   // the position's time
+	// EtaMs is when an approaching vehicle should reach the station (its
+	// distance at its speed, 20 km/h at least).
+	EtaMs int64 `json:"eta_ms,omitempty"`
 }
 
 // Events of a TripAtStop.
 const (
 	TripArrived = "arrived"
 	TripLeft    = "left"
+	TripNear    = "approaching"
 )
 
 // Directions of a parcel collected at the centre.

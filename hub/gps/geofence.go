@@ -3,6 +3,7 @@ package gps
 import (
 	"math"
 	"sort"
+	"time"
 
 	"cunyou/hub/store"
 )
@@ -16,24 +17,47 @@ const DefaultFenceRadius = 300
 // metres, does not arrive and leave over and over.
 const FenceMargin = 50
 
-// Fence is a circle around a station or the centre.
+// DefaultApproachRadius is the wider circle around each village station
+// whose crossing tells the station its vehicle is a few minutes away, in
+// metres: some 4 minutes at the 40 km/h of a bus on a county road.
+const DefaultApproachRadius = 3000
+
+// Fence is a circle around a station or the centre, and for a station the
+// wider circle of its vehicles' approach (0: none).
 type Fence struct {
 	Node     string
 	Lat, Lon float64
 	Radius   float64 // m
+	Approach float64 // m
 }
 
 // FencesOf returns a circle of radius metres around each site with
-// coordinates that is not closed.
+// coordinates that is not closed, and around each village station the
+// approach circle of DefaultApproachRadius.
 func FencesOf(sites []store.Site, radius float64) []Fence {
 	var out []Fence
 	for _, s := range sites {
 		if s.Status == "closed" || s.Lat == 0 && s.Lon == 0 {
 			continue
 		}
-		out = append(out, Fence{Node: s.Node, Lat: s.Lat, Lon: s.Lon, Radius: radius})
+		f := Fence{Node: s.Node, Lat: s.Lat, Lon: s.Lon, Radius: radius}
+		if s.Kind == "station" && radius < DefaultApproachRadius {
+			f.Approach = DefaultApproachRadius
+		}
+		out = append(out, f)
 	}
 	return out
+}
+
+// MinETASpeed is the speed an approach's arrival time assumes at least,
+// in km/h: a bus stopped at a crossing is still coming.
+const MinETASpeed = 20
+
+// ETA is when a vehicle near a station (an Approach event) should reach
+// it: its distance at its speed, MinETASpeed at least.
+func ETA(ev store.GeofenceEvent) time.Time {
+	kmh := max(ev.Speed, MinETASpeed)
+	return ev.Time.Add(time.Duration(ev.Distance / (kmh / 3.6) * float64(time.Second)))
 }
 
 // metres is the distance between two points, by the equirectangular
@@ -58,7 +82,9 @@ func (f Fence) within(lat, lon, radius float64) bool {
 }
 
 // Geofencer turns each vehicle's positions into arrivals at and departures
-// from the fences. A vehicle's first position sets where it is without an
+// from the fences, and approaches: a vehicle coming into a station's
+// approach circle from outside it (not straight into the station's own
+// circle), once until it is FenceMargin past the approach circle again. A vehicle's first position sets where it is without an
 // event; positions older than the vehicle's latest (a blind-area resend)
 // and those without a fix (the status's positioned bit clear: the
 // terminal's coordinates are stale or zero) are not looked at. A vehicle
@@ -67,12 +93,14 @@ func (f Fence) within(lat, lon, radius float64) bool {
 type Geofencer struct {
 	fences []Fence
 	inside map[string]map[string]bool // plate → node → inside
+	near   map[string]map[string]bool // plate → node → inside the approach circle
 	last   map[string]int64           // plate → time of the latest position looked at (ms)
 }
 
 // NewGeofencer returns a geofencer of fences.
 func NewGeofencer(fences []Fence) *Geofencer {
-	return &Geofencer{fences: fences, inside: map[string]map[string]bool{}, last: map[string]int64{}}
+	return &Geofencer{fences: fences, inside: map[string]map[string]bool{}, near: map[string]map[string]bool{},
+		last: map[string]int64{}}
 }
 
 // SetFences replaces the fences; a vehicle inside a fence that is gone
@@ -120,7 +148,28 @@ func (g *Geofencer) Events(ps []store.Position, trips map[string]string) []store
 			in = map[string]bool{}
 			g.inside[p.Plate] = in
 		}
+		near := g.near[p.Plate]
+		if near == nil {
+			near = map[string]bool{}
+			g.near[p.Plate] = near
+		}
 		for _, f := range g.fences {
+			if f.Approach > 0 {
+				r := f.Approach
+				if near[f.Node] {
+					r += FenceMargin
+				}
+				now := f.within(p.Lat, p.Lon, r)
+				if now && !near[f.Node] && seen && !f.within(p.Lat, p.Lon, f.Radius) {
+					out = append(out, store.GeofenceEvent{Trip: trips[p.Plate], Plate: p.Plate, Node: f.Node, Kind: store.Approach,
+						Time: p.Time, Lat: p.Lat, Lon: p.Lon, Distance: metres(f.Lat, f.Lon, p.Lat, p.Lon), Speed: p.Speed})
+				}
+				if now {
+					near[f.Node] = true
+				} else {
+					delete(near, f.Node)
+				}
+			}
 			r := f.Radius
 			if in[f.Node] {
 				r += FenceMargin

@@ -337,8 +337,55 @@ func TestGeofencer(t *testing.T) {
 	evs = g.Events([]store.Position{at(6, 46.8035)}, nil)
 	require.Len(t, evs, 1, "389 m north, past the margin")
 	assert.Equal(t, "departure", evs[0].Kind)
-	sites := []store.Site{{Node: "A", Lat: 1, Lon: 2}, {Node: "B"}, {Node: "C", Lat: 1, Lon: 1, Status: "closed"}}
-	assert.Equal(t, []Fence{{Node: "A", Lat: 1, Lon: 2, Radius: 300}}, FencesOf(sites, 300))
+	sites := []store.Site{{Node: "A", Lat: 1, Lon: 2}, {Node: "B"}, {Node: "C", Lat: 1, Lon: 1, Status: "closed"},
+		{Node: "D", Kind: "station", Lat: 1, Lon: 3}}
+	assert.Equal(t, []Fence{{Node: "A", Lat: 1, Lon: 2, Radius: 300}, {Node: "D", Lat: 1, Lon: 3, Radius: 300, Approach: DefaultApproachRadius}},
+		FencesOf(sites, 300))
+}
+
+// A vehicle coming toward a station crosses its approach circle once; a
+// fix wandering at the circle's edge does not say it again, nor does
+// coming back inside after leaving by less than the margin; one coming
+// from inside the station's circle does not approach.
+func TestGeofencerApproach(t *testing.T) {
+	f := []Fence{{Node: "S", Lat: 46.8, Lon: 126.5, Radius: 300, Approach: 3000}}
+	g := NewGeofencer(f)
+	at := func(sec int, north float64) store.Position { // north: metres north of the station
+		return store.Position{Plate: plate, Lat: 46.8 + north/111195, Lon: 126.5, Time: time.Unix(int64(sec), 0), Speed: 40,
+			Status: StatusPositioned}
+	}
+	assert.Empty(t, g.Events([]store.Position{at(1, 5000)}, nil))
+	assert.Empty(t, g.Events([]store.Position{at(2, 3200)}, nil), "outside the approach circle")
+	evs := g.Events([]store.Position{at(3, 2900)}, map[string]string{plate: "T1"})
+	require.Len(t, evs, 1)
+	assert.Equal(t, store.Approach, evs[0].Kind)
+	assert.Equal(t, "T1", evs[0].Trip)
+	assert.InDelta(t, 2900, evs[0].Distance, 5)
+	assert.Equal(t, 40.0, evs[0].Speed)
+	assert.InDelta(t, 261, ETA(evs[0]).Sub(time.Unix(3, 0)).Seconds(), 1, "2.9 km at 40 km/h")
+	slow := evs[0]
+	slow.Speed = 5
+	assert.InDelta(t, 522, ETA(slow).Sub(time.Unix(3, 0)).Seconds(), 1, "at 20 km/h at least")
+	assert.Empty(t, g.Events([]store.Position{at(4, 3030), at(5, 2950)}, nil), "at the edge, within the margin")
+	evs = g.Events([]store.Position{at(6, 200)}, nil)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "arrival", evs[0].Kind, "no second approach on the way in")
+	evs = g.Events([]store.Position{at(7, 400), at(8, 3100)}, nil)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "departure", evs[0].Kind)
+	assert.Empty(t, g.Events([]store.Position{at(9, 3100)}, nil))
+	assert.Empty(t, g.Events([]store.Position{at(10, 3200)}, nil), "still away")
+	evs = g.Events([]store.Position{at(11, 2500)}, nil)
+	require.Len(t, evs, 1, "a second visit approaches again")
+	assert.Equal(t, store.Approach, evs[0].Kind)
+
+	// Straight into the station's circle (a sparse report): an arrival,
+	// no approach.
+	g = NewGeofencer(f)
+	g.Events([]store.Position{at(1, 5000)}, nil)
+	evs = g.Events([]store.Position{at(2, 100)}, nil)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "arrival", evs[0].Kind)
 }
 
 func TestRoute(t *testing.T) {

@@ -222,6 +222,8 @@ const (
 		FROM senders WHERE waybill = ?4 ON CONFLICT (key) DO NOTHING`
 	// The parcels on a trip, on their way (trip.at_stop).
 	qSelOnTrip     = `SELECT waybill FROM parcels WHERE trip = ? AND direction = 'in' AND +status IN ('loaded', 'in_transit')`
+	// The parcels on a trip for one station (a vehicle near it).
+	qSelOnTripFor = `SELECT waybill FROM parcels WHERE trip = ? AND direction = 'in' AND +status IN ('loaded', 'in_transit') AND +dest = ?`
 	qCancelNotices = `UPDATE notices SET state = 'cancelled', reason = ? WHERE waybill = ? AND +state = 'pending'`
 	// The notice that an unclaimed parcel goes back, once per parcel.
 	qInsReturning = `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
@@ -245,7 +247,7 @@ const (
 )
 
 var queries = []string{qSelNode, qSelCursor, qInsCursor, qUpdCursor, qSelOpHash, qSelOpRange, qInsQuar, qInsDead, qUpdNode, qUpdHWM,
-	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qInsArrival, qSelOnTrip, qStationSent, qInsSender, qInsAccepted, qInsSenderNotice, qCancelNotices, qInsReturning, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
+	qSelParcel, qUpsParcel, qInsParcel, qStepArrived, qInsChange, qInsArrival, qSelOnTrip, qSelOnTripFor, qStationSent, qInsSender, qInsAccepted, qInsSenderNotice, qCancelNotices, qInsReturning, qStepPickedUp, qStepProblem, qStepReturning, qStepRelocated, qInsExcept}
 
 // New starts a merger on st: the hub's clock resumes from its persisted
 // high-water mark and the writer goroutine starts. Close stops it.

@@ -74,8 +74,6 @@ func allowedAfter(cur string, ev syncproto.EventKind) bool {
 		return cur == "" || cur == StatusAccepted
 	case syncproto.KindParcelsPickedUp:
 		return cur == StatusAtStation
-	case syncproto.KindParcelInboundUndone: // undo.go
-		return cur == StatusAtStation
 	case syncproto.KindParcelProblem:
 		return cur == StatusAtStation || cur == StatusProblem || cur == StatusAccepted
 	case syncproto.KindParcelsReturned:
@@ -161,7 +159,7 @@ func opRef(node, inc string, seq uint64) string { return fmt.Sprintf("%s/%s/%d",
 func stationFact(k syncproto.EventKind) bool {
 	switch k {
 	case syncproto.KindParcelInbound, syncproto.KindParcelsPickedUp, syncproto.KindParcelAccepted, syncproto.KindParcelProblem,
-		syncproto.KindParcelsReturned, syncproto.KindStocktake, syncproto.KindParcelInboundUndone:
+		syncproto.KindParcelsReturned, syncproto.KindStocktake:
 		return true
 	}
 	return false
@@ -301,7 +299,7 @@ func (w *writer) change(node string, typ syncproto.ChangeType, payload any) erro
 // longer coming.
 func (w *writer) manifestTo(waybill string, r parcelRow, oldDest string) error {
 	entry := syncproto.ManifestEntry{Waybill: waybill, Carrier: r.carrier, ReceiverName: r.receiverName,
-		ReceiverPhone: r.receiverPhone, Address: r.address, WeightGrams: r.weightG, ValueFen: r.valueFen}
+		ReceiverPhone: r.receiverPhone, Address: r.address, WeightGrams: r.weightG}
 	if oldDest != "" && oldDest != r.dest {
 		if err := w.change(oldDest, syncproto.ChangeManifestCancel, syncproto.ManifestCancel{Waybill: waybill}); err != nil {
 			return err
@@ -514,8 +512,6 @@ func (w *writer) project(p *prepared) error {
 		return w.projectHub(op, p.payload)
 	case *syncproto.ParcelLost:
 		return w.projectLost(op, v)
-	case *syncproto.ParcelInboundUndone:
-		return w.projectUndone(op, v)
 	default:
 		return fmt.Errorf("merge: no projection for %T", p.payload)
 	}
@@ -846,9 +842,17 @@ func (w *writer) senderNotice(kind, waybill string) error {
 }
 
 // tripAtStop puts a trip's vehicle at (or leaving) a stop into the
-// timeline of each parcel on the trip, still on its way.
+// timeline of each parcel on the trip, still on its way. A vehicle near a
+// station goes into the timelines of the trip's parcels for that station
+// only, and the station is told when there are any.
 func (w *writer) tripAtStop(v *syncproto.TripAtStop) error {
-	rows, err := w.stmt(qSelOnTrip).QueryContext(w.ctx, v.Trip)
+	var rows *sql.Rows
+	var err error
+	if v.Event == syncproto.TripNear {
+		rows, err = w.stmt(qSelOnTripFor).QueryContext(w.ctx, v.Trip, v.Node)
+	} else {
+		rows, err = w.stmt(qSelOnTrip).QueryContext(w.ctx, v.Trip)
+	}
 	if err != nil {
 		return err
 	}
@@ -870,6 +874,15 @@ func (w *writer) tripAtStop(v *syncproto.TripAtStop) error {
 		if err := w.timeline(wb, "in", detail); err != nil {
 			return err
 		}
+	}
+	if v.Event == syncproto.TripNear && len(wbs) > 0 {
+		var line string
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT coalesce((SELECT l.name FROM trips t JOIN lines l ON l.code = t.line WHERE t.id = ?), '')`,
+			v.Trip).Scan(&line); err != nil {
+			return err
+		}
+		return w.change(v.Node, syncproto.ChangeTripApproaching, syncproto.TripApproaching{Trip: v.Trip, Line: line,
+			Vehicle: v.Vehicle, AtMs: v.AtMs, EtaMs: v.EtaMs, Parcels: len(wbs)})
 	}
 	return nil
 }

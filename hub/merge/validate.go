@@ -184,14 +184,6 @@ func decode(op *syncproto.Op) (any, *syncproto.Error) {
 			}
 			v = &p
 		}
-	case syncproto.KindParcelInboundUndone:
-		var p syncproto.ParcelInboundUndone
-		if unmarshal(&p) {
-			if !validWaybill(p.Waybill) {
-				err = badPayload("inbound_undone: bad waybill %q", p.Waybill)
-			}
-			v = &p
-		}
 	case syncproto.KindParcelAtCentre:
 		var p syncproto.ParcelAtCentre
 		if unmarshal(&p) {
@@ -224,7 +216,7 @@ func decode(op *syncproto.Op) (any, *syncproto.Error) {
 	case syncproto.KindTripAtStop:
 		var p syncproto.TripAtStop
 		if unmarshal(&p) {
-			if p.Trip == "" || p.Node == "" || (p.Event != syncproto.TripArrived && p.Event != syncproto.TripLeft) {
+			if p.Trip == "" || p.Node == "" || (p.Event != syncproto.TripArrived && p.Event != syncproto.TripLeft && p.Event != syncproto.TripNear) {
 				err = badPayload("trip.at_stop: trip %q node %q event %q", p.Trip, p.Node, p.Event)
 			}
 			v = &p

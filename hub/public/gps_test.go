@@ -2,6 +2,7 @@ package public_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -32,9 +33,15 @@ func TestTrackShowsTheBusAtItsStops(t *testing.T) {
 		Waybills: []string{wbComing}})
 	e.clk.set(at("07:30"))
 	ctx := context.Background()
+	_, err := e.st.PlanTrips(ctx, "2026-03-14")
+	require.NoError(t, err)
 	require.NoError(t, e.m.Record(ctx, []merge.Fact{
 		{Kind: syncproto.KindTripAtStop, Actor: "gps", Payload: syncproto.TripAtStop{Trip: tripL1, Vehicle: "黑M12345", Node: "CENTRE",
 			Event: syncproto.TripLeft, AtMs: at("07:03").UnixMilli()}},
+		{Kind: syncproto.KindTripAtStop, Actor: "gps", Payload: syncproto.TripAtStop{Trip: tripL1, Vehicle: "黑M12345", Node: "ST-V0101",
+			Event: syncproto.TripNear, AtMs: at("07:15").UnixMilli(), EtaMs: at("07:19").UnixMilli()}},
+		{Kind: syncproto.KindTripAtStop, Actor: "gps", Payload: syncproto.TripAtStop{Trip: tripL1, Vehicle: "黑M12345", Node: stFuxing,
+			Event: syncproto.TripNear, AtMs: at("07:24").UnixMilli(), EtaMs: at("07:28").UnixMilli()}},
 		{Kind: syncproto.KindTripAtStop, Actor: "gps", Payload: syncproto.TripAtStop{Trip: tripL1, Vehicle: "黑M12345", Node: stFuxing,
 			Event: syncproto.TripArrived, AtMs: at("07:28").UnixMilli()}},
 	}))
@@ -55,8 +62,31 @@ func TestTrackShowsTheBusAtItsStops(t *testing.T) {
 	for _, ev := range b.Parcels[0].Events {
 		texts = append(texts, ev.At[11:16]+" "+ev.Text)
 	}
-	require.GreaterOrEqual(t, len(texts), 2)
-	assert.Equal(t, []string{"07:28 班车 黑M12345 已到达 福兴村驿站", "07:03 班车 黑M12345 已驶离 望奎县农村物流分拨中心"}, texts[:2])
+	require.GreaterOrEqual(t, len(texts), 3)
+	assert.Equal(t, []string{"07:28 班车 黑M12345 已到达 福兴村驿站", "07:24 班车 黑M12345 即将到达 福兴村驿站，预计 07:28",
+		"07:03 班车 黑M12345 已驶离 望奎县农村物流分拨中心"}, texts[:3], "near another station on the way: not this parcel's")
+
+	// The station is told its bus is near, with how many parcels; the
+	// station the bus passed with none for it is not.
+	chs, err := e.st.Changes(ctx, stFuxing, 0, 100)
+	require.NoError(t, err)
+	var near []syncproto.TripApproaching
+	for _, c := range chs {
+		if c.Type == syncproto.ChangeTripApproaching {
+			var v syncproto.TripApproaching
+			require.NoError(t, json.Unmarshal(c.Payload, &v))
+			near = append(near, v)
+		}
+	}
+	require.Len(t, near, 1)
+	assert.Equal(t, syncproto.TripApproaching{Trip: tripL1, Line: near[0].Line, Vehicle: "黑M12345", AtMs: at("07:24").UnixMilli(),
+		EtaMs: at("07:28").UnixMilli(), Parcels: 1}, near[0])
+	assert.NotEmpty(t, near[0].Line, "the line's name")
+	chs, err = e.st.Changes(ctx, "ST-V0101", 0, 100)
+	require.NoError(t, err)
+	for _, c := range chs {
+		assert.NotEqual(t, syncproto.ChangeTripApproaching, c.Type)
+	}
 
 	r = e.get(t, "/q/api/track?waybill="+wbLi)
 	require.Equal(t, http.StatusOK, r.status, r.body)

@@ -322,8 +322,12 @@ func (s *Server) sentence(lang Lang, reg *registry, p store.Parcel, f store.Fact
 			when = time.UnixMilli(v.AtMs)
 		}
 		key := "event.vehicle_arrived"
-		if v.Event == syncproto.TripLeft {
+		switch v.Event {
+		case syncproto.TripLeft:
 			key = "event.vehicle_left"
+		case syncproto.TripNear:
+			return text(lang, "event.vehicle_near", "vehicle", v.Vehicle, "station", reg.siteName(lang, v.Node),
+				"eta", time.UnixMilli(v.EtaMs).In(s.loc).Format("15:04")), when, true
 		}
 		return text(lang, key, "vehicle", v.Vehicle, "station", reg.siteName(lang, v.Node)), when, true
 	case syncproto.KindParcelInbound:

@@ -129,13 +129,20 @@ type Position struct {
 }
 
 // GeofenceEvent is a vehicle's arrival at or departure from the circle
-// around a station or the centre.
+// around a station or the centre, or its approach to a station (Kind
+// Approach: told to the station, never stored).
 type GeofenceEvent struct {
 	Trip, Plate, Node string
-	Kind              string // arrival, departure
+	Kind              string // arrival, departure, approach
 	Time              time.Time
 	Lat, Lon          float64
+	Distance          float64 // an approach's metres to the station
+	Speed             float64 // an approach's km/h
 }
+
+// Approach is the kind of a vehicle's GeofenceEvent when it comes near a
+// station.
+const Approach = "approach"
 
 // TerminalSeen counts a terminal's reports and moves its last contact.
 type TerminalSeen struct {
@@ -153,7 +160,8 @@ type GPSBatch struct {
 
 // SaveGPS writes a batch in one durable transaction: the positions (a
 // terminal's repeat of a time it reported is ignored), each vehicle's
-// latest position, the geofence events and the terminals' contact. It
+// latest position, the geofence events (but approaches) and the
+// terminals' contact. It
 // returns how many positions were new.
 func (s *Store) SaveGPS(ctx context.Context, b GPSBatch) (added int, err error) {
 	err = s.Write(ctx, func(tx *sql.Tx) error {
@@ -178,6 +186,9 @@ func (s *Store) SaveGPS(ctx context.Context, b GPSBatch) (added int, err error) 
 			}
 		}
 		for _, e := range b.Events {
+			if e.Kind == Approach {
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO geofence_events (trip, plate, node, kind, time_ms, lat, lon)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`, e.Trip, e.Plate, e.Node, e.Kind, e.Time.UnixMilli(), e.Lat, e.Lon); err != nil {
 				return err

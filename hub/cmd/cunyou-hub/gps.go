@@ -19,8 +19,9 @@ import (
 
 // startGPS serves JT/T 808 terminals when the config enables it; stop
 // closes their connections and writes the buffered positions. A trip's
-// vehicle at or leaving a stop becomes a trip.at_stop fact of the hub,
-// which the parcels on the trip show.
+// vehicle at, leaving or near a stop becomes a trip.at_stop fact of the
+// hub, which the parcels on the trip show (and a station told its
+// vehicle is near).
 func (m *Main) startGPS(ctx context.Context, c config.Config, st *store.Store, mg *merge.Merger, log *slog.Logger) (stop func(), err error) {
 	if !c.GPS.Enabled {
 		return func() {}, nil
@@ -32,12 +33,14 @@ func (m *Main) startGPS(ctx context.Context, c config.Config, st *store.Store, m
 	onEvents := func(ctx context.Context, evs []store.GeofenceEvent) {
 		facts := make([]merge.Fact, 0, len(evs))
 		for _, ev := range evs {
-			event := syncproto.TripArrived
-			if ev.Kind == "departure" {
-				event = syncproto.TripLeft
+			p := syncproto.TripAtStop{Trip: ev.Trip, Vehicle: ev.Plate, Node: ev.Node, Event: syncproto.TripArrived, AtMs: ev.Time.UnixMilli()}
+			switch ev.Kind {
+			case "departure":
+				p.Event = syncproto.TripLeft
+			case store.Approach:
+				p.Event, p.EtaMs = syncproto.TripNear, gps.ETA(ev).UnixMilli()
 			}
-			facts = append(facts, merge.Fact{Kind: syncproto.KindTripAtStop, Actor: "gps",
-				Payload: syncproto.TripAtStop{Trip: ev.Trip, Vehicle: ev.Plate, Node: ev.Node, Event: event, AtMs: ev.Time.UnixMilli()}})
+			facts = append(facts, merge.Fact{Kind: syncproto.KindTripAtStop, Actor: "gps", Payload: p})
 		}
 		if err := mg.Record(ctx, facts); err != nil {
 			log.Warn("record a trip's vehicle at its stops", "part", "gps", "events", len(facts), "err", err)
