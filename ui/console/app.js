@@ -336,7 +336,7 @@
 
   // Parcels: search, a parcel's timeline, its destination.
   var STATUSES = ["manifested", "at_centre", "sorted", "loaded", "in_transit", "at_station", "picked_up", "problem",
-    "returning", "returned", "accepted", "collected", "handed_over"];
+    "returning", "returned", "accepted", "collected", "handed_over", "lost"];
   // A parcel's station may change until it leaves the centre.
   var BEFORE_CENTRE = ["manifested", "at_centre", "sorted"];
   // carrierName names a carrier by its code once GET /carriers has
@@ -437,6 +437,7 @@
         fact("parcels.pickup_code", p.pickup_code);
         box.appendChild(el("div", { cls: "parcel", "data-direction": p.direction }, dl));
         if (p.destination && can("parcels", "destination") && p.direction !== "out" && BEFORE_CENTRE.indexOf(p.status) >= 0) { box.appendChild(destinationForm(r.waybill, p)); }
+        if (losable(p)) { box.appendChild(lostForm(r.waybill)); }
       });
       box.appendChild(el("h4", { text: t("parcels.timeline") }));
       var ul = el("ul", { cls: "timeline" });
@@ -486,11 +487,101 @@
   function parcelQueue(box, parcels, now) {
     clear(box);
     if (!parcels.length) { box.appendChild(empty("exceptions.none")); return; }
-    box.appendChild(table(["parcels.waybill", "parcels.carrier", "parcels.holder", "parcels.receiver", "parcels.updated", ""], parcels.map(function (p) {
+    var lost = can("parcels", "lost");
+    box.appendChild(table(["parcels.waybill", "parcels.carrier", "parcels.holder", "parcels.receiver", "parcels.updated", "", lost ? "lost.title" : ""], parcels.map(function (p) {
       return row([el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }), carrierName(p.carrier),
         p.holder ? (p.holder.name || p.holder.node) : "", (p.receiver.name || "") + " " + (p.receiver.phone || ""), fmtTime(p.updated_at),
-        now ? t("exceptions.waiting", { age: fmtAge((now - new Date(p.updated_at).getTime()) / 1000) }) : ""], { "data-waybill": p.waybill });
+        now ? t("exceptions.waiting", { age: fmtAge((now - new Date(p.updated_at).getTime()) / 1000) }) : "",
+        lost ? lostForm(p.waybill, showExceptions) : ""], { "data-waybill": p.waybill });
     })));
+  }
+
+  // noteForm is a repair with its required note (why, what was done):
+  // send(note) returns the API call's promise; done runs after it.
+  function noteForm(cls, buttonKey, send, done) {
+    var note = el("input", { cls: "note", type: "text", maxlength: "200", placeholder: t("repair.note") });
+    var btn = el("button", { cls: "btn", type: "submit", text: t(buttonKey) });
+    var msg = el("span", { cls: "repair-msg", role: "status" });
+    var form = el("form", { cls: "repair " + cls }, note, btn, msg);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!note.value.trim()) { msg.textContent = t("err.note_required"); note.focus(); return; }
+      btn.disabled = true;
+      send(note.value.trim()).then(function (r) {
+        msg.textContent = t("repair.done");
+        if (done) { done(r, msg); }
+      }).catch(function (err) {
+        msg.textContent = errText(err);
+        btn.disabled = false;
+      });
+    });
+    return form;
+  }
+  // A parcel out of the county's hands, or lost already, cannot be lost.
+  var FINAL = ["picked_up", "returned", "handed_over", "lost"];
+  function losable(p) { return can("parcels", "lost") && FINAL.indexOf(p.status) < 0; }
+  function lostForm(wb, done) {
+    return noteForm("lost", "lost.mark", function (note) {
+      return api("POST", "/parcels/" + encodeURIComponent(wb) + "/lost", { note: note });
+    }, function () { if (done) { done(); } else { openParcel(wb); } });
+  }
+  function resolveForm(x) {
+    return noteForm("resolve", "exceptions.resolve", function (note) {
+      return api("POST", "/exceptions/" + x.id + "/resolve", { note: note });
+    }, showExceptions);
+  }
+  function opRef(d) { return d.node + "/" + d.incarnation + "/" + d.seq; }
+  function deadPath(d) { return "/deadletters/" + [d.node, d.incarnation, String(d.seq)].map(encodeURIComponent).join("/"); }
+  // deadLetters shows the open dead letters with their repairs: retry
+  // (judged again by the hub as it is now; one still refused stays with
+  // the new reason) and discard.
+  function deadLetters(box) {
+    return api("GET", "/deadletters").then(function (r) {
+      box.appendChild(el("h4", { text: t("dead.title") }));
+      if (!r.dead_letters.length) { box.appendChild(empty("exceptions.none")); return; }
+      var repair = can("ops", "repair");
+      box.appendChild(table(["dead.op", "dead.kind", "parcels.waybill", "exceptions.reason", "dead.received", "dead.attempts", repair ? "dead.repair" : ""],
+        r.dead_letters.map(function (d) {
+          var acts = "";
+          if (repair) {
+            acts = el("div", { cls: "acts" },
+              noteForm("retry", "dead.retry", function (note) { return api("POST", deadPath(d) + "/retry", { note: note }); }, function (a, msg) {
+                if (a.applied) { showExceptions(); return; }
+                msg.textContent = t("dead.still", { reason: a.dead_letter.reason });
+              }),
+              noteForm("discard", "dead.discard", function (note) { return api("POST", deadPath(d) + "/discard", { note: note }); }, showExceptions));
+          }
+          return row([opRef(d), tOr("event." + d.kind, d.kind), d.waybills.join(", "), el("span", { cls: "reason", text: d.code + ": " + d.reason }),
+            fmtTime(d.received_at), String(d.attempts), acts], { "data-op": opRef(d), cls: "dead" });
+        })));
+    });
+  }
+  function quarantined(box) {
+    return api("GET", "/quarantine").then(function (r) {
+      box.appendChild(el("h4", { text: t("quarantine.title") }));
+      if (!r.quarantined.length) { box.appendChild(empty("exceptions.none")); return; }
+      var repair = can("ops", "repair");
+      box.appendChild(table(["dead.op", "dead.kind", "exceptions.reason", "dead.received", repair ? "dead.repair" : ""], r.quarantined.map(function (q) {
+        var act = repair ? noteForm("ack", "quarantine.ack", function (note) { return api("POST", "/quarantine/" + q.id + "/ack", { note: note }); }, showExceptions) : "";
+        return row([opRef(q), tOr("event." + q.kind, q.kind), q.reason, fmtTime(q.received_at), act], { "data-op": opRef(q), cls: "quarantined" });
+      })));
+    });
+  }
+  // resolvedExceptions lists the contradictions resolved, with who, when and why.
+  function resolvedExceptions(box) {
+    var d = el("details", { cls: "resolved" }, el("summary", { text: t("exceptions.resolved") }));
+    d.addEventListener("toggle", function () {
+      if (!d.open || d.loaded) { return; }
+      d.loaded = true;
+      api("GET", "/exceptions?open=false&limit=100").then(function (r) {
+        var done = r.exceptions.filter(function (x) { return !x.open; });
+        if (!done.length) { d.appendChild(empty("exceptions.none")); return; }
+        d.appendChild(table(["parcels.waybill", "exceptions.reason", "exceptions.resolved_at", "exceptions.resolved_by", "repair.note"], done.map(function (x) {
+          return row([x.waybill, tOr("reason." + x.reason, x.reason), fmtTime(x.resolved_at), x.resolved_by, x.note], { "data-exception": String(x.id) });
+        })));
+      }).catch(failed);
+    });
+    box.appendChild(d);
   }
 
   // Exceptions: unresolved destinations, contradictions, dead-lettered and quarantined ops.
@@ -521,11 +612,16 @@
       }),
       api("GET", "/exceptions?open=true&limit=200").then(function (r) {
         var box = clear($("#ex-contradictions"));
-        if (!r.exceptions.length) { box.appendChild(empty("exceptions.none")); return; }
-        box.appendChild(table(["parcels.waybill", "exceptions.reason", "exceptions.ops", "exceptions.since"], r.exceptions.map(function (x) {
-          return row([el("a", { href: "#/parcels/" + encodeURIComponent(x.waybill), text: x.waybill }), tOr("reason." + x.reason, x.reason),
-            x.ops.join(", "), fmtTime(x.created_at)]);
-        })));
+        var resolve = can("exceptions", "resolve");
+        if (!r.exceptions.length) {
+          box.appendChild(empty("exceptions.none"));
+        } else {
+          box.appendChild(table(["parcels.waybill", "exceptions.reason", "exceptions.ops", "exceptions.since", resolve ? "exceptions.resolve_head" : ""], r.exceptions.map(function (x) {
+            return row([el("a", { href: "#/parcels/" + encodeURIComponent(x.waybill), text: x.waybill }), tOr("reason." + x.reason, x.reason),
+              x.ops.join(", "), fmtTime(x.created_at), resolve ? resolveForm(x) : ""], { "data-exception": String(x.id) });
+          })));
+        }
+        resolvedExceptions(box);
       })
     ];
     if (can("stations", "read")) {
@@ -537,6 +633,12 @@
           return row([s.name || s.node, s.dead_letters, s.quarantined, s.future_ops]);
         })));
         box.appendChild(el("p", { cls: "muted", text: t("exceptions.ops_hint") }));
+        var lists = el("div", { id: "ex-oplists" });
+        box.appendChild(lists);
+        var dead = el("div", { cls: "dead-letters" }), quar = el("div", { cls: "quarantine" });
+        lists.appendChild(dead);
+        lists.appendChild(quar);
+        return Promise.all([deadLetters(dead), quarantined(quar)]);
       }));
     }
     Promise.all(jobs).then(function () { banner(""); }).catch(failed);
@@ -996,6 +1098,7 @@
       })));
       banner("");
     }).catch(failed);
+    showHistory();
   }
   function csvField(v) {
     v = String(v === undefined || v === null ? "" : v);
@@ -1003,19 +1106,192 @@
     if (/^[=+\-@\t\r]/.test(v)) { v = "'" + v; }
     return /[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
   }
-  $("#stats-csv").addEventListener("click", function () {
-    if (!stats) { return; }
-    var lines = [["holder", "name", "kind", "total"].concat(STAGES).map(csvField).join(",")];
-    stats.holders.forEach(function (h) {
-      lines.push([h.holder, h.name || "", h.kind, h.total].concat(STAGES.map(function (s) { return h.by_stage[s] || 0; })).map(csvField).join(","));
-    });
-    var blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
-    var a = el("a", { href: URL.createObjectURL(blob), download: "cunyou-counts-" + fmtTime(new Date()).slice(0, 10) + ".csv" });
+  // csvFile saves rows (arrays of cells) as a CSV file with a BOM, so
+  // Excel and WPS read the Chinese right.
+  function csvFile(name, rows) {
+    var lines = rows.map(function (r) { return r.map(csvField).join(","); });
+    saveBlob(new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" }), name);
+  }
+  function saveBlob(blob, name) {
+    var a = el("a", { href: URL.createObjectURL(blob), download: name });
     document.body.appendChild(a);
     a.click();
     document.body.removeChild(a);
     setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
+  }
+  $("#stats-csv").addEventListener("click", function () {
+    if (!stats) { return; }
+    var rows = [["holder", "name", "kind", "total"].concat(STAGES)];
+    stats.holders.forEach(function (h) {
+      rows.push([h.holder, h.name || "", h.kind, h.total].concat(STAGES.map(function (s) { return h.by_stage[s] || 0; })));
+    });
+    csvFile("cunyou-counts-" + fmtTime(new Date()).slice(0, 10) + ".csv", rows);
   });
+
+  // Statistics over days (GET /statistics): a range of county days, a
+  // station and a carrier; charts drawn as SVG; the tables per station
+  // and day, per station and per carrier, each saved as CSV, and all of
+  // them as an XLSX workbook made by the hub.
+  var hist = null;
+  var FIGURES = ["in", "picked_up", "sent", "returned", "overdue", "overdue_rate", "wait_median_hours", "wait_p90_hours"];
+  function pct(x) { return (Math.round(x * 1000) / 10) + "%"; }
+  function figureCells(f) {
+    return [f.in, f.picked_up, f.sent, f.returned, f.overdue, pct(f.overdue_rate), f.waited ? f.wait_median_hours : "", f.waited ? f.wait_p90_hours : ""];
+  }
+  function figureHeads() { return FIGURES.map(function (k) { return "stats.f." + k; }); }
+  function statsQuery() {
+    var q = [];
+    [["from", "#stats-from"], ["to", "#stats-to"], ["station", "#stats-station"], ["carrier", "#stats-carrier"]].forEach(function (f) {
+      var v = $(f[1]).value;
+      if (v) { q.push(f[0] + "=" + encodeURIComponent(v)); }
+    });
+    return q.join("&");
+  }
+  function statsError(err) {
+    var msg = $("#stats-msg");
+    msg.hidden = false;
+    msg.textContent = err.code === "bad_parameter" ? t("stats.bad_range") : errText(err);
+  }
+  function showHistory() {
+    var lists = can("registry", "read") ? loadSites().then(function (sites) {
+      fillSelect($("#stats-station"), sites.filter(function (x) { return x.kind === "station"; }).map(function (x) { return [x.node, x.name || x.node]; }),
+        "stats.all_stations");
+      fillSelect($("#stats-carrier"), Object.keys(carriers || {}).sort().map(function (c) { return [c, carrierName(c)]; }), "stats.all_carriers");
+    }) : Promise.resolve();
+    var from = $("#stats-from").value, to = $("#stats-to").value;
+    $("#stats-msg").hidden = true;
+    if (from && to && from > to) { statsError({ code: "bad_parameter" }); return; }
+    lists.catch(function () {}).then(function () { return api("GET", "/statistics?" + statsQuery()); }).then(function (s) {
+      hist = s;
+      // The first time, the hub's 30 days to its today.
+      if (!$("#stats-to").value) { $("#stats-to").value = s.to; }
+      if (!$("#stats-from").value) { $("#stats-from").value = s.from; }
+      drawHistory(s);
+    }).catch(statsError);
+  }
+  $("#stats-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    showHistory();
+  });
+  $("#stats-xlsx").addEventListener("click", function () {
+    var tok = sessionStorage.getItem(TOKEN_KEY);
+    var q = statsQuery();
+    $("#stats-msg").hidden = true;
+    fetch(API + "/statistics?format=xlsx" + (q ? "&" + q : ""), { headers: { "Authorization": "Bearer " + tok } }).then(function (res) {
+      if (res.ok) { return res.blob(); }
+      return res.json().catch(function () { return {}; }).then(function (p) {
+        var err = new Error(p.code || "http_" + res.status);
+        err.code = err.message;
+        throw err;
+      });
+    }, function () {
+      var err = new Error("offline");
+      err.code = "offline";
+      throw err;
+    }).then(function (b) {
+      saveBlob(b, "cunyou-statistics-" + $("#stats-from").value + "-" + $("#stats-to").value + ".xlsx");
+    }).catch(statsError);
+  });
+  document.querySelectorAll(".stats-table-csv").forEach(function (b) {
+    b.addEventListener("click", function () {
+      if (!hist) { return; }
+      var which = b.getAttribute("data-table");
+      var head = FIGURES.concat(["waited"]);
+      var rows;
+      function cells(f) { return FIGURES.map(function (k) { return f[k]; }).concat([f.waited]); }
+      if (which === "station_days") {
+        rows = [["day", "station", "name"].concat(head)].concat(hist.station_days.map(function (x) { return [x.day, x.station, x.name || ""].concat(cells(x)); }));
+      } else if (which === "stations") {
+        rows = [["station", "name", "overdue_now"].concat(head)].concat(hist.stations.map(function (x) { return [x.station, x.name || "", x.overdue_now].concat(cells(x)); }));
+      } else {
+        rows = [["carrier", "name"].concat(head)].concat(hist.carriers.map(function (x) { return [x.carrier, x.name || ""].concat(cells(x)); }));
+      }
+      csvFile("cunyou-statistics-" + which.replace("_", "-") + "-" + hist.from + "-" + hist.to + ".csv", rows);
+    });
+  });
+
+  // barChart draws groups of bars into an SVG of 640×240: labels name
+  // the groups, each series {key, values} a bar in every group. Each bar
+  // carries data-label, data-series and data-value; the values are
+  // written over the bars when there is room.
+  function barChart(box, labels, series, fmt, warn) {
+    box = clear(box);
+    fmt = fmt || String;
+    var left = 40, top = 32, height = 168, width = 590;
+    var max = 0;
+    series.forEach(function (s) { s.values.forEach(function (v) { max = Math.max(max, v); }); });
+    if (!labels.length) {
+      box.appendChild(svg("text", { x: 320, y: 120, "class": "label", text: t("stats.nothing") }));
+      return;
+    }
+    max = max || 1;
+    [0, 0.5, 1].forEach(function (f) {
+      var y = top + height - f * height;
+      box.appendChild(svg("line", { x1: left, x2: left + width, y1: y, y2: y, "class": "grid" }));
+      box.appendChild(svg("text", { x: left - 4, y: y + 4, "class": "axis", text: fmt(f * max) }));
+    });
+    series.forEach(function (s, i) {
+      box.appendChild(svg("rect", { x: left + 8 + i * 110, y: 4, width: 10, height: 10, "class": "s" + i }));
+      box.appendChild(svg("text", { x: left + 22 + i * 110, y: 13, text: s.name }));
+    });
+    var gw = width / labels.length, bw = Math.max(1, (gw - 4) / series.length);
+    var every = Math.ceil(labels.length / 12);
+    labels.forEach(function (label, g) {
+      series.forEach(function (s, i) {
+        var v = s.values[g], h = Math.round(height * v / max);
+        var x = left + g * gw + 2 + i * bw;
+        var bar = svg("g", { "class": "bar" + (warn && warn(v) ? " warn" : ""), "data-label": label, "data-series": s.key, "data-value": String(v) });
+        bar.appendChild(svg("rect", { x: x, y: top + height - h, width: Math.max(1, bw - 1), height: Math.max(h, v ? 1 : 0), "class": "s" + i }));
+        bar.appendChild(svg("title", { text: label + " " + s.name + " " + fmt(v) }));
+        if (bw >= 18) { bar.appendChild(svg("text", { x: x + bw / 2, y: top + height - h - 3, "class": "n", text: fmt(v) })); }
+        box.appendChild(bar);
+      });
+      if (g % every === 0) {
+        box.appendChild(svg("text", { x: left + g * gw + gw / 2, y: top + height + 16, "class": "label", text: label.length === 10 ? label.slice(5) : label }));
+      }
+    });
+  }
+  function bucketLabel(h, prev) {
+    if (!h) { return t("stats.bucket_more", { n: Math.round(prev / 24) }); }
+    return h < 48 ? t("stats.bucket_h", { n: h }) : t("stats.bucket_d", { n: Math.round(h / 24) });
+  }
+  function drawHistory(s) {
+    var f = s.total;
+    $("#stats-summary").textContent = t("stats.summary", { from: s.from, to: s.to, "in": f.in, out: f.picked_up, sent: f.sent,
+      returned: f.returned, rate: pct(f.overdue_rate), days: s.overdue_days, median: f.waited ? f.wait_median_hours : "-", ninety: f.waited ? f.wait_p90_hours : "-" });
+    barChart($("#stats-daily"), s.days.map(function (d) { return d.day; }), [
+      { key: "in", name: t("stats.f.in"), values: s.days.map(function (d) { return d.in; }) },
+      { key: "picked_up", name: t("stats.f.picked_up"), values: s.days.map(function (d) { return d.picked_up; }) },
+      { key: "sent", name: t("stats.f.sent"), values: s.days.map(function (d) { return d.sent; }) }]);
+    barChart($("#stats-waits"), s.wait_buckets.map(function (b, i) { return bucketLabel(b.up_to_hours, i ? s.wait_buckets[i - 1].up_to_hours : 0); }), [
+      { key: "pickups", name: t("stats.pickups"), values: s.wait_buckets.map(function (b) { return b.count; }) }]);
+    var left = s.stations.filter(function (x) { return x.picked_up + x.returned > 0; });
+    barChart($("#stats-overdue"), left.map(function (x) { return x.name || x.station; }), [
+      { key: "overdue_rate", name: t("stats.f.overdue_rate"), values: left.map(function (x) { return x.overdue_rate; }) }], pct,
+      function (v) { return v >= 0.2; });
+    barChart($("#stats-carriers"), s.carriers.map(function (x) { return x.name || x.carrier; }), [
+      { key: "in", name: t("stats.f.in"), values: s.carriers.map(function (x) { return x.in; }) },
+      { key: "picked_up", name: t("stats.f.picked_up"), values: s.carriers.map(function (x) { return x.picked_up; }) },
+      { key: "sent", name: t("stats.f.sent"), values: s.carriers.map(function (x) { return x.sent; }) }]);
+    var box = clear($("#stats-station-days"));
+    if (!s.station_days.length) { box.appendChild(empty("stats.nothing")); } else {
+      box.appendChild(table(["stats.day", "stats.station"].concat(figureHeads()), s.station_days.map(function (x) {
+        return row([x.day, x.name || x.station].concat(figureCells(x)), { "data-day": x.day, "data-station": x.station });
+      })));
+    }
+    box = clear($("#stats-stations"));
+    if (!s.stations.length) { box.appendChild(empty("stats.nothing")); } else {
+      box.appendChild(table(["stats.station"].concat(figureHeads(), ["stats.overdue_now"]), s.stations.map(function (x) {
+        return row([x.name || x.station].concat(figureCells(x), [x.overdue_now]), { "data-station": x.station });
+      })));
+    }
+    box = clear($("#stats-carrier-table"));
+    if (!s.carriers.length) { box.appendChild(empty("stats.nothing")); } else {
+      box.appendChild(table(["stats.carrier"].concat(figureHeads()), s.carriers.map(function (x) {
+        return row([x.name || x.carrier].concat(figureCells(x)), { "data-carrier": x.carrier });
+      })));
+    }
+  }
 
   // Users and what each role may do (the admin's; users are changed with
   // the cunyou-hub user commands).
