@@ -221,9 +221,9 @@ const (
 		SELECT ?1 || '/' || waybill, ?1, phone, station, waybill, json_object('carrier', carrier), ?2, ?3
 		FROM senders WHERE waybill = ?4 ON CONFLICT (key) DO NOTHING`
 	// The parcels on a trip, on their way (trip.at_stop).
-	qSelOnTrip     = `SELECT waybill FROM parcels WHERE trip = ? AND direction = 'in' AND +status IN ('loaded', 'in_transit')`
+	qSelOnTrip = `SELECT waybill FROM parcels WHERE trip = ? AND direction = 'in' AND +status IN ('loaded', 'in_transit')`
 	// The parcels on a trip for one station (a vehicle near it).
-	qSelOnTripFor = `SELECT waybill FROM parcels WHERE trip = ? AND direction = 'in' AND +status IN ('loaded', 'in_transit') AND +dest = ?`
+	qSelOnTripFor  = `SELECT waybill FROM parcels WHERE trip = ? AND direction = 'in' AND +status IN ('loaded', 'in_transit') AND +dest = ?`
 	qCancelNotices = `UPDATE notices SET state = 'cancelled', reason = ? WHERE waybill = ? AND +state = 'pending'`
 	// The notice that an unclaimed parcel goes back, once per parcel.
 	qInsReturning = `INSERT INTO notices (key, kind, phone, station, waybill, data, created_ms, due_ms)
