@@ -143,7 +143,7 @@ const (
 // scans and the stations' scan-ins before them, in the order of receipt.
 const statsFacts = `SELECT kind, stream, hlc, waybill, direction, detail FROM facts
 	WHERE id >= ? AND id < ? AND kind IN ('parcel.inbound', 'parcel.picked_up', 'parcel.accepted', 'parcel.returning', 'parcel.at_centre',
-		'parcel.inbound_undone')`
+		'parcel.inbound_undone') AND hlc < ?3 AND (hlc >= ?4 OR kind IN ('parcel.at_centre', 'parcel.inbound'))`
 
 // statsParcel finds what a fact's parcel needs from further back than the
 // statistics read: its carrier, its latest centre scan and station
@@ -204,7 +204,18 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 	// PC scans its shelves again).
 	type once struct{ waybill, kind, node string }
 	seen := map[once]int{} // the event's index in events
-	rows, err := s.r.QueryContext(ctx, statsFacts, lo, hi)
+	// The parcels' carriers are read meanwhile.
+	type carriers struct {
+		m   map[[2]string]string
+		err error
+	}
+	carried := make(chan carriers, 1)
+	go func() {
+		m, err := s.statsCarriers(ctx, back)
+		carried <- carriers{m, err}
+	}()
+	defer func() { <-carried }()
+	rows, err := s.r.QueryContext(ctx, statsFacts, lo, hi, to, from)
 	if err != nil {
 		return nil, fmt.Errorf("read statistics: %w", classify(err))
 	}
@@ -254,10 +265,12 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 		return nil, fmt.Errorf("read statistics: %w", classify(err))
 	}
 	rows.Close()
-	carrierOf, err := s.statsCarriers(ctx, back)
-	if err != nil {
-		return nil, err
+	c := <-carried
+	carried <- c // for the deferred receive
+	if c.err != nil {
+		return nil, c.err
 	}
+	carrierOf := c.m
 
 	var total statsAcc
 	days := map[string]*statsAcc{}

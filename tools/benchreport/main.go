@@ -99,6 +99,8 @@ var Rules = []Rule{
 	{"cunyou/hub/trackbench", "BenchmarkTrackingHTTP10M/lean", "cpu-µs/lookup", "hub.tracking.http.cpu_per_lookup", "µs", Target{}},
 	{"cunyou/hub/trackbench", "BenchmarkTrackingHTTP10M/lean", "full-cpu-lookups/s", "hub.tracking.http.lookups_per_s_full_cpu", "lookups/s", Target{}},
 	{"cunyou/hub/trackbench", "BenchmarkTrackingHTTP10M/nethttp", "lookups/s", "hub.tracking.http_nethttp_client.lookups_per_s", "lookups/s", Target{}},
+	{"cunyou/hub/trackbench", "BenchmarkStatistics30Days10M", "query-ms", "hub.statistics.30_days.query", "ms", Target{}},
+	{"cunyou/hub/trackbench", "BenchmarkStatistics30Days10M", "cpu-ms/query", "hub.statistics.30_days.cpu", "ms", Target{}},
 	{"cunyou/hub/notify", "BenchmarkArrivalLatency/window2s", "p99-s", "hub.sms.arrival_latency.p99", "s", atMost(5, "s")},
 	{"cunyou/hub/notify", "BenchmarkArrivalLatency/window0", "p99-s", "hub.sms.arrival_latency_no_window.p99", "s", Target{}},
 	{"cunyou/hub/sms/smpp", "BenchmarkSMPPThroughput/window=10", "msgs/s", "hub.sms.smpp.msgs_per_s", "msgs/s", atLeast(500, "msgs/s")},

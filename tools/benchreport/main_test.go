@@ -39,6 +39,7 @@ BenchmarkTrackingLookup10M-2   	       1	7972455327 ns/op	         2.881 phone-m
     bench_test.go:97: county: 1844493 parcels (1708130 in, 136363 out), 11256983 facts (11227057 of parcels)
 BenchmarkTrackingHTTP10M/lean-2         	       1	12060050013 ns/op	       114.2 cpu-µs/lookup	     17513 full-cpu-lookups/s	     16828 lookups/s	         3.808 p50-ms	         9.956 p99-ms
 BenchmarkTrackingHTTP10M/nethttp-2      	       1	12031651061 ns/op	       224.4 cpu-µs/lookup	      8577 lookups/s	         7.095 p50-ms	        19.58 p99-ms
+BenchmarkStatistics30Days10M-2  	       1	1927270922 ns/op	      1927 query-ms	      2105 cpu-ms/query	    125073 in	    117634 picked-up	      2310 station-days
 pkg: cunyou/hub/notify
 BenchmarkArrivalLatency/window2s-2 	       1	3057595427 ns/op	         2.687 max-s	         2.615 p50-s	         2.687 p99-s
 BenchmarkArrivalLatency/window0-2  	       1	1178337360 ns/op	         0.742 max-s	         0.653 p50-s	         0.741 p99-s
@@ -65,7 +66,7 @@ func TestParse(t *testing.T) {
 	if len(out.Failures) != 0 {
 		t.Errorf("failures: %v", out.Failures)
 	}
-	if got, want := len(out.Results), 21; got != want {
+	if got, want := len(out.Results), 22; got != want {
 		t.Fatalf("got %d results, want %d", got, want)
 	}
 	got := out.Results[0]
