@@ -183,6 +183,7 @@ func run(ctx context.Context, bin, data string) error {
 	fmt.Print(devicesNote)
 	fmt.Print(busNote)
 	fmt.Printf("  console:   http://%s/console/   (dispatcher / %s, or admin / %s)\n", hubAddr, consolePassword, consolePassword)
+	fmt.Printf("             statistics: http://%s/console/#/statistics   (also the government's viewer zhengfu / %s)\n", hubAddr, consolePassword)
 	fmt.Printf("  villagers: http://%s/q/   (track 73100000000001; my parcels; stations; prices; buses)\n", hubAddr)
 	fmt.Printf("  hub:       http://%s/healthz   try: %s/cunyou-hub track --data %s 73100000000001\n", hubAddr, bin, hubData)
 	fmt.Printf("             %s/cunyou-hub unresolved --data %s   (the dispatchers' queue)\n", bin, hubData)
@@ -270,9 +271,10 @@ func (d *demo) setUpHub(ctx context.Context, hubData string) (map[string]string,
 		return nil, "", err
 	}
 	fmt.Print(lastLine(out))
-	// The console's people: a dispatcher and an admin, with the demo's
-	// passwords (a real county's come from user add, printed once).
-	for _, u := range [][2]string{{"dispatcher", "dispatcher"}, {"admin", "admin"}} {
+	// The console's people: a dispatcher, an admin and the county
+	// government's viewer (statistics only), with the demo's passwords (a
+	// real county's come from user add, printed once).
+	for _, u := range [][2]string{{"dispatcher", "dispatcher"}, {"admin", "admin"}, {"zhengfu", "government_viewer"}} {
 		if _, err := d.outputIn(ctx, consolePassword+"\n", "cunyou-hub", "user", "add", "--data", hubData, "--username", u[0],
 			"--role", u[1], "--password-stdin"); err != nil {
 			return nil, "", err
