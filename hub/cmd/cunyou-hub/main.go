@@ -101,7 +101,9 @@ Commands:
   sync         carry sync on a USB stick:
                  sync import FILE                          merge a bundle of ops batches written by a station
                  sync export --station ID [--after N] FILE  write the station's pending downstream changes
-  deadletters  list ops the hub received but can never apply: deadletters [--station ID]
+  deadletters  ops the hub received but could not apply: deadletters [list] [--station ID] [--all]
+                 | deadletters retry|discard --station ID --incarnation INC --seq N --note TEXT
+                 (retry: judged again by this build, applied if it now passes)
   version      print the version
   help         show this help
 
@@ -785,38 +787,5 @@ func (m *Main) syncExport(ctx context.Context, args []string) error {
 		return nil
 	}
 	fmt.Fprintf(m.Stdout, "wrote %d changes for %s (seq %d-%d) in %d batch(es) to %s\n", total, n.ID, first, last, batches, path)
-	return nil
-}
-
-func (m *Main) deadletters(ctx context.Context, args []string) error {
-	fs, parse := m.flags("deadletters")
-	node := fs.String("station", "", "only this station's")
-	c, err := parse(args)
-	if err != nil {
-		return err
-	}
-	st, err := m.open(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	dl, err := st.DeadLetters(ctx, *node)
-	if err != nil {
-		return err
-	}
-	if len(dl) == 0 {
-		fmt.Fprintln(m.Stdout, "no dead letters")
-		return nil
-	}
-	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RECEIVED\tNODE\tINCARNATION\tSEQ\tKIND\tCODE\tREASON")
-	for _, d := range dl {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", d.Received.Local().Format("2006-01-02 15:04:05"), d.Node, d.Incarnation, d.Seq,
-			d.Kind, d.Code, d.Reason)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "%d dead letters\n", len(dl))
 	return nil
 }
