@@ -199,9 +199,11 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 	// the events to count, and the latest centre scan and scan-in of each
 	// parcel (by HLC) as received so far.
 	var events []statsEvent
-	centreAt, inboundAt := map[string]int64{}, map[string]int64{}
-	// A fact is counted once for its parcel, kind and node (a restored
-	// PC scans its shelves again).
+	// About one fact in eight of the range is a centre's scan, as many
+	// a scan-in.
+	centreAt, inboundAt := make(map[string]int64, (hi-lo)/8), make(map[string]int64, (hi-lo)/8)
+	// A scan-in is counted once for its parcel and node (a restored PC
+	// scans its shelves again).
 	type once struct{ waybill, kind, node string }
 	seen := map[once]int{} // the event's index in events
 	// The parcels' carriers are read meanwhile.
@@ -249,11 +251,13 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 		if e.hlc < from || e.hlc >= to || !stations[e.node] || q.Station != "" && e.node != q.Station {
 			continue
 		}
-		key := once{e.waybill, e.kind, e.node}
-		if _, ok := seen[key]; ok {
-			continue
+		if e.kind == kindInbound {
+			key := once{e.waybill, e.kind, e.node}
+			if _, ok := seen[key]; ok {
+				continue
+			}
+			seen[key] = len(events)
 		}
-		seen[key] = len(events)
 		e.direction = "in"
 		if string(direction) == "out" {
 			e.direction = "out"
@@ -272,10 +276,17 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 	}
 	carrierOf := c.m
 
+	// The county days of the range: their midnights, and the figures of
+	// each day, station, station's day and carrier.
+	var midnights []int64
+	var dayNames []string
+	for d := q.From; d.Before(q.To); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, q.Loc) {
+		midnights = append(midnights, d.UnixMilli())
+		dayNames = append(dayNames, d.In(q.Loc).Format(time.DateOnly))
+	}
 	var total statsAcc
-	days := map[string]*statsAcc{}
-	byStation := map[string]*statsAcc{}
-	byStationDay := map[[2]string]*statsAcc{}
+	days := make([]statsAcc, len(midnights))
+	byStation := map[string][]*statsAcc{} // the station's figures, then each day's
 	byCarrier := map[string]*statsAcc{}
 	buckets := make([]int, len(StatsWaitBounds)+1)
 	get := func(m map[string]*statsAcc, k string) *statsAcc {
@@ -309,13 +320,18 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 			continue
 		}
 		at := time.UnixMilli(e.hlc >> 16)
-		day := at.In(q.Loc).Format(time.DateOnly)
-		sd := byStationDay[[2]string{day, e.node}]
-		if sd == nil {
-			sd = &statsAcc{}
-			byStationDay[[2]string{day, e.node}] = sd
+		day, _ := slices.BinarySearch(midnights, at.UnixMilli()+1)
+		day-- // the last midnight at or before it
+		st := byStation[e.node]
+		if st == nil {
+			st = make([]*statsAcc, len(midnights)+1)
+			st[0] = &statsAcc{}
+			byStation[e.node] = st
 		}
-		accs := [...]*statsAcc{&total, get(days, day), get(byStation, e.node), sd, get(byCarrier, carrier)}
+		if st[day+1] == nil {
+			st[day+1] = &statsAcc{}
+		}
+		accs := [...]*statsAcc{&total, &days[day], st[0], st[day+1], get(byCarrier, carrier)}
 		var wait time.Duration
 		waited := e.kind == kindPickedUp && hasCentre
 		if waited {
@@ -345,21 +361,18 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 	}
 
 	out := &Statistics{Total: total.done(), WaitBuckets: buckets, OverdueNow: map[string]int{}}
-	for d := q.From; d.Before(q.To); d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, q.Loc) {
-		day := d.In(q.Loc).Format(time.DateOnly)
-		row := StatsRow{Day: day}
-		if a := days[day]; a != nil {
-			row.StatsFigures = a.done()
-		}
-		out.Days = append(out.Days, row)
+	for i := range days {
+		out.Days = append(out.Days, StatsRow{Day: dayNames[i], StatsFigures: days[i].done()})
 	}
-	for node, a := range byStation {
-		out.Stations = append(out.Stations, StatsRow{Station: node, StatsFigures: a.done()})
+	for node, st := range byStation {
+		out.Stations = append(out.Stations, StatsRow{Station: node, StatsFigures: st[0].done()})
+		for i, a := range st[1:] {
+			if a != nil {
+				out.StationDays = append(out.StationDays, StatsRow{Day: dayNames[i], Station: node, StatsFigures: a.done()})
+			}
+		}
 	}
 	slices.SortFunc(out.Stations, func(a, b StatsRow) int { return strings.Compare(a.Station, b.Station) })
-	for k, a := range byStationDay {
-		out.StationDays = append(out.StationDays, StatsRow{Day: k[0], Station: k[1], StatsFigures: a.done()})
-	}
 	slices.SortFunc(out.StationDays, func(a, b StatsRow) int {
 		return cmpStrings(a.Day, b.Day, a.Station, b.Station)
 	})
