@@ -441,6 +441,7 @@
     }
     renderStatus();
     renderBadges();
+    if (currentTab === "home") renderHome(); // a vehicle coming, told by the county
     return status;
   }
 
@@ -1008,6 +1009,12 @@
     if (od.length - returnNow) alerts.push(["info", t("home.alert_remind", { n: od.length - returnNow })]);
     if (home.problems) alerts.push(["info", t("home.alert_problems", { n: home.problems })]);
     if (d && d.mismatch) alerts.push(["warn", t("home.alert_mismatch", { diff: d.mismatch })]);
+    for (const a of (status && status.approaching) || []) {
+      const min = Math.round((new Date(a.eta).getTime() - Date.now()) / 60000);
+      alerts.unshift(["near", min > 0
+        ? t("home.alert_near", { vehicle: a.vehicle, line: a.line || a.trip, min, n: a.parcels })
+        : t("home.alert_near_due", { vehicle: a.vehicle, line: a.line || a.trip, n: a.parcels })]);
+    }
     const items = alerts.map(([cls, text]) => h("li", { class: "alert " + cls }, text));
     if (!items.length && d) items.push(h("li", { class: "alert ok" }, t("home.no_alerts")));
     $("#home-alerts").replaceChildren(...items);
@@ -1027,8 +1034,9 @@
     pending: null, // {waybill, item} awaiting the receiver's phone
     session: [],
     last: null, // the last result shown
-    bag: { new: 0, repeat: 0, error: 0 }, // this bag's scans, until the next bag
+    bag: { new: 0, repeat: 0, error: 0, undone: 0 }, // this bag's scans, until the next bag
     sticker: null, // the last result's print job
+    undoable: null, // the waybill of the last new scan shown, which 撤销 undoes
     chain: Promise.resolve(),
   };
 
@@ -1058,8 +1066,8 @@
   function renderSession() {
     const body = $("#inbound-session tbody");
     const rows = inbound.session.map((s) => {
-      const cls = s.kind === "error" ? "row-error" : s.kind === "repeat" ? "row-repeat" : "row-ok";
-      const result = s.kind === "error" ? s.message : s.kind === "repeat" ? t("inbound.repeat") : t("inbound.done_short");
+      const cls = s.kind === "error" ? "row-error" : s.kind === "repeat" || s.kind === "undone" ? "row-repeat" : "row-ok";
+      const result = s.kind === "error" ? s.message : s.kind === "repeat" ? t("inbound.repeat") : s.kind === "undone" ? t("inbound.undone_short") : t("inbound.done_short");
       return h("tr", { class: cls },
         h("td", {}, fmtClock(s.at)), h("td", { class: "mono" }, s.waybill), h("td", { class: "code" }, s.code || ""),
         h("td", {}, carrierName(s.carrier)), h("td", {}, s.phone || ""), h("td", { class: "wrap" }, result));
@@ -1080,8 +1088,10 @@
     const p = res.parcel;
     box.hidden = false;
     box.classList.toggle("repeat", !!res.repeat);
-    let statusText = res.repeat ? t("inbound.repeat") : t("inbound.done");
+    box.classList.toggle("undone", !!res.undone);
+    let statusText = res.undone ? t("inbound.undone") : res.repeat ? t("inbound.repeat") : t("inbound.done");
     if (p.status === "problem") statusText += " · " + t("inbound.is_problem");
+    $("#inbound-undo-row").hidden = !!res.undone || inbound.undoable !== p.waybill;
     $("#inbound-result-status").textContent = statusText;
     $("#inbound-code").textContent = p.code;
     const pairs = [
@@ -1100,6 +1110,8 @@
     try {
       const res = await api("POST", "/inbound", input);
       inbound.last = res;
+      // The last new scan can be undone, from the button under its code.
+      inbound.undoable = res.repeat ? null : res.parcel.waybill;
       if (item) {
         item.state = res.repeat ? "repeat" : "ok";
         item.result = res;
@@ -1135,6 +1147,43 @@
     }
   }
 
+  // undoLast undoes the last new scan shown (a wrong parcel scanned in):
+  // the server records the undo as a new event and frees the slot and
+  // the code; the parcel is to be put aside, its sticker torn off.
+  async function undoLast() {
+    const res = inbound.last;
+    const msg = $("#inbound-msg");
+    if (!res || res.undone || inbound.undoable !== res.parcel.waybill) return;
+    const btn = $("#inbound-undo");
+    btn.disabled = true;
+    try {
+      await api("POST", "/inbound/undo", { waybill: res.parcel.waybill });
+      res.undone = true;
+      inbound.undoable = null;
+      inbound.sticker = null;
+      const entry = inbound.session.find((s) => s.waybill === res.parcel.waybill && s.kind === "new");
+      if (entry) {
+        entry.kind = "undone";
+        try {
+          sessionStorage.setItem(sessionKey(), JSON.stringify(inbound.session));
+        } catch (_) {
+          // The list lives on in memory.
+        }
+      }
+      renderSession();
+      if (inbound.bag.new > 0) inbound.bag.new--;
+      countBag("undone");
+      showMsg(msg, "ok", t("inbound.undone_msg", { code: res.parcel.code, waybill: res.parcel.waybill }));
+      sound("repeat");
+    } catch (e) {
+      showMsg(msg, "error", e.message);
+      sound("error");
+    }
+    btn.disabled = false;
+    renderInboundResult();
+    $("#inbound-scan").focus();
+  }
+
   function countBag(kind) {
     inbound.bag[kind]++;
     renderBag();
@@ -1145,6 +1194,8 @@
     $("#inbound-bag-new").textContent = t("inbound.bag_new", { n: b.new });
     $("#inbound-bag-repeat").textContent = t("inbound.bag_repeat", { n: b.repeat });
     $("#inbound-bag-error").textContent = t("inbound.bag_error", { n: b.error });
+    $("#inbound-bag-undone").hidden = !b.undone;
+    $("#inbound-bag-undone").textContent = t("inbound.bag_undone", { n: b.undone });
   }
 
   // followSticker shows whether the pickup sticker of a parcel just
@@ -1376,8 +1427,9 @@
     });
     $("#inbound-batch-send").addEventListener("click", sendBatch);
     $("#inbound-sticker-reprint").addEventListener("click", reprintSticker);
+    $("#inbound-undo").addEventListener("click", undoLast);
     $("#inbound-bag-next").addEventListener("click", () => {
-      inbound.bag = { new: 0, repeat: 0, error: 0 };
+      inbound.bag = { new: 0, repeat: 0, error: 0, undone: 0 };
       renderBag();
     });
     $("#inbound-batch-clear").addEventListener("click", () => {
@@ -1388,18 +1440,41 @@
 
   // ---------------------------------------------------------------- 取件 pickup
 
-  // card: a proxy collector's card read on the reader (masked), when used.
+  // card: the collector's card read on the reader (masked), when used: a
+  // proxy's, or the receiver's own where the station's rule asks for it.
   const pickup = { data: null, selected: new Set(), kind: "receiver", card: null };
+
+  // idNeed says why this pickup needs the collector's ID card read, by the
+  // station's rule (the server keeps it too): "proxy", "value" or "".
+  function idNeed() {
+    const pol = (pickup.data && pickup.data.id_policy) || {};
+    if (pickup.kind === "proxy" && pol.proxy) return "proxy";
+    for (const r of (pickup.data && pickup.data.receivers) || []) {
+      for (const p of r.parcels) if (p.high_value && pickup.selected.has(p.waybill)) return "value";
+    }
+    return "";
+  }
 
   function renderPickupCard() {
     const proxy = pickup.kind === "proxy";
     const reader = (deviceList || []).some((d) => d.kind === "idcard");
-    $("#pickup-proxy-card-row").hidden = !proxy || !reader;
-    const c = proxy ? pickup.card : null;
+    const need = idNeed();
+    $("#pickup-proxy-card-row").hidden = !reader || !(proxy || need);
+    $("#pickup-read-card").textContent = t(proxy ? "pickup.read_card" : "pickup.read_card_self");
+    const c = pickup.card;
     $("#pickup-card").hidden = !c;
-    $("#pickup-proxy-name-box").hidden = !!c;
-    $("#pickup-proxy-id-box").hidden = !!c;
-    if (c) $("#pickup-card-text").textContent = t("pickup.card", { name: c.name, number: c.number });
+    // A proxy's name comes from the card; with the rule on, a typed ID
+    // number would not do.
+    $("#pickup-proxy-name-box").hidden = !!c || need === "proxy";
+    $("#pickup-proxy-id-box").hidden = !!c || need === "proxy";
+    if (c) $("#pickup-card-text").textContent = t(proxy ? "pickup.card" : "pickup.card_self", { name: c.name, number: c.number });
+    const box = $("#pickup-id-need");
+    box.hidden = !need || !!c;
+    if (!box.hidden) {
+      const pol = pickup.data.id_policy || {};
+      box.textContent = (need === "proxy" ? t("pickup.id_need_proxy") : t("pickup.id_need_value", { yuan: pol.value_yuan })) +
+        (reader ? "" : " " + t("pickup.id_no_reader"));
+    }
   }
 
   async function readProxyCard() {
@@ -1414,12 +1489,12 @@
       }
       pickup.card = c;
       sound("new");
-      $("#pickup-proxy-phone").focus();
+      if (pickup.kind === "proxy") $("#pickup-proxy-phone").focus();
     } catch (e) {
       showMsg(msg, "error", e.message);
       sound("error");
     }
-    renderPickupCard();
+    renderPickupConfirm();
   }
 
   async function searchPickup(q) {
@@ -1481,7 +1556,9 @@
             renderPickupConfirm();
           },
         }),
-        h("span", { class: "code" }, p.code), parcelMeta(p)));
+        h("span", { class: "code" }, p.code),
+        p.high_value ? h("span", { class: "badge-value" }, t("pickup.high_value", { yuan: Math.floor(p.value_fen / 100) })) : "",
+        parcelMeta(p)));
       parts.push(h("div", { class: "receiver" }, head, ...rows));
     }
     if (problems.length) {
@@ -1502,18 +1579,21 @@
     const n = pickup.selected.size;
     const b = $("#pickup-confirm");
     b.textContent = t("pickup.confirm", { n });
-    b.disabled = n === 0;
+    // Where the rule asks for the card, the hand-out waits for it.
+    b.disabled = n === 0 || (!!idNeed() && !pickup.card);
+    renderPickupCard();
   }
 
   function setCollector(kind) {
     pickup.kind = kind;
     for (const b of $$("#pickup-kind button")) b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
     $("#pickup-proxy").hidden = kind !== "proxy";
+    // A card read is one person's: another collector needs their own.
+    pickup.card = null;
     if (kind !== "proxy") {
       for (const id of ["#pickup-proxy-name", "#pickup-proxy-phone", "#pickup-proxy-id"]) $(id).value = "";
-      pickup.card = null;
     }
-    renderPickupCard();
+    renderPickupConfirm();
   }
 
   async function confirmPickup() {
@@ -1524,13 +1604,11 @@
       return;
     }
     const collector = { kind: pickup.kind };
-    let idSource = "";
+    // The server takes the name and number from the card on the reader.
+    const idSource = pickup.card ? "reader" : "";
     if (pickup.kind === "proxy") {
       collector.phone = $("#pickup-proxy-phone").value.trim();
-      if (pickup.card) {
-        // The server takes the name and number from the card on the reader.
-        idSource = "reader";
-      } else {
+      if (!pickup.card) {
         collector.name = $("#pickup-proxy-name").value.trim();
         const id = $("#pickup-proxy-id").value.trim();
         if (id) collector.id_number = id;
@@ -1618,8 +1696,8 @@
     $("#pickup-read-card").addEventListener("click", readProxyCard);
     $("#pickup-card-clear").addEventListener("click", () => {
       pickup.card = null;
-      renderPickupCard();
-      $("#pickup-proxy-name").focus();
+      renderPickupConfirm();
+      if (pickup.kind === "proxy") $("#pickup-proxy-name").focus();
     });
     $("#pickup-collector").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -2250,6 +2328,20 @@
     const mm = $("#dayclose-mismatch");
     mm.textContent = r.mismatch === 0 ? t("dayclose.balanced", { n: r.total.on_shelf }) : t("dayclose.mismatch", { n: r.total.on_shelf, diff: (r.mismatch > 0 ? "+" : "") + r.mismatch });
     mm.className = "mismatch " + (r.mismatch === 0 ? "ok" : "bad");
+    // The shelves counted against the books: parcels a stocktake of the
+    // day did not find.
+    const missing = r.stocktake_missing || [];
+    const mbox = $("#dayclose-missing");
+    mbox.hidden = !missing.length;
+    mbox.replaceChildren(...(missing.length ? [h("div", {}, t("dayclose.stocktake_missing", { n: missing.length })),
+      ...missing.map((p) => h("div", { class: "mono", dataset: { waybill: p.waybill } }, p.code + " · " + p.waybill + " · " + carrierName(p.carrier)))] : []));
+    if (missing.length && r.mismatch === 0) {
+      mm.textContent = t("dayclose.books_only", { n: r.total.on_shelf });
+      mm.className = "mismatch bad";
+    }
+    const und = $("#dayclose-undone");
+    und.hidden = !r.undone;
+    und.textContent = t("dayclose.undone", { n: r.undone || 0 });
     $("#dayclose-source").textContent = r.opening_source === "recorded" ? t("dayclose.opening_recorded") : t("dayclose.opening_computed");
   }
 
@@ -2259,6 +2351,7 @@
     if (!r || r.closed) return;
     let q = t("dayclose.confirm", { date: r.date });
     if (r.mismatch !== 0) q += "\n" + t("dayclose.confirm_mismatch", { diff: r.mismatch });
+    if ((r.stocktake_missing || []).length) q += "\n" + t("dayclose.confirm_missing", { n: r.stocktake_missing.length });
     if (!(await confirmDialog(q))) return;
     try {
       day.report = await api("POST", "/dayclose", { date: r.date });
@@ -2444,13 +2537,20 @@
 
   const settings = { shelves: [], operators: [], resetting: null };
 
+  function showSettings(st) {
+    $("#settings-overdue").value = st.overdue_days;
+    $("#settings-return").value = st.return_days;
+    $("#settings-id-proxy").checked = !!st.id_for_proxy;
+    $("#settings-id-value").checked = !!st.id_high_value;
+    $("#settings-id-yuan").value = st.id_value_yuan;
+  }
+
   async function loadSettings() {
     const msg = $("#settings-msg");
     try {
       const [sh, st, ops] = await Promise.all([api("GET", "/shelves"), api("GET", "/settings"), api("GET", "/operators")]);
       settings.shelves = shelvesFromSlots(sh.slots || []);
-      $("#settings-overdue").value = st.overdue_days;
-      $("#settings-return").value = st.return_days;
+      showSettings(st);
       settings.operators = ops.operators || [];
     } catch (e) {
       showMsg(msg, "error", e.message);
@@ -2575,9 +2675,11 @@
         const st = await api("PUT", "/settings", {
           overdue_days: parseInt($("#settings-overdue").value, 10) || 0,
           return_days: parseInt($("#settings-return").value, 10) || 0,
+          id_for_proxy: $("#settings-id-proxy").checked,
+          id_high_value: $("#settings-id-value").checked,
+          id_value_yuan: parseInt($("#settings-id-yuan").value, 10) || 0,
         });
-        $("#settings-overdue").value = st.overdue_days;
-        $("#settings-return").value = st.return_days;
+        showSettings(st);
         showMsg(msg, "ok", t("settings.saved"));
       } catch (err) {
         showMsg(msg, "error", err.message);
