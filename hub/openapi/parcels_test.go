@@ -330,13 +330,13 @@ func TestSearch(t *testing.T) {
 		seen[w] = true
 	}
 
-	for _, q := range []string{"", "?limit=10", "?phone=12345", "?status=lost", "?station=X&limit=0", "?station=X&limit=501", "?station=X&cursor=bm9wZQ"} {
+	for _, q := range []string{"", "?limit=10", "?phone=12345", "?status=vanished", "?station=X&limit=0", "?station=X&limit=501", "?station=X&cursor=bm9wZQ"} {
 		r := e.get("/api/v1/parcels"+q, "county")
 		assert.Equal(t, http.StatusBadRequest, r.status, "%s: %s", q, r.body)
 		assert.NotContains(t, string(r.body), "12345", "a phone is masked even when bad")
 	}
 	problem(t, e.get("/api/v1/parcels", "county"), http.StatusBadRequest, openapi.CodeFilterRequired)
-	problem(t, e.get("/api/v1/parcels?status=lost", "county"), http.StatusBadRequest, openapi.CodeBadParameter)
+	problem(t, e.get("/api/v1/parcels?status=vanished", "county"), http.StatusBadRequest, openapi.CodeBadParameter)
 }
 
 func TestCarrierEvents(t *testing.T) {
