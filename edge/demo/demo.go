@@ -63,7 +63,15 @@ func Seed(ctx context.Context, st *station.Station, seed uint64) (bool, error) {
 		return false, fmt.Errorf("demo waybill range: %w", err)
 	}
 
-	// The hub's manifest: 60 parcels for this village, from several carriers.
+	// The owner asks for the collector's ID card for parcels worth 1000
+	// yuan or more (and, by default, for every proxy).
+	if err := st.SetSettings(ctx, OwnerUser, station.Settings{OverdueDays: station.DefaultSettings.OverdueDays,
+		ReturnDays: station.DefaultSettings.ReturnDays, IDForProxy: true, IDHighValue: true, IDValueYuan: 1000}); err != nil {
+		return false, fmt.Errorf("demo settings: %w", err)
+	}
+
+	// The hub's manifest: 60 parcels for this village, from several carriers;
+	// a few declared valuable.
 	var manifest []station.ManifestEntry
 	for i := range 60 {
 		name := string(surnames[rng.IntN(len(surnames))]) + given[rng.IntN(len(given))]
@@ -81,8 +89,12 @@ func Seed(ctx context.Context, st *station.Station, seed uint64) (bool, error) {
 		default:
 			wb, carrier = fmt.Sprintf("SF%013d", rng.Int64N(1e13)), waybill.SF
 		}
-		manifest = append(manifest, station.ManifestEntry{Waybill: wb, Carrier: carrier, ReceiverName: name, ReceiverPhone: phone,
-			Address: "黑龙江省绥化市望奎县", WeightGrams: 300 + rng.IntN(5000)})
+		e := station.ManifestEntry{Waybill: wb, Carrier: carrier, ReceiverName: name, ReceiverPhone: phone,
+			Address: "黑龙江省绥化市望奎县", WeightGrams: 300 + rng.IntN(5000)}
+		if i%7 == 6 {
+			e.ValueFen = 120000 + i*5000 // a valuable one: a phone, a jacket
+		}
+		manifest = append(manifest, e)
 	}
 	if err := st.ApplyManifest(ctx, manifest); err != nil {
 		return false, fmt.Errorf("demo manifest: %w", err)
