@@ -290,10 +290,15 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
+	near, err := s.st.Approaching(r.Context())
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"node": id.Node, "kind": id.Kind, "incarnation": id.Incarnation, "version": s.version,
 		"needs_setup": len(ops) == 0, "today": s.st.Today(), "outbox_ops": ob.Ops, "last_seq": ob.LastSeq,
-		"sync": sy,
+		"sync": sy, "approaching": near,
 	})
 }
 

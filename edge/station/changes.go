@@ -36,7 +36,7 @@ type ApplyResult struct {
 }
 
 // ApplyChanges applies downstream changes from the hub (manifests, tariffs,
-// waybill ranges, shelves, operators, templates) and advances the
+// waybill ranges, shelves, operators, templates, vehicles approaching) and advances the
 // downstream cursor to cursor, all in one transaction: after a crash either
 // both are there or neither. Applying the same changes again is harmless.
 // No op is recorded: the facts are the hub's. Only a storage failure fails
@@ -158,6 +158,8 @@ func applyChange(ctx context.Context, tx *store.Tx, c syncproto.Change) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO templates (key, text, updated_ms) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET text = excluded.text, updated_ms = excluded.updated_ms`, tp.Key, tp.Text, tx.Now().UnixMilli())
 		return err
+	case syncproto.ChangeTripApproaching:
+		return applyApproaching(ctx, tx, c)
 	}
 	return refuse("type %q has no handler", c.Type)
 }
