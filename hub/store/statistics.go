@@ -154,8 +154,9 @@ const statsParcel = `SELECT coalesce((SELECT carrier FROM parcels WHERE waybill 
 
 // statsLookback is how far before a range the statistics read the centre's
 // scans, the stations' scan-ins and the parcels' carriers: most parcels
-// are picked up within days; the rest are looked up one by one.
-const statsLookback = 14 * 24 * time.Hour
+// are picked up within days, and an unclaimed one goes back after a week
+// (edge/station DefaultSettings); the rest are looked up one by one.
+const statsLookback = 8 * 24 * time.Hour
 
 // statsKind returns the kind constant of a fact's kind.
 func statsKind(b []byte) string {
@@ -213,7 +214,7 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 	}
 	carried := make(chan carriers, 1)
 	go func() {
-		m, err := s.statsCarriers(ctx, back)
+		m, err := s.statsCarriers(ctx, back, q.To.Add(StatsLateness))
 		carried <- carriers{m, err}
 	}()
 	defer func() { <-carried }()
@@ -387,14 +388,18 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 }
 
 // statsCarriers returns the carrier of every parcel the hub learnt of
-// since, by waybill and direction (the parcels are in the order the hub
-// learnt of them).
-func (s *Store) statsCarriers(ctx context.Context, since time.Time) (map[[2]string]string, error) {
+// from since until before until, by waybill and direction (the parcels
+// are in the order the hub learnt of them).
+func (s *Store) statsCarriers(ctx context.Context, since, until time.Time) (map[[2]string]string, error) {
 	lo, err := s.bound(ctx, "parcels", "created_ms", since.Add(-statsSlack).UnixMilli())
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT waybill, direction, carrier FROM parcels WHERE id >= ?", lo)
+	hi, err := s.bound(ctx, "parcels", "created_ms", until.Add(statsSlack).UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT waybill, direction, carrier FROM parcels WHERE id >= ? AND id < ?", lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("read statistics: %w", classify(err))
 	}
