@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -227,7 +228,7 @@ func (s *Server) statistics(w http.ResponseWriter, r *http.Request) {
 			out.Stations = append(out.Stations, StatsStation{Station: node, Name: name(node), OverdueNow: n})
 		}
 	}
-	slices.SortFunc(out.Stations, func(a, b StatsStation) int { return cmpString(a.Station, b.Station) })
+	slices.SortFunc(out.Stations, func(a, b StatsStation) int { return strings.Compare(a.Station, b.Station) })
 	for _, x := range st.StationDays {
 		out.StationDays = append(out.StationDays, StatsStationDay{Day: x.Day, Station: x.Station, Name: name(x.Station),
 			StatsFigures: figures(x.StatsFigures)})
@@ -259,16 +260,6 @@ func (s *Server) statistics(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // statsColumns head the figures' columns of the workbook (it is read by
