@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -375,7 +376,7 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 	}
 	slices.SortFunc(out.Stations, func(a, b StatsRow) int { return strings.Compare(a.Station, b.Station) })
 	slices.SortFunc(out.StationDays, func(a, b StatsRow) int {
-		return cmpStrings(a.Day, b.Day, a.Station, b.Station)
+		return cmp.Or(strings.Compare(a.Day, b.Day), strings.Compare(a.Station, b.Station))
 	})
 	for c, a := range byCarrier {
 		out.Carriers = append(out.Carriers, StatsCarrier{Carrier: c, StatsFigures: a.done()})
@@ -420,13 +421,6 @@ func (s *Store) statsCarriers(ctx context.Context, since, until time.Time) (map[
 		out[[2]string{waybill, direction}] = c
 	}
 	return out, classify(rows.Err())
-}
-
-func cmpStrings(a1, b1, a2, b2 string) int {
-	if c := strings.Compare(a1, b1); c != 0 {
-		return c
-	}
-	return strings.Compare(a2, b2)
 }
 
 // statsNodes returns the node of every stream and the set of stations.
