@@ -199,7 +199,8 @@ func (s *Store) Statistics(ctx context.Context, q StatsQuery) (*Statistics, erro
 
 	// One pass over the facts of the range and the lookback before it:
 	// the events to count, and the latest centre scan and scan-in of each
-	// parcel (by HLC) as received so far.
+	// parcel (by HLC). An event older than its parcel's latest (a parcel
+	// back at the centre after it was sent back) looks the parcel up.
 	var events []statsEvent
 	// About one fact in eight of the range is a centre's scan, as many
 	// a scan-in.
