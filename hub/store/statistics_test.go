@@ -232,3 +232,64 @@ func TestStatisticsBounds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, store.StatsFigures{}, got.Total, "a county with no facts")
 }
+
+// An undone scan-in does not count (a scan-in after it does); a parcel
+// whose centre scan is older than what the statistics read is looked up.
+func TestStatisticsUndoneAndOld(t *testing.T) {
+	h := newStatsHub(t)
+	// H: at the centre three weeks before, picked up on the 10th.
+	h.centre("73100000000008", "zto", day(10, "06:00").AddDate(0, 0, -21))
+	h.inbound(stA, "73100000000008", "zto", day(10, "08:00"))
+	h.pickup(stA, "73100000000008", day(10, "09:00"))
+	// I: scanned in by mistake and undone, then scanned in again.
+	h.inbound(stA, "73100000000009", "zto", day(11, "08:00"))
+	h.apply(stA, day(11, "08:01"), syncproto.KindParcelInboundUndone, syncproto.ParcelInboundUndone{Waybill: "73100000000009",
+		Code: "1-1-0009", Shelf: 1, Layer: 1})
+	h.inbound(stA, "73100000000009", "zto", day(11, "09:00"))
+	// J: scanned in by mistake and undone for good.
+	h.inbound(stA, "73100000000010", "zto", day(11, "10:00"))
+	h.apply(stA, day(11, "10:01"), syncproto.KindParcelInboundUndone, syncproto.ParcelInboundUndone{Waybill: "73100000000010",
+		Code: "1-1-0010", Shelf: 1, Layer: 1})
+	// K: scanned in on the 12th at ST-V0102.
+	h.apply(stB, day(12, "10:00"), syncproto.KindParcelInbound, syncproto.ParcelInbound{Waybill: "YT0000000000011", Carrier: "yto",
+		ReceiverPhone: "13912345678", Shelf: 1, Layer: 1, Code: "1-1-0011"})
+	got := stats(t, h, store.StatsQuery{})
+	byDay := map[string]store.StatsFigures{}
+	for _, d := range got.Days {
+		byDay[d.Day] = d.StatsFigures
+	}
+	assert.Equal(t, store.StatsFigures{In: 1, PickedUp: 1, Waited: 1, WaitMedian: 21*24*time.Hour + 3*time.Hour,
+		WaitP90: 21*24*time.Hour + 3*time.Hour}, byDay["2026-03-10"], "H's centre scan is three weeks old")
+	assert.Equal(t, 1, byDay["2026-03-11"].In, "I once, J not at all")
+	assert.Equal(t, 1, byDay["2026-03-12"].In)
+	assert.Equal(t, 1, got.WaitBuckets[len(got.WaitBuckets)-1])
+}
+
+// A fact the hub receives more than StatsLateness after the range is
+// not counted; one received within it is, on its own day.
+func TestStatisticsLateness(t *testing.T) {
+	h := newStatsHub(t)
+	late := func(wb string, at, received time.Time) {
+		h.t.Helper()
+		body, err := json.Marshal(syncproto.ParcelInbound{Waybill: wb, Carrier: "zto", ReceiverPhone: "13912345678", Shelf: 1, Layer: 1,
+			Code: "1-1-" + wb[len(wb)-4:]})
+		require.NoError(t, err)
+		h.set(received)
+		h.seqs[stA]++
+		op := syncproto.Op{Node: stA, Incarnation: "inc1", Seq: h.seqs[stA], HLC: syncproto.MakeTimestamp(at.UnixMilli(), 0),
+			Actor: "clerk", Kind: syncproto.KindParcelInbound, Payload: body}
+		op.Seal()
+		ctx := context.Background()
+		_, err = h.m.Apply(ctx, stA, syncproto.Batch{Header: syncproto.BatchHeader{Proto: syncproto.ProtoVersion,
+			Kind: syncproto.BatchOps, Node: stA, Incarnation: "inc1", Count: 1}, Ops: []syncproto.Op{op}})
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		require.NoError(t, h.m.Flush(ctx))
+	}
+	late("73100000000012", day(12, "10:00"), day(17, "10:00"))                                    // five days offline
+	late("73100000000013", day(13, "10:00"), day(15, "00:00").Add(store.StatsLateness+time.Hour)) // too late
+	got := stats(t, h, store.StatsQuery{})
+	assert.Equal(t, 1, got.Total.In)
+	assert.Equal(t, 1, got.Days[2].In, "on the 12th, when it happened")
+}
