@@ -256,6 +256,8 @@ func (v *village) day(ctx context.Context, clk *clock, open time.Time, n int) (i
 			if v.rng.IntN(10) == 0 {
 				i := v.rng.IntN(len(v.phones))
 				in.Collector = station.CollectorInput{Kind: "proxy", Name: v.names[i], Phone: v.phones[i]}
+				_, err = v.stn.PickupWithCard(ctx, "clerk", in, proxyCard) // the station's rule: a proxy's card is read
+				break
 			}
 			_, err = v.stn.Pickup(ctx, "clerk", in)
 		case "problem":
