@@ -66,6 +66,8 @@ Commands:
             | sync import FILE (bundle of changes from cunyou-hub sync export)
   user      manage operator accounts: user add | user list | user unlock
   shelves   show or set the shelf layout: shelves set --shelves N --layers N --capacity N
+  settings  show or set the station's rules: settings set [--overdue-days N] [--return-days N]
+            [--id-for-proxy=true|false] [--id-high-value=true|false] [--id-value-yuan N]
   demo      create or fill a demo station, or a demo centre with --kind centre (used by make run)
   backup    write a consistent copy of the database: backup FILE
   restore   replace the database with a backup; it gets a new incarnation: restore FILE
@@ -98,6 +100,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.user(ctx, args)
 	case "shelves":
 		return m.shelves(ctx, args)
+	case "settings":
+		return m.settings(ctx, args) // settings.go
 	case "demo":
 		return m.demo(ctx, args)
 	case "backup":

@@ -139,8 +139,19 @@ func TestRunInitUsersShelves(t *testing.T) {
 	require.Error(t, r.err)
 	assert.Contains(t, r.err.Error(), "shelves_invalid")
 
+	assert.Equal(t, "overdue_days   3\nreturn_days    7\nid_for_proxy   true\nid_high_value  false\nid_value_yuan  1000\n",
+		mustRun(t, "settings", "--data", dir), "the defaults")
+	assert.Equal(t, "overdue_days   3\nreturn_days    7\nid_for_proxy   false\nid_high_value  true\nid_value_yuan  800\n",
+		mustRun(t, "settings", "set", "--data", dir, "--id-for-proxy=false", "--id-high-value", "--id-value-yuan", "800"))
+	r = run(t, "", "settings", "set", "--data", dir, "--id-value-yuan", "0")
+	require.Error(t, r.err)
+	assert.Contains(t, r.err.Error(), "settings_invalid")
+	r = run(t, "", "settings", "set", "--data", dir)
+	require.Error(t, r.err)
+	assert.Contains(t, r.err.Error(), "name a setting")
+
 	out = mustRun(t, "check", "--data", dir)
-	assert.Regexp(t, `^ok: station ST-T1 incarnation \S+, 4 ops \(last seq 4\), schema \d+\n$`, out)
+	assert.Regexp(t, `^ok: station ST-T1 incarnation \S+, 5 ops \(last seq 5\), schema \d+\n$`, out)
 }
 
 func TestRunDemoCheckBackupRestore(t *testing.T) {
