@@ -91,6 +91,7 @@ type Server struct {
 	sites  sites
 	doc    []byte
 	lookupState
+	stats statsGate
 }
 
 // New returns a server; Store and Intake are required.

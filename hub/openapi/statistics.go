@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -112,6 +113,32 @@ func figures(f store.StatsFigures) StatsFigures {
 // hours rounds a duration to a tenth of an hour.
 func hours(d time.Duration) float64 { return math.Round(d.Hours()*10) / 10 }
 
+// statsRunning bounds the statistics computed at once: each reads weeks
+// of facts for a second or more of CPU, which the merge needs too.
+const statsRunning = 2
+
+// statsGate counts the statistics being computed.
+type statsGate struct {
+	mu      sync.Mutex
+	running int
+}
+
+func (g *statsGate) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.running >= statsRunning {
+		return false
+	}
+	g.running++
+	return true
+}
+
+func (g *statsGate) leave() {
+	g.mu.Lock()
+	g.running--
+	g.mu.Unlock()
+}
+
 // statistics answers GET /api/v1/statistics (a carrier's client: its own
 // parcels only, as GET /counts).
 func (s *Server) statistics(w http.ResponseWriter, r *http.Request) {
@@ -199,6 +226,12 @@ func (s *Server) statistics(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if !s.stats.enter() {
+		s.writeProblem(w, r, &apiError{code: CodeBusy, detail: fmt.Sprintf("%d statistics are being computed; retry after the time given",
+			statsRunning), retryAfter: 5})
+		return
+	}
+	defer s.stats.leave()
 	st, err := s.st.Statistics(ctx, store.StatsQuery{From: first, To: end, Loc: s.loc, Station: station, Carrier: carrier,
 		OverdueAfter: time.Duration(overdue) * 24 * time.Hour})
 	if err != nil {

@@ -135,3 +135,16 @@ func TestStatisticsWorkbook(t *testing.T) {
 	require.Len(t, stations, 2)
 	assert.Equal(t, []string{"ST-V0101", "南岗村驿站", "0", "3"}, stations[1][:4])
 }
+
+// At most two statistics are computed at once; a third caller is told to
+// come back.
+func TestStatisticsBusy(t *testing.T) {
+	e := newEnv(t)
+	release := openapi.HoldStatistics(e.srv)
+	r := e.get("/api/v1/statistics", "county")
+	p := problem(t, r, http.StatusServiceUnavailable, openapi.CodeBusy)
+	assert.Equal(t, 5, p.RetryAfter)
+	assert.Equal(t, "5", r.header.Get("Retry-After"))
+	release()
+	decode[openapi.Statistics](t, e.get("/api/v1/statistics", "county"), http.StatusOK)
+}
