@@ -1161,13 +1161,18 @@
     var from = $("#stats-from").value, to = $("#stats-to").value;
     $("#stats-msg").hidden = true;
     if (from && to && from > to) { statsError({ code: "bad_parameter" }); return; }
+    $("#stats-show").disabled = true;
+    $("#stats-summary").textContent = t("stats.loading");
     lists.catch(function () {}).then(function () { return api("GET", "/statistics?" + statsQuery()); }).then(function (s) {
       hist = s;
       // The first time, the hub's 30 days to its today.
       if (!$("#stats-to").value) { $("#stats-to").value = s.to; }
       if (!$("#stats-from").value) { $("#stats-from").value = s.from; }
       drawHistory(s);
-    }).catch(statsError);
+    }).catch(function (err) {
+      $("#stats-summary").textContent = "";
+      statsError(err);
+    }).then(function () { $("#stats-show").disabled = false; });
   }
   $("#stats-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
