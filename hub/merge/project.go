@@ -74,6 +74,8 @@ func allowedAfter(cur string, ev syncproto.EventKind) bool {
 		return cur == "" || cur == StatusAccepted
 	case syncproto.KindParcelsPickedUp:
 		return cur == StatusAtStation
+	case syncproto.KindParcelInboundUndone: // undo.go
+		return cur == StatusAtStation
 	case syncproto.KindParcelProblem:
 		return cur == StatusAtStation || cur == StatusProblem || cur == StatusAccepted
 	case syncproto.KindParcelsReturned:
@@ -159,7 +161,7 @@ func opRef(node, inc string, seq uint64) string { return fmt.Sprintf("%s/%s/%d",
 func stationFact(k syncproto.EventKind) bool {
 	switch k {
 	case syncproto.KindParcelInbound, syncproto.KindParcelsPickedUp, syncproto.KindParcelAccepted, syncproto.KindParcelProblem,
-		syncproto.KindParcelsReturned, syncproto.KindStocktake:
+		syncproto.KindParcelsReturned, syncproto.KindStocktake, syncproto.KindParcelInboundUndone:
 		return true
 	}
 	return false
@@ -299,7 +301,7 @@ func (w *writer) change(node string, typ syncproto.ChangeType, payload any) erro
 // longer coming.
 func (w *writer) manifestTo(waybill string, r parcelRow, oldDest string) error {
 	entry := syncproto.ManifestEntry{Waybill: waybill, Carrier: r.carrier, ReceiverName: r.receiverName,
-		ReceiverPhone: r.receiverPhone, Address: r.address, WeightGrams: r.weightG}
+		ReceiverPhone: r.receiverPhone, Address: r.address, WeightGrams: r.weightG, ValueFen: r.valueFen}
 	if oldDest != "" && oldDest != r.dest {
 		if err := w.change(oldDest, syncproto.ChangeManifestCancel, syncproto.ManifestCancel{Waybill: waybill}); err != nil {
 			return err
@@ -473,8 +475,12 @@ func (w *writer) project(p *prepared) error {
 			}
 		}
 	case *syncproto.DayClosed:
-		return w.nodeFact(op, fmt.Sprintf("day %s in %d out %d sent %d problems %d returns %d on shelf %d mismatch %d", v.Date,
-			v.Total.In, v.Total.Out, v.Total.Sent, v.Total.Problems, v.Total.Returns, v.Total.OnShelf, v.Mismatch))
+		detail := fmt.Sprintf("day %s in %d out %d sent %d problems %d returns %d on shelf %d mismatch %d", v.Date,
+			v.Total.In, v.Total.Out, v.Total.Sent, v.Total.Problems, v.Total.Returns, v.Total.OnShelf, v.Mismatch)
+		if v.StocktakeMissing > 0 {
+			detail += fmt.Sprintf(" stocktake missing %d", v.StocktakeMissing)
+		}
+		return w.nodeFact(op, detail)
 	case *syncproto.OperatorChanged:
 		var flags []string
 		for _, f := range []struct {
@@ -489,7 +495,14 @@ func (w *writer) project(p *prepared) error {
 	case *syncproto.ShelvesSet:
 		return w.nodeFact(op, fmt.Sprintf("%d shelves", len(v.Shelves)))
 	case *syncproto.SettingsSet:
-		return w.nodeFact(op, fmt.Sprintf("overdue after %d days, return after %d days", v.OverdueDays, v.ReturnDays))
+		detail := fmt.Sprintf("overdue after %d days, return after %d days", v.OverdueDays, v.ReturnDays)
+		if v.IDForProxy {
+			detail += ", ID card read for a proxy"
+		}
+		if v.IDHighValue {
+			detail += fmt.Sprintf(", ID card read from %d yuan", v.IDValueYuan)
+		}
+		return w.nodeFact(op, detail)
 	case *syncproto.ParcelsNotified:
 		detail := "arrival SMS sent by the station's " + v.Via
 		if v.Uncertain {
@@ -512,6 +525,8 @@ func (w *writer) project(p *prepared) error {
 		return w.projectHub(op, p.payload)
 	case *syncproto.ParcelLost:
 		return w.projectLost(op, v)
+	case *syncproto.ParcelInboundUndone:
+		return w.projectUndone(op, v)
 	default:
 		return fmt.Errorf("merge: no projection for %T", p.payload)
 	}

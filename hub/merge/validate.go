@@ -184,6 +184,14 @@ func decode(op *syncproto.Op) (any, *syncproto.Error) {
 			}
 			v = &p
 		}
+	case syncproto.KindParcelInboundUndone:
+		var p syncproto.ParcelInboundUndone
+		if unmarshal(&p) {
+			if !validWaybill(p.Waybill) {
+				err = badPayload("inbound_undone: bad waybill %q", p.Waybill)
+			}
+			v = &p
+		}
 	case syncproto.KindParcelAtCentre:
 		var p syncproto.ParcelAtCentre
 		if unmarshal(&p) {

@@ -328,7 +328,7 @@ func (w *projector) change(node string, typ syncproto.ChangeType, payload any) e
 
 func (w *projector) manifestTo(waybill string, r prow, oldDest string) error {
 	entry := syncproto.ManifestEntry{Waybill: waybill, Carrier: r.carrier, ReceiverName: r.receiverName,
-		ReceiverPhone: r.receiverPhone, Address: r.address, WeightGrams: r.weightG}
+		ReceiverPhone: r.receiverPhone, Address: r.address, WeightGrams: r.weightG, ValueFen: r.valueFen}
 	if oldDest != "" && oldDest != r.dest {
 		if err := w.change(oldDest, syncproto.ChangeManifestCancel, syncproto.ManifestCancel{Waybill: waybill}); err != nil {
 			return err

@@ -44,7 +44,7 @@ import (
 // Version names the generator's output; bump it when the simulation or
 // the writer changes, and cached databases are built again. A schema
 // change is noticed on its own.
-const Version = 2
+const Version = 3
 
 // Spec is the size of a generated county.
 type Spec struct {

@@ -1,0 +1,130 @@
+package merge
+
+import (
+	"fmt"
+	"strings"
+
+	"cunyou/syncproto"
+)
+
+// An operator undid a station's last inbound scan (parcel.inbound_undone):
+// the parcel was never really there. The hub puts it back to the status
+// it had before that inbound, keeps both facts in the timeline, and
+// cancels the arrival notice of that inbound if it has not gone yet. The
+// notice is keyed apart, so that a new scan-in, at that station or
+// another, notifies afresh.
+
+// undoneBack marks, in an undo's timeline detail, the status the parcel
+// went back to; a later undo reads it (statusBeforeInbound).
+const undoneBack = "; back to "
+
+// qUndoArrival re-keys the arrival notice of an inbound undone (?1: the
+// undo's hub_seq, ?2 waybill, ?3 station), cancelling it unless sent.
+const qUndoArrival = `UPDATE notices SET key = key || '/undone/' || ?1,
+	reason = CASE WHEN state = 'pending' THEN 'inbound undone' ELSE reason END,
+	state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END
+	WHERE key = 'arrival/' || ?2 || '/' || ?3`
+
+func (w *writer) projectUndone(op *syncproto.Op, v *syncproto.ParcelInboundUndone) error {
+	cur, err := w.parcel(v.Waybill, "in")
+	if err != nil {
+		return err
+	}
+	detail := fmt.Sprintf("inbound undone: code %s shelf %d-%d given up", v.Code, v.Shelf, v.Layer)
+	if !cur.found || cur.status != StatusAtStation || cur.node != op.Node {
+		// Not the parcel the station had on its shelf as far as the hub
+		// knows (picked up meanwhile, another station has it): the rules
+		// in fact keep the row and raise the exception.
+		return w.fact(op, v.Waybill, "in", cur, "", cur.node, detail, nil)
+	}
+	before, err := w.statusBeforeInbound(v.Waybill)
+	if err != nil {
+		return err
+	}
+	detail += undoneBack + orDash(before)
+	if _, err := w.tx.ExecContext(w.ctx, qUndoArrival, w.cur.hubSeq, v.Waybill, op.Node); err != nil {
+		return err
+	}
+	if err := w.timeline(v.Waybill, "in", detail); err != nil {
+		return err
+	}
+	next := cur
+	next.status, next.node, next.code = before, "", ""
+	return w.writeParcel(op, v.Waybill, "in", next)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// statusBeforeInbound replays the statuses a parcel's facts gave it, up
+// to its last inbound: the status it had just before (a parcel the hub
+// knew nothing of before gets ""). Facts of this batch are not in the
+// table yet: they are read from the writer's queue.
+func (w *writer) statusBeforeInbound(waybill string) (string, error) {
+	type fact struct{ kind, detail string }
+	var facts []fact
+	rows, err := w.tx.QueryContext(w.ctx, "SELECT kind, detail FROM facts WHERE waybill = ? AND direction = 'in' ORDER BY hub_seq, id", waybill)
+	if err != nil {
+		return "", err
+	}
+	for rows.Next() {
+		var f fact
+		if err := rows.Scan(&f.kind, &f.detail); err != nil {
+			rows.Close()
+			return "", err
+		}
+		facts = append(facts, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	for i := 0; i+factCols <= len(w.facts); i += factCols {
+		if w.facts[i] == waybill && w.facts[i+1] == "in" {
+			facts = append(facts, fact{kind: w.facts[i+4].(string), detail: w.facts[i+3].(string)})
+		}
+	}
+	last := -1
+	for i, f := range facts {
+		if syncproto.EventKind(f.kind) == syncproto.KindParcelInbound {
+			last = i
+		}
+	}
+	status := ""
+	for _, f := range facts[:max(last, 0)] {
+		switch syncproto.EventKind(f.kind) {
+		case syncproto.KindParcelManifested:
+			if status == "" {
+				status = StatusManifested
+			}
+		case syncproto.KindParcelAtCentre:
+			status = StatusAtCentre
+			if strings.HasPrefix(f.detail, "sorted to ") {
+				status = StatusSorted
+			}
+		case syncproto.KindParcelLoaded:
+			status = StatusLoaded
+		case syncproto.KindTripDeparted:
+			status = StatusInTransit
+		case syncproto.KindParcelInbound:
+			status = StatusAtStation
+		case syncproto.KindParcelInboundUndone:
+			if i := strings.LastIndex(f.detail, undoneBack); i >= 0 {
+				if status = f.detail[i+len(undoneBack):]; status == "-" {
+					status = ""
+				}
+			}
+		case syncproto.KindParcelProblem:
+			status = StatusProblem
+		case syncproto.KindParcelsReturned, syncproto.KindParcelCollected:
+			status = StatusReturning
+		case syncproto.KindParcelLost:
+			status = StatusLost
+		}
+	}
+	return status, nil
+}

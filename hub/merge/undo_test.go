@@ -1,0 +1,151 @@
+package merge_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"cunyou/hub/merge"
+	"cunyou/syncproto"
+)
+
+func undone(node, inc string, seq uint64, wb string) syncproto.Op {
+	return op(node, inc, seq, syncproto.KindParcelInboundUndone, syncproto.ParcelInboundUndone{Waybill: wb, Code: "1-2-0001",
+		Shelf: 1, Layer: 2, InboundSeq: seq - 1})
+}
+
+// notices lists a parcel's notices as "kind station state reason".
+func (e *env) notices(t *testing.T, wb string) []string {
+	t.Helper()
+	e.flush(t)
+	rows, err := e.st.DB().Query("SELECT kind, station, state, reason FROM notices WHERE waybill = ? ORDER BY id", wb)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k, st, state, reason string
+		require.NoError(t, rows.Scan(&k, &st, &state, &reason))
+		out = append(out, k+" "+st+" "+state+" "+reason)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// A parcel on the bus is scanned in at the wrong station by mistake, and
+// the scan undone: the hub puts it back on the road, cancels the arrival
+// SMS that inbound owed, and the right station's scan notifies afresh.
+func TestJourneyInboundUndone(t *testing.T) {
+	ob := &outbox{}
+	e := openEnv(t, t.TempDir(), merge.Options{Outbox: ob})
+	e.addNodes(t, "ST-A", "ST-B")
+	e.addCentre(t, "CENTRE")
+	m := manifested("W1", "ST-A")
+	p := m.Payload.(syncproto.ParcelManifested)
+	p.ValueFen = 150000
+	m.Payload = p
+	e.record(t, m)
+	const c = "CENTRE"
+	e.apply(t, c,
+		op(c, inc, 1, syncproto.KindParcelAtCentre, syncproto.ParcelAtCentre{Waybill: "W1", Carrier: "zto", Manifested: true, Station: "ST-A"}),
+		op(c, inc, 2, syncproto.KindParcelLoaded, syncproto.ParcelLoaded{Waybill: "W1", Trip: "L1-20260314-0700"}),
+		op(c, inc, 3, syncproto.KindTripDeparted, syncproto.TripDeparted{Trip: "L1-20260314-0700", Waybills: []string{"W1"}}))
+
+	e.apply(t, "ST-B", inbound("ST-B", inc, 1, "W1"))
+	st, node := e.parcel(t, "W1", "in")
+	require.Equal(t, merge.StatusAtStation, st)
+	require.Equal(t, "ST-B", node)
+	assert.Equal(t, []string{"arrival ST-B pending "}, e.notices(t, "W1"))
+
+	e.apply(t, "ST-B", undone("ST-B", inc, 2, "W1"))
+	st, node = e.parcel(t, "W1", "in")
+	assert.Equal(t, merge.StatusInTransit, st, "back on the road")
+	assert.Empty(t, node)
+	assert.Equal(t, []string{"arrival ST-B cancelled inbound undone"}, e.notices(t, "W1"), "the SMS not sent is cancelled")
+	tl := e.timeline(t, "W1", "")
+	assert.Equal(t, "ST-B parcel.inbound_undone inbound undone: code 1-2-0001 shelf 1-2 given up; back to in_transit", tl[len(tl)-1])
+
+	e.apply(t, "ST-A", inbound("ST-A", inc, 1, "W1"))
+	st, node = e.parcel(t, "W1", "in")
+	assert.Equal(t, merge.StatusAtStation, st)
+	assert.Equal(t, "ST-A", node)
+	assert.Equal(t, []string{"arrival ST-B cancelled inbound undone", "arrival ST-A pending "}, e.notices(t, "W1"))
+	ex := e.exceptions(t, "W1")
+	require.Len(t, ex, 1, "only the wrong station's scan")
+	assert.Contains(t, ex[0], "arrived at ST-B, destined for ST-A")
+
+	// The station gets the declared value with the manifest, for its
+	// ID-card rule at pickup.
+	e.flush(t)
+	var body []byte
+	require.NoError(t, e.st.DB().QueryRow("SELECT payload FROM changes WHERE node = 'ST-A' AND type = 'manifest'").Scan(&body))
+	var entry syncproto.ManifestEntry
+	require.NoError(t, json.Unmarshal(body, &entry))
+	assert.Equal(t, 150000, entry.ValueFen)
+}
+
+// A parcel the hub never heard of, scanned in and undone in one batch,
+// is as unknown as before; scanned in again it notifies afresh. An undo
+// the rules cannot allow (after a pickup) changes nothing but raises an
+// exception.
+func TestInboundUndoneEdgeCases(t *testing.T) {
+	e := newEnv(t, "ST-A")
+	const n = "ST-A"
+	e.apply(t, n, inbound(n, inc, 1, "W2"), undone(n, inc, 2, "W2"))
+	st, node := e.parcel(t, "W2", "in")
+	assert.Empty(t, st, "the hub knew nothing of it before")
+	assert.Empty(t, node)
+	assert.Equal(t, []string{"arrival ST-A cancelled inbound undone"}, e.notices(t, "W2"))
+	e.apply(t, n, inbound(n, inc, 3, "W2"))
+	st, _ = e.parcel(t, "W2", "in")
+	assert.Equal(t, merge.StatusAtStation, st)
+	assert.Equal(t, []string{"arrival ST-A cancelled inbound undone", "arrival ST-A pending "}, e.notices(t, "W2"))
+	assert.Empty(t, e.exceptions(t, "W2"))
+
+	// Undone twice over: each undo goes back to what was before its own
+	// inbound.
+	e.apply(t, n, undone(n, inc, 4, "W2"), inbound(n, inc, 5, "W2"), undone(n, inc, 6, "W2"))
+	st, _ = e.parcel(t, "W2", "in")
+	assert.Empty(t, st)
+
+	e.apply(t, n, inbound(n, inc, 7, "W3"), pickup(n, inc, 8, "W3"), undone(n, inc, 9, "W3"))
+	st, _ = e.parcel(t, "W3", "in")
+	assert.Equal(t, merge.StatusPickedUp, st, "picked up is final")
+	ex := e.exceptions(t, "W3")
+	require.Len(t, ex, 1)
+	assert.Contains(t, ex[0], "parcel.inbound_undone at ST-A after picked_up")
+
+	// A bad payload is a dead letter, not a stall.
+	res := e.apply(t, n, op(n, inc, 10, syncproto.KindParcelInboundUndone, map[string]any{"waybill": ""}))
+	assert.Equal(t, uint64(10), res.AckedSeq)
+	var dead int
+	require.NoError(t, e.st.DB().QueryRowContext(context.Background(), "SELECT count(*) FROM dead_letters WHERE seq = 10").Scan(&dead))
+	assert.Equal(t, 1, dead)
+}
+
+// The station's ID-card rule and a day closed with parcels a stocktake
+// missed show in the station's own timeline.
+func TestStationRulesInTimeline(t *testing.T) {
+	e := newEnv(t, "ST-A")
+	const n = "ST-A"
+	e.apply(t, n,
+		op(n, inc, 1, syncproto.KindSettingsSet, syncproto.SettingsSet{OverdueDays: 3, ReturnDays: 7, IDForProxy: true, IDHighValue: true, IDValueYuan: 1000}),
+		op(n, inc, 2, syncproto.KindDayClosed, syncproto.DayClosed{Date: "2026-03-14", Total: syncproto.DayCounts{In: 4, OnShelf: 4}, StocktakeMissing: 1}))
+	e.flush(t)
+	rows, err := e.st.DB().Query("SELECT detail FROM facts WHERE waybill = '' ORDER BY id")
+	require.NoError(t, err)
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var d string
+		require.NoError(t, rows.Scan(&d))
+		got = append(got, d)
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, []string{
+		"overdue after 3 days, return after 7 days, ID card read for a proxy, ID card read from 1000 yuan",
+		"day 2026-03-14 in 4 out 0 sent 0 problems 0 returns 0 on shelf 4 mismatch 0 stocktake missing 1",
+	}, got)
+}
