@@ -9,8 +9,9 @@ import (
 
 // An operator undid a station's last inbound scan (parcel.inbound_undone):
 // the parcel was never really there. The hub puts it back to the status
-// it had before that inbound, keeps both facts in the timeline, and
-// cancels the arrival notice of that inbound if it has not gone yet. The
+// it had before that inbound, keeps both facts in the timeline, tells the
+// carrier (webhook inbound_undone), and cancels the arrival notice of that
+// inbound if it has not gone yet. The
 // notice is keyed apart, so that a new scan-in, at that station or
 // another, notifies afresh.
 
@@ -50,7 +51,11 @@ func (w *writer) projectUndone(op *syncproto.Op, v *syncproto.ParcelInboundUndon
 	}
 	next := cur
 	next.status, next.node, next.code = before, "", ""
-	return w.writeParcel(op, v.Waybill, "in", next)
+	if err := w.writeParcel(op, v.Waybill, "in", next); err != nil {
+		return err
+	}
+	// The carrier heard of the arrival: it hears it was a mistake.
+	return w.notify(op, "inbound_undone", v.Waybill, next, map[string]any{"station": op.Node, "status": before})
 }
 
 func orDash(s string) string {

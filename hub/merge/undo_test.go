@@ -72,6 +72,7 @@ func TestJourneyInboundUndone(t *testing.T) {
 	assert.Equal(t, merge.StatusAtStation, st)
 	assert.Equal(t, "ST-A", node)
 	assert.Equal(t, []string{"arrival ST-B cancelled inbound undone", "arrival ST-A pending "}, e.notices(t, "W1"))
+	assert.Equal(t, []string{"at_station", "inbound_undone", "at_station"}, ob.kinds("W1"), "the carrier hears of the mistake")
 	ex := e.exceptions(t, "W1")
 	require.Len(t, ex, 1, "only the wrong station's scan")
 	assert.Contains(t, ex[0], "arrived at ST-B, destined for ST-A")
