@@ -26,6 +26,17 @@ const qUndoArrival = `UPDATE notices SET key = key || '/undone/' || ?1,
 	state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END
 	WHERE key = 'arrival/' || ?2 || '/' || ?3`
 
+// qUndoQueuedSMS gives up the message of an arrival undone (?2: its
+// notice's new key) while no gateway has it yet, when it carries no other
+// notice: it is not sent (hub/notify sends only a message still queued).
+const qUndoQueuedSMS = `UPDATE sms_messages SET state = 'dead', error_code = 'cancelled', error = 'inbound undone', final_ms = ?1
+	WHERE state = 'queued' AND id = (SELECT message FROM notices WHERE key = ?2 AND state = 'sent')
+	AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.message = sms_messages.id AND n.key <> ?2)`
+
+// qUndoSentNotice marks that notice cancelled with its message.
+const qUndoSentNotice = `UPDATE notices SET state = 'cancelled', reason = 'inbound undone'
+	WHERE key = ?1 AND state = 'sent' AND message IN (SELECT id FROM sms_messages WHERE state = 'dead' AND error_code = 'cancelled')`
+
 func (w *writer) projectUndone(op *syncproto.Op, v *syncproto.ParcelInboundUndone) error {
 	cur, err := w.parcel(v.Waybill, "in")
 	if err != nil {
@@ -44,6 +55,13 @@ func (w *writer) projectUndone(op *syncproto.Op, v *syncproto.ParcelInboundUndon
 	}
 	detail += undoneBack + orDash(before)
 	if _, err := w.tx.ExecContext(w.ctx, qUndoArrival, w.cur.hubSeq, v.Waybill, op.Node); err != nil {
+		return err
+	}
+	key := fmt.Sprintf("arrival/%s/%s/undone/%d", v.Waybill, op.Node, w.cur.hubSeq)
+	if _, err := w.tx.ExecContext(w.ctx, qUndoQueuedSMS, w.nowMs, key); err != nil {
+		return err
+	}
+	if _, err := w.tx.ExecContext(w.ctx, qUndoSentNotice, key); err != nil {
 		return err
 	}
 	if err := w.timeline(v.Waybill, "in", detail); err != nil {

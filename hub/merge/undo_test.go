@@ -2,6 +2,7 @@ package merge_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"testing"
 
@@ -149,4 +150,46 @@ func TestStationRulesInTimeline(t *testing.T) {
 		"overdue after 3 days, return after 7 days, ID card read for a proxy, ID card read from 1000 yuan",
 		"day 2026-03-14 in 4 out 0 sent 0 problems 0 returns 0 on shelf 4 mismatch 0 stocktake missing 1",
 	}, got)
+}
+
+// An arrival whose message is made but not yet handed to a gateway (the
+// gateway down, say) is given up with the scan-in undone, unless the
+// message tells of other parcels too.
+func TestInboundUndoneQueuedSMS(t *testing.T) {
+	e := newEnv(t, "ST-A")
+	const n = "ST-A"
+	e.apply(t, n, inbound(n, inc, 1, "W5"), inbound(n, inc, 2, "W6"), inbound(n, inc, 3, "W7"))
+	e.flush(t)
+	// hub/notify's batch: W5 alone in one message, W6 and W7 together in
+	// another.
+	queue := func(wbs ...string) int64 {
+		t.Helper()
+		var id int64
+		require.NoError(t, e.st.Write(context.Background(), func(tx *sql.Tx) error {
+			if err := tx.QueryRow(`INSERT INTO sms_messages (phone, kind, params, text, parts, next_ms, created_ms)
+				VALUES ('13800138000', 'arrival', '[]', 'text', 1, 0, 0) RETURNING id`).Scan(&id); err != nil {
+				return err
+			}
+			for _, wb := range wbs {
+				if _, err := tx.Exec("UPDATE notices SET state = 'sent', message = ? WHERE waybill = ?", id, wb); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		return id
+	}
+	alone, shared := queue("W5"), queue("W6", "W7")
+	e.apply(t, n, undone(n, inc, 4, "W5"), undone(n, inc, 5, "W6"))
+	e.flush(t)
+	state := func(id int64) string {
+		t.Helper()
+		var s, code string
+		require.NoError(t, e.st.DB().QueryRow("SELECT state, error_code FROM sms_messages WHERE id = ?", id).Scan(&s, &code))
+		return s + " " + code
+	}
+	assert.Equal(t, "dead cancelled", state(alone), "not sent")
+	assert.Equal(t, "queued ", state(shared), "W7's arrival still goes")
+	assert.Equal(t, []string{"arrival ST-A cancelled inbound undone"}, e.notices(t, "W5"))
+	assert.Equal(t, []string{"arrival ST-A sent "}, e.notices(t, "W6"))
 }

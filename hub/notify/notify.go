@@ -254,6 +254,15 @@ func (n *Notifier) batch(ctx context.Context) (int, error) {
 				group = due[i:j]
 			}
 			i = j
+			// Read before this transaction: a notice cancelled since (a
+			// scan-in undone) is left out.
+			group, err := stillPending(ctx, tx, group)
+			if err != nil {
+				return err
+			}
+			if len(group) == 0 {
+				continue
+			}
 			ids := make([]any, len(group))
 			for k, x := range group {
 				ids[k] = x.id
@@ -320,6 +329,40 @@ func (n *Notifier) batch(ctx context.Context) (int, error) {
 		return nil
 	})
 	return made, err
+}
+
+// stillPending keeps the notices of group that are still pending.
+func stillPending(ctx context.Context, tx *sql.Tx, group []notice) ([]notice, error) {
+	ids := make([]any, len(group))
+	for k, x := range group {
+		ids[k] = x.id
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM notices WHERE state = 'pending' AND id IN (?"+strings.Repeat(", ?", len(ids)-1)+")", ids...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	pending := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		pending[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(pending) == len(group) {
+		return group, nil
+	}
+	var out []notice
+	for _, x := range group {
+		if pending[x.id] {
+			out = append(out, x)
+		}
+	}
+	return out, nil
 }
 
 func setNotices(ctx context.Context, tx *sql.Tx, ids []any, set string, arg any) error {
@@ -503,15 +546,23 @@ func (n *Notifier) sendOne(ctx context.Context, q queued, t Template, now time.T
 		// Which gateway has the message is durable before it is sent: after
 		// a stop mid-send, the notifier asks that gateway whether it took
 		// the message before sending it again.
+		gone := false
 		if err := n.st.Write(ctx, func(tx *sql.Tx) error {
 			stmt := "UPDATE sms_messages SET state = 'sending', attempts = ?, gateway = ? WHERE id = ? AND state = 'queued'"
 			if i > 0 {
 				stmt = "UPDATE sms_messages SET attempts = ?, gateway = ? WHERE id = ? AND state = 'sending'"
 			}
-			_, err := tx.ExecContext(ctx, stmt, attempt, g.Name(), q.id)
+			res, err := tx.ExecContext(ctx, stmt, attempt, g.Name(), q.id)
+			if err == nil && i == 0 {
+				k, _ := res.RowsAffected()
+				gone = k == 0
+			}
 			return err
 		}); err != nil {
 			return false, err
+		}
+		if gone {
+			return false, nil // no longer queued since it was read: cancelled (a scan-in undone)
 		}
 		m := n.message(q, t, g)
 		sent, err := g.Send(ctx, m)
