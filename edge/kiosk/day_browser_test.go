@@ -455,7 +455,12 @@ func TestBrowserDayCloseReconciles(t *testing.T) {
 	if len(stk.Missing) != 1 || stk.Missing[0].Waybill != wbs[1] {
 		t.Fatalf("the stocktake misses %+v, want only %s", stk.Missing, wbs[1])
 	}
+	uitest.Do(t, ctx, "home says so",
+		chromedp.Click(css(`#tabs [data-tab="home"]`)),
+		browserUntil(`document.querySelector('#home-alerts').textContent.includes('盘点有 1 件没找到')`),
+	)
 	uitest.Do(t, ctx, "day close again",
+		chromedp.Click(css(`#tabs [data-tab="dayclose"]`)),
 		chromedp.Click(css("#dayclose-load")),
 		chromedp.WaitVisible(css("#dayclose-missing")),
 	)

@@ -1009,6 +1009,8 @@
     if (od.length - returnNow) alerts.push(["info", t("home.alert_remind", { n: od.length - returnNow })]);
     if (home.problems) alerts.push(["info", t("home.alert_problems", { n: home.problems })]);
     if (d && d.mismatch) alerts.push(["warn", t("home.alert_mismatch", { diff: d.mismatch })]);
+    const missing = (d && d.stocktake_missing) || [];
+    if (missing.length) alerts.push(["warn", t("home.alert_missing", { n: missing.length })]);
     for (const a of (status && status.approaching) || []) {
       const min = Math.round((new Date(a.eta).getTime() - Date.now()) / 60000);
       alerts.unshift(["near", min > 0
