@@ -172,6 +172,7 @@ func run(ctx context.Context, bin, data string) error {
 			return err
 		}
 	}
+	go d.sendVan(ctx, apiKey)
 	fmt.Printf("\n  村邮 demo county 望奎县 — the hub, the sorting centre and %d stations on loopback, syncing\n", len(stations))
 	for _, st := range stations {
 		fmt.Printf("  kiosk %s %s:  http://127.0.0.1:%d/\n", st.ID, st.Name, st.Port)
@@ -182,6 +183,8 @@ func run(ctx context.Context, bin, data string) error {
 	fmt.Print(modemNote)
 	fmt.Print(devicesNote)
 	fmt.Print(busNote)
+	fmt.Printf("  van:       %s leaves the centre on %s (line %s, centre → 南岗村 → 新兴村) with parcels for both demo stations,\n"+
+		"             loaded through the centre's API; a few minutes out, the station's kiosk home says it is coming\n", vanPlate, vanTrip(), vanLine)
 	fmt.Printf("  console:   http://%s/console/   (dispatcher / %s, or admin / %s)\n", hubAddr, consolePassword, consolePassword)
 	fmt.Printf("             statistics: http://%s/console/#/statistics   (also the government's viewer zhengfu / %s)\n", hubAddr, consolePassword)
 	fmt.Printf("  villagers: http://%s/q/   (track 73100000000001; my parcels; stations; prices; buses)\n", hubAddr)
@@ -217,7 +220,11 @@ func printMessages(ctx context.Context, label string, received func() [][2]strin
 // a carrier's manifest file into a new hub, and returns the nodes'
 // enrollment codes and an open API key.
 func (d *demo) setUpHub(ctx context.Context, hubData string) (map[string]string, string, error) {
-	out, err := d.output(ctx, "cunyou-hub", "county", "load", "--data", hubData, countyFile)
+	county, err := demoCounty(hubData)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := d.output(ctx, "cunyou-hub", "county", "load", "--data", hubData, county)
 	if err != nil {
 		return nil, "", err
 	}
@@ -245,6 +252,7 @@ func (d *demo) setUpHub(ctx context.Context, hubData string) (map[string]string,
 		{"tariffs", "set", "--data", hubData, "--station", "all", "--file", tariffs},
 		{"vehicle", "add", "--data", hubData, "--plate", "黑M12345", "--kind", "bus", "--capacity", "300", "--terminal", "013800000001"},
 		{"vehicle", "add", "--data", hubData, "--plate", "黑M67890", "--kind", "van", "--capacity", "500", "--terminal", "013800000002"},
+		{"vehicle", "add", "--data", hubData, "--plate", vanPlate, "--kind", "van", "--capacity", "200", "--terminal", vanTerminal},
 		{"driver", "add", "--data", hubData, "--id", "D001", "--name", "张师傅", "--phone", "13700001111"},
 		{"driver", "add", "--data", hubData, "--id", "D002", "--name", "刘师傅", "--phone", "13700002222"},
 		{"trips", "plan", "--data", hubData},
@@ -257,6 +265,7 @@ func (d *demo) setUpHub(ctx context.Context, hubData string) (map[string]string,
 	for _, args := range [][]string{
 		{"trips", "set", "--data", hubData, "--id", "L1-" + today + "-0700", "--vehicle", "黑M12345", "--driver", "D001"},
 		{"trips", "set", "--data", hubData, "--id", "L2-" + today + "-0700", "--vehicle", "黑M67890", "--driver", "D002"},
+		{"trips", "set", "--data", hubData, "--id", vanTrip(), "--vehicle", vanPlate, "--driver", "D002"},
 	} {
 		if _, err := d.output(ctx, "cunyou-hub", args...); err != nil {
 			return nil, "", err
