@@ -1038,7 +1038,7 @@
     last: null, // the last result shown
     bag: { new: 0, repeat: 0, error: 0, undone: 0 }, // this bag's scans, until the next bag
     sticker: null, // the last result's print job
-    undoable: null, // the waybill of the last new scan shown, which 撤销 undoes
+    undoable: null, // the waybill of the last new scan shown, which the undo button undoes
     chain: Promise.resolve(),
   };
 
