@@ -86,6 +86,7 @@
         var err = new Error(code);
         err.code = code;
         err.status = res.status;
+        err.detail = data && data.detail ? data.detail : "";
         throw err;
       });
     }, function () {
@@ -1037,6 +1038,84 @@
     }).catch(function (err) { msg.textContent = errText(err); });
   }
 
+  // templateCard shows an SMS template with its preview; the admin edits
+  // it there: the preview follows the typing (a dry run on the hub, which
+  // checks the variables and the length), saving takes a second click.
+  function templateCard(tp) {
+    var card = el("div", { cls: "template", "data-kind": tp.kind }, el("h4", { text: tOr("smskind." + tp.kind, tp.kind) }));
+    var preview = el("span", { cls: "preview-text", text: tp.preview.text });
+    var length = el("p", { cls: "muted length", text: t("sms.length", { chars: tp.preview.chars, parts: tp.preview.parts }) });
+    var msg = el("p", { cls: "msg", role: "status", hidden: true });
+    var vars = el("p", { cls: "muted", text: t("sms.variables", { vars: tp.variables.map(function (v) { return "{" + v + "}"; }).join(" ") }) });
+    if (!can("sms.templates", "write")) {
+      card.appendChild(el("pre", { text: tp.text }));
+      card.appendChild(vars);
+      card.appendChild(el("div", { cls: "preview" }, el("b", { text: t("sms.preview") }), " ", preview));
+      card.appendChild(length);
+      return card;
+    }
+    var text = el("textarea", { cls: "tpl-text", rows: 3, spellcheck: "false", "aria-label": t("sms.text") });
+    text.value = tp.text;
+    var say = function (cls, words) { msg.className = "msg " + cls; msg.textContent = words; msg.hidden = !words; };
+    var check = null, asked = 0;
+    var dry = function () {
+      var n = ++asked;
+      api("PUT", "/sms/templates/" + encodeURIComponent(tp.kind), { text: text.value, dry_run: true }).then(function (v) {
+        if (n !== asked) { return; }
+        preview.textContent = v.preview.text;
+        length.textContent = t("sms.length", { chars: v.preview.chars, parts: v.preview.parts });
+        save.disabled = text.value.trim() === tp.text;
+        say("", "");
+      }).catch(function (err) {
+        if (n !== asked) { return; }
+        save.disabled = true;
+        say("error", err.code === "invalid" ? t("sms.template_bad", { detail: err.detail || "" }) : errText(err));
+      });
+    };
+    text.addEventListener("input", function () { clearTimeout(check); check = setTimeout(dry, 300); });
+    var save = confirmButton("sms.template_save", "primary tpl-save", function () {
+      api("PUT", "/sms/templates/" + encodeURIComponent(tp.kind), { text: text.value }).then(function (v) {
+        tp.text = v.text;
+        say("ok", t("sms.template_saved"));
+        save.disabled = true;
+      }).catch(function (err) {
+        save.disabled = false;
+        say("error", err.code === "invalid" ? t("sms.template_bad", { detail: err.detail || "" }) : errText(err));
+      });
+    });
+    save.disabled = true;
+    card.appendChild(text);
+    card.appendChild(vars);
+    card.appendChild(el("div", { cls: "preview" }, el("b", { text: t("sms.preview") }), " ", preview));
+    card.appendChild(length);
+    card.appendChild(el("p", { cls: "muted", text: tp.updated ? t("sms.template_updated", { at: fmtTime(tp.updated), by: tp.updated_by || "" }) : "" }));
+    card.appendChild(save);
+    card.appendChild(msg);
+    return card;
+  }
+
+  // optOutForm stops or resumes a villager's SMS, when they ask by phone
+  // or at a station.
+  function optOutForm() {
+    var phone = el("input", { id: "oo-phone", type: "tel", inputmode: "numeric", maxlength: 11, placeholder: t("sms.optout_phone") });
+    var msg = el("p", { id: "oo-msg", cls: "msg", role: "status", hidden: true });
+    var act = function (method) {
+      var p = phone.value.replace(/\D/g, "");
+      if (!/^1\d{10}$/.test(p)) { msg.className = "msg error"; msg.textContent = t("sms.optout_bad"); msg.hidden = false; return; }
+      api(method, "/sms/optouts/" + p).then(function (r) {
+        msg.className = "msg ok";
+        msg.textContent = t(method === "PUT" ? "sms.optout_done" : "sms.optin_done", { phone: r.phone });
+        msg.hidden = false;
+      }).catch(function (err) { msg.className = "msg error"; msg.textContent = errText(err); msg.hidden = false; });
+    };
+    var stop = el("button", { id: "oo-stop", cls: "btn primary", type: "button", text: t("sms.optout") });
+    var resume = el("button", { id: "oo-resume", cls: "btn", type: "button", text: t("sms.optin") });
+    stop.addEventListener("click", function () { act("PUT"); });
+    resume.addEventListener("click", function () { act("DELETE"); });
+    return el("div", { cls: "optouts" }, el("p", { cls: "muted", text: t("sms.optout_hint") }),
+      el("div", { cls: "row-form" }, el("label", { "for": "oo-phone", text: t("sms.phone") }), phone, stop, resume), msg);
+  }
+
   // SMS: messages, problems, templates with their previews.
   var smsTab = "all";
   document.querySelectorAll("[data-sms]").forEach(function (b) {
@@ -1045,19 +1124,17 @@
   function showSMS(args) {
     smsTab = args[0] || "all";
     document.querySelectorAll("[data-sms]").forEach(function (b) { b.classList.toggle("active", b.getAttribute("data-sms") === smsTab); });
+    $('[data-sms="optouts"]').hidden = !can("sms.optouts", "write");
     var box = $("#sms-body");
     if (smsTab === "templates") {
       api("GET", "/sms/templates").then(function (r) {
         clear(box);
-        r.templates.forEach(function (tp) {
-          box.appendChild(el("div", { cls: "template", "data-kind": tp.kind },
-            el("h4", { text: tOr("smskind." + tp.kind, tp.kind) }),
-            el("pre", { text: tp.text }),
-            el("p", { cls: "muted", text: t("sms.variables", { vars: tp.variables.join(", ") }) }),
-            el("div", { cls: "preview" }, el("b", { text: t("sms.preview") }), " ", tp.preview.text),
-            el("p", { cls: "muted", text: t("sms.length", { chars: tp.preview.chars, parts: tp.preview.parts }) })));
-        });
+        r.templates.forEach(function (tp) { box.appendChild(templateCard(tp)); });
       }).catch(failed);
+      return;
+    }
+    if (smsTab === "optouts") {
+      clear(box).appendChild(optOutForm());
       return;
     }
     api("GET", "/sms/messages?limit=200" + (smsTab === "problems" ? "&state=problems" : "")).then(function (r) {
@@ -1324,6 +1401,8 @@
       }
       clearTimeout(armed);
       armed = null;
+      b.textContent = t(key);
+      b.classList.remove("armed");
       b.disabled = true;
       act();
     });
