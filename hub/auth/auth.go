@@ -47,6 +47,9 @@ type Options struct {
 	Lockout     time.Duration
 	// Now is the clock; the store's when nil.
 	Now func() time.Time
+	// Key seals the users' second factors (LoadKey); without it none can
+	// be enrolled.
+	Key []byte
 }
 
 // Service keeps the users and their sessions.
@@ -166,11 +169,20 @@ func (s *Service) Login(ctx context.Context, username, password, code, remote st
 			fail = ErrTOTPRequired
 			return nil // not a failure: the client asks for the code
 		case u.TOTPSecret != "":
-			step, ok := checkTOTP(u.TOTPSecret, code, now, u.TOTPStep)
+			secret, legacy, err := unseal(s.o.Key, u.Username, u.TOTPSecret)
+			if err != nil {
+				return err
+			}
+			step, ok := checkTOTP(secret, code, now, u.TOTPStep)
 			if !ok {
 				fail = ErrTOTPInvalid
 			} else {
 				u.TOTPStep = step
+			}
+			if legacy && ok && len(s.o.Key) == KeySize { // written before sealing: sealed now
+				if u.TOTPSecret, err = seal(s.o.Key, u.Username, secret); err != nil {
+					return err
+				}
 			}
 		}
 		if fail == nil && u.Disabled {

@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"hash"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -112,6 +114,7 @@ type env struct {
 	st  *store.Store
 	log *audit.Log
 	a   *auth.Service
+	key []byte
 }
 
 var cli = auth.Actor{Name: "cli:root", Remote: "local"}
@@ -126,7 +129,9 @@ func newEnv(t *testing.T) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { e.st.Close() })
 	e.log = audit.New(e.st)
-	e.a = auth.New(auth.Options{Store: e.st, Audit: e.log})
+	e.key, err = auth.LoadKey(t.TempDir())
+	require.NoError(t, err)
+	e.a = auth.New(auth.Options{Store: e.st, Audit: e.log, Key: e.key})
 	_, err = e.a.AddUser(e.ctx, cli, " Wang ", auth.Dispatcher, "", pw)
 	require.NoError(t, err)
 	return e
@@ -311,6 +316,67 @@ func TestTOTPLogin(t *testing.T) {
 	e.clk.add(30 * time.Second)
 	_, _, err = e.a.Login(e.ctx, "boss", pw, code(), "10.0.0.7")
 	assert.NoError(t, err)
+
+	// The database holds the secret sealed: neither it nor its bytes in
+	// any encoding are there, and with another hub's key (a copy of the
+	// database elsewhere, a replaced key file) it does not open.
+	u, err := e.st.User(e.ctx, "boss")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(u.TOTPSecret, "v1:"), u.TOTPSecret)
+	assert.NotContains(t, u.TOTPSecret, secret)
+	other, err := auth.LoadKey(t.TempDir())
+	require.NoError(t, err)
+	elsewhere := auth.New(auth.Options{Store: e.st, Audit: e.log, Key: other})
+	e.clk.add(30 * time.Second)
+	_, _, err = elsewhere.Login(e.ctx, "boss", pw, code(), "10.0.0.7")
+	assert.ErrorIs(t, err, auth.ErrSealed)
+	// Nor does a sealed secret copied onto another user.
+	_, err = e.st.UpdateUser(e.ctx, "wang", func(w *store.User) error { w.TOTPSecret = u.TOTPSecret; return nil })
+	require.NoError(t, err)
+	_, _, err = e.a.Login(e.ctx, "wang", pw, code(), "10.0.0.7")
+	assert.ErrorIs(t, err, auth.ErrSealed)
+
+	// Without a key, no second factor is enrolled.
+	keyless := auth.New(auth.Options{Store: e.st, Audit: e.log})
+	_, _, err = keyless.EnrolTOTP(e.ctx, cli, "wang")
+	assert.ErrorIs(t, err, auth.ErrNoKey)
+}
+
+// A second factor stored before sealing still signs in, and is sealed
+// by that sign-in.
+func TestTOTPSealedAtNextLogin(t *testing.T) {
+	e := newEnv(t)
+	secret := auth.NewTOTPSecret()
+	_, err := e.st.UpdateUser(e.ctx, "wang", func(u *store.User) error { u.TOTPSecret = secret; return nil })
+	require.NoError(t, err)
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	require.NoError(t, err)
+	_, _, err = e.a.Login(e.ctx, "wang", pw, auth.TOTPCode(key, uint64(e.clk.now().Unix()/30), 6, sha1.New), "10.0.0.7")
+	require.NoError(t, err)
+	u, err := e.st.User(e.ctx, "wang")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(u.TOTPSecret, "v1:"), "sealed now")
+	e.clk.add(30 * time.Second)
+	_, _, err = e.a.Login(e.ctx, "wang", pw, auth.TOTPCode(key, uint64(e.clk.now().Unix()/30), 6, sha1.New), "10.0.0.7")
+	assert.NoError(t, err, "and still signs in")
+}
+
+// The key file is made once, readable by the hub's user only, and read
+// back the same; a damaged one is refused with what to do.
+func TestLoadKey(t *testing.T) {
+	dir := t.TempDir()
+	k1, err := auth.LoadKey(dir)
+	require.NoError(t, err)
+	assert.Len(t, k1, auth.KeySize)
+	fi, err := os.Stat(filepath.Join(dir, auth.KeyFile))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	k2, err := auth.LoadKey(dir)
+	require.NoError(t, err)
+	assert.Equal(t, k1, k2)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, auth.KeyFile), []byte("abc\n"), 0o600))
+	_, err = auth.LoadKey(dir)
+	assert.ErrorContains(t, err, "restore it from the backup")
 }
 
 // A sign-in checks the password (argon2id, tens of milliseconds) before

@@ -104,11 +104,16 @@ func (s *Service) Revoke(ctx context.Context, a Actor, username string) (int, er
 }
 
 // EnrolTOTP gives a user a new second-factor secret (replacing any
-// earlier one) and returns it with its otpauth:// URI, to show once.
+// earlier one), kept sealed with the service's key, and returns it with
+// its otpauth:// URI, to show once.
 func (s *Service) EnrolTOTP(ctx context.Context, a Actor, username string) (secret, uri string, err error) {
 	secret = NewTOTPSecret()
 	u, err := s.st.UpdateUser(ctx, storedName(username), func(u *store.User) error {
-		u.TOTPSecret, u.TOTPStep = secret, 0
+		sealed, err := seal(s.o.Key, u.Username, secret)
+		if err != nil {
+			return err
+		}
+		u.TOTPSecret, u.TOTPStep = sealed, 0
 		return nil
 	})
 	if err != nil {

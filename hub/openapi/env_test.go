@@ -115,7 +115,9 @@ func newEnv(t *testing.T, eo ...envOptions) *env {
 		return recv.URL + "/" + carrier, "secret-0123456789abcdef", true, nil
 	}), webhook.Options{Log: slog.New(slog.DiscardHandler), RetryBase: time.Millisecond, PollInterval: 10 * time.Millisecond})
 	e.log = audit.New(st)
-	e.auth = auth.New(auth.Options{Store: st, Audit: e.log, Now: e.clk.now})
+	key, err := auth.LoadKey(t.TempDir())
+	require.NoError(t, err)
+	e.auth = auth.New(auth.Options{Store: st, Audit: e.log, Now: e.clk.now, Key: key})
 	oo := openapi.Options{Store: st, Intake: e.in, Webhooks: e.wh, AdminToken: adminToken, Version: "v-test", Now: e.clk.now,
 		MaxBatch: o.maxBatch, Auth: e.auth, Audit: e.log}
 	if o.noWebhooks {

@@ -288,6 +288,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		err = problem(CodeTOTPRequired, "send the one-time code of your authenticator app as totp")
 	case errors.Is(err, auth.ErrTOTPInvalid):
 		err = problem(CodeBadCredentials, "wrong or used one-time code")
+	case errors.Is(err, auth.ErrSealed):
+		s.log.Error("sign-in", "user", req.Username, "err", err)
+		err = problem(CodeTOTPUnreadable, "this account's second factor cannot be read on this hub: ask the admin to remove it and enrol it again")
 	}
 	if err != nil {
 		s.writeProblem(w, r, err)

@@ -92,6 +92,9 @@ const (
 	CodeLastAdmin     = "last_admin"     // the change would leave no enabled admin
 	CodeWeakPassword  = "weak_password"  // under the policy: 8 characters of three classes
 	CodeWrongPassword = "wrong_password" // PUT /me/password: the current password is wrong
+	// CodeTOTPUnreadable: sign-in: the account's sealed second factor does
+	// not open with the hub's console.key (replaced or lost).
+	CodeTOTPUnreadable = "totp_unreadable"
 )
 
 func init() {
@@ -99,6 +102,7 @@ func init() {
 	problems[CodeLastAdmin] = problemKind{http.StatusConflict, "Last admin"}
 	problems[CodeWeakPassword] = problemKind{http.StatusUnprocessableEntity, "Weak password"}
 	problems[CodeWrongPassword] = problemKind{http.StatusForbidden, "Wrong password"}
+	problems[CodeTOTPUnreadable] = problemKind{http.StatusConflict, "Second factor unreadable"}
 }
 
 // userProblem maps hub/auth's and the store's errors about users.
@@ -117,6 +121,8 @@ func userProblem(err error) error {
 		return problem(CodeWrongPassword, "the current password is wrong")
 	case errors.Is(err, auth.ErrLocked):
 		return problem(CodeAccountLocked, "locked after repeated wrong passwords: wait, or ask the admin to reset the password")
+	case errors.Is(err, auth.ErrNoKey):
+		return problem(CodeUnavailable, "this hub has no key to seal second factors")
 	}
 	return err
 }

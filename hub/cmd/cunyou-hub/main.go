@@ -282,9 +282,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		MaxMerges: c.MaxMerges, MergeWait: time.Duration(c.MergeWait), MaxUploads: c.MaxUploads,
 		MaxBatchBytes: c.MaxBatchBytes, MaxBlobBytes: c.MaxBlobBytes, MetricsToken: c.MetricsToken, Version: version, Log: log,
 	})
+	people, err := consoleAuth(c, st)
+	if err != nil {
+		return err
+	}
 	open := openapi.New(openapi.Options{Store: st, Intake: intake.New(st, mg, c.Location()), Webhooks: hooks,
 		AdminToken: c.AdminToken, Version: version, Log: log, Location: c.Location(), SMSSign: c.SMS.Sign, SMSQuiet: c.SMS.Quiet,
-		Auth: consoleAuth(c, st), Audit: audit.New(st)})
+		Auth: people, Audit: audit.New(st)})
 	defer open.Close() // its lookups' read pool, before the store closes
 	stopGPS, err := m.startGPS(ctx, c, st, mg, log)
 	if err != nil {

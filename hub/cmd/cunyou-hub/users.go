@@ -45,7 +45,10 @@ func (m *Main) user(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	svc := consoleAuth(c, st)
+	svc, err := consoleAuth(c, st)
+	if err != nil {
+		return err
+	}
 	actor := cliActor()
 	password := func() (string, error) {
 		if *fromStdin {
@@ -115,9 +118,16 @@ func (m *Main) user(ctx context.Context, args []string) error {
 }
 
 // consoleAuth is the console's users and sessions as the config sets them.
-func consoleAuth(c config.Config, st *store.Store) *auth.Service {
+// The key sealing the second factors is the data folder's console.key,
+// made on first use.
+func consoleAuth(c config.Config, st *store.Store) (*auth.Service, error) {
+	key, err := auth.LoadKey(c.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	return auth.New(auth.Options{Store: st, Audit: audit.New(st), Idle: time.Duration(c.Console.SessionIdle),
-		Max: time.Duration(c.Console.SessionMax), MaxFailures: c.Console.LockoutAfter, Lockout: time.Duration(c.Console.LockoutFor)})
+		Max: time.Duration(c.Console.SessionMax), MaxFailures: c.Console.LockoutAfter, Lockout: time.Duration(c.Console.LockoutFor),
+		Key: key}), nil
 }
 
 func (m *Main) userList(ctx context.Context, st *store.Store) error {
