@@ -47,7 +47,7 @@ pkg: cunyou/hub/sms/smpp
 BenchmarkSMPPThroughput/window=10-2 	       1	  25000000 ns/op	     40000 msgs/s
 pkg: cunyou/hub/gps
 BenchmarkIngest-2               	       1	2880187430 ns/op	     69440 reports/s	     14286 rows/commit
-BenchmarkConnectedTerminals-2   	       1	14113198937 ns/op	        25.08 KiB/terminal-both-ends	        13.59 heartbeat-p99-ms	     65536 nofile-limit	     10000 terminals	     10000 terminals-tried
+BenchmarkConnectedTerminals-2   	       1	17690756521 ns/op	        16.77 KiB/terminal-hub	        12.33 heartbeat-p99-ms	     10000 terminals	     10000 terminals-tried
 ok  	cunyou/syncproto	3.1s
 pkg: cunyou/systest
 BenchmarkDrain30DaysOffline-2    	       1	26942000000 ns/op	        28.49 B/op-wire-measured	         7.000 cuts	        26.94 s-to-drain
