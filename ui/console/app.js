@@ -862,6 +862,7 @@
       banner("");
     }).catch(failed);
     if (again) { return; }
+    showTimetable();
     var detail = $("#trip-detail");
     if (args[0] && args[1] === "assign" && can("trips", "write")) { assignTrip(decodeURIComponent(args[0])); return; }
     if (!args[0] || !can("parcels", "read")) { detail.hidden = true; return; }
@@ -874,6 +875,37 @@
         return row([el("a", { href: "#/parcels/" + encodeURIComponent(p.waybill), text: p.waybill }), statusText(p.status),
           destText(p.destination)], { "data-waybill": p.waybill });
       })));
+    }).catch(failed);
+  }
+
+  // showTimetable lists the lines: for each, its stops down and its
+  // departures across, each cell the time the vehicle is due there.
+  function addMinutes(hhmm, min) {
+    var m = parseInt(hhmm.slice(0, 2), 10) * 60 + parseInt(hhmm.slice(3, 5), 10) + min;
+    var h = Math.floor(m / 60) % 24, mm = m % 60;
+    return (h < 10 ? "0" : "") + h + ":" + (mm < 10 ? "0" : "") + mm;
+  }
+  function showTimetable() {
+    if (!can("registry", "read")) { return; }
+    Promise.all([loadSites(), api("GET", "/lines")]).then(function (r) {
+      var names = {};
+      r[0].forEach(function (s) { names[s.node] = s.name; });
+      var box = clear($("#trips-lines"));
+      if (!r[1].lines.length) { box.appendChild(empty("trips.no_lines")); return; }
+      r[1].lines.forEach(function (l) {
+        var head = el("tr", null, el("th", { text: t("trips.stop") }));
+        l.departures.forEach(function (d) { head.appendChild(el("th", { text: d })); });
+        var body = el("tbody");
+        l.stops.forEach(function (st) {
+          var tr = el("tr", null, el("td", { text: names[st.node] || st.node }));
+          l.departures.forEach(function (d) { tr.appendChild(el("td", { text: addMinutes(d, st.minutes) })); });
+          body.appendChild(tr);
+        });
+        box.appendChild(el("details", { cls: "line", "data-line": l.code },
+          el("summary", { text: t("trips.line_summary", { name: l.name, kind: tOr("linekind." + l.kind, l.kind), stops: l.stops.length,
+            departures: l.departures.join(" ") }) }),
+          el("table", { cls: "grid" }, el("thead", null, head), body)));
+      });
     }).catch(failed);
   }
 
