@@ -27,15 +27,21 @@ const qUndoArrival = `UPDATE notices SET key = key || '/undone/' || ?1,
 	WHERE key = 'arrival/' || ?2 || '/' || ?3`
 
 // qUndoQueuedSMS gives up the message of an arrival undone (?2: its
-// notice's new key) while no gateway has it yet, when it carries no other
-// notice: it is not sent (hub/notify sends only a message still queued).
+// notice's new key) while no gateway has it yet: it is not sent
+// (hub/notify sends only a message still queued). Its text tells the
+// parcel's code, so it goes even when it tells of other parcels too;
+// their notices go back to pending (qUndoRequeue) and hub/notify makes
+// them a message without the parcel undone.
 const qUndoQueuedSMS = `UPDATE sms_messages SET state = 'dead', error_code = 'cancelled', error = 'inbound undone', final_ms = ?1
-	WHERE state = 'queued' AND id = (SELECT message FROM notices WHERE key = ?2 AND state = 'sent')
-	AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.message = sms_messages.id AND n.key <> ?2)`
+	WHERE state = 'queued' AND id = (SELECT message FROM notices WHERE key = ?2 AND state = 'sent')`
 
-// qUndoSentNotice marks that notice cancelled with its message.
-const qUndoSentNotice = `UPDATE notices SET state = 'cancelled', reason = 'inbound undone'
-	WHERE key = ?1 AND state = 'sent' AND message IN (SELECT id FROM sms_messages WHERE state = 'dead' AND error_code = 'cancelled')`
+// qUndoRequeue puts the other notices of that message (?1: the undone
+// notice's key) back to pending.
+const qUndoRequeue = `UPDATE notices SET state = 'pending', message = 0
+	WHERE key <> ?1 AND state = 'sent' AND message = (SELECT message FROM notices WHERE key = ?1 AND state = 'sent')`
+
+// qUndoSentNotice marks the undone notice cancelled with its message.
+const qUndoSentNotice = `UPDATE notices SET state = 'cancelled', reason = 'inbound undone' WHERE key = ?1 AND state = 'sent'`
 
 func (w *writer) projectUndone(op *syncproto.Op, v *syncproto.ParcelInboundUndone) error {
 	cur, err := w.parcel(v.Waybill, "in")
@@ -58,11 +64,19 @@ func (w *writer) projectUndone(op *syncproto.Op, v *syncproto.ParcelInboundUndon
 		return err
 	}
 	key := fmt.Sprintf("arrival/%s/%s/undone/%d", v.Waybill, op.Node, w.cur.hubSeq)
-	if _, err := w.tx.ExecContext(w.ctx, qUndoQueuedSMS, w.nowMs, key); err != nil {
+	res, err := w.tx.ExecContext(w.ctx, qUndoQueuedSMS, w.nowMs, key)
+	if err != nil {
 		return err
 	}
-	if _, err := w.tx.ExecContext(w.ctx, qUndoSentNotice, key); err != nil {
+	if gone, err := res.RowsAffected(); err != nil {
 		return err
+	} else if gone > 0 {
+		if _, err := w.tx.ExecContext(w.ctx, qUndoRequeue, key); err != nil {
+			return err
+		}
+		if _, err := w.tx.ExecContext(w.ctx, qUndoSentNotice, key); err != nil {
+			return err
+		}
 	}
 	if err := w.timeline(v.Waybill, "in", detail); err != nil {
 		return err

@@ -189,7 +189,22 @@ func TestInboundUndoneQueuedSMS(t *testing.T) {
 		return s + " " + code
 	}
 	assert.Equal(t, "dead cancelled", state(alone), "not sent")
-	assert.Equal(t, "queued ", state(shared), "W7's arrival still goes")
+	assert.Equal(t, "dead cancelled", state(shared), "its text tells W6's code: not sent")
 	assert.Equal(t, []string{"arrival ST-A cancelled inbound undone"}, e.notices(t, "W5"))
-	assert.Equal(t, []string{"arrival ST-A sent "}, e.notices(t, "W6"))
+	assert.Equal(t, []string{"arrival ST-A cancelled inbound undone"}, e.notices(t, "W6"))
+	assert.Equal(t, []string{"arrival ST-A pending "}, e.notices(t, "W7"), "W7's arrival goes in a message of its own")
+	var msg int64
+	require.NoError(t, e.st.DB().QueryRow("SELECT message FROM notices WHERE waybill = 'W7'").Scan(&msg))
+	assert.Zero(t, msg)
+
+	// A message a gateway has already is not touched: the notice of the
+	// parcel undone stays sent with it.
+	sending := queue("W7")
+	require.NoError(t, e.st.Write(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.Exec("UPDATE sms_messages SET state = 'sending' WHERE id = ?", sending)
+		return err
+	}))
+	e.apply(t, n, undone(n, inc, 6, "W7"))
+	assert.Equal(t, "sending ", state(sending))
+	assert.Equal(t, []string{"arrival ST-A sent "}, e.notices(t, "W7"))
 }
