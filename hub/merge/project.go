@@ -856,14 +856,30 @@ func (w *writer) senderNotice(kind, waybill string) error {
 	return err
 }
 
+// approachTold is how far back tripAtStop looks for the station told of
+// a trip's vehicle already: longer than a trip (a day's) lasts.
+const approachTold = 48 * time.Hour
+
 // tripAtStop puts a trip's vehicle at (or leaving) a stop into the
 // timeline of each parcel on the trip, still on its way. A vehicle near a
 // station goes into the timelines of the trip's parcels for that station
-// only, and the station is told when there are any.
+// only, and the station is told when there are any; once per trip and
+// station.
 func (w *writer) tripAtStop(v *syncproto.TripAtStop) error {
 	var rows *sql.Rows
 	var err error
 	if v.Event == syncproto.TripNear {
+		// Once per trip and station: a route that loops past the
+		// station brings the vehicle near it again and again.
+		var told int
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM changes WHERE node = ? AND seq >= ? AND type = ?
+			AND json_extract(payload, '$.trip') = ?`, v.Node, int64(uint64(w.nowMs-approachTold.Milliseconds())<<16),
+			string(syncproto.ChangeTripApproaching), v.Trip).Scan(&told); err != nil {
+			return err
+		}
+		if told > 0 {
+			return nil
+		}
 		rows, err = w.stmt(qSelOnTripFor).QueryContext(w.ctx, v.Trip, v.Node)
 	} else {
 		rows, err = w.stmt(qSelOnTrip).QueryContext(w.ctx, v.Trip)
