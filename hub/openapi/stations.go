@@ -247,8 +247,14 @@ func (s *Server) station(w http.ResponseWriter, r *http.Request) {
 	s.writeProblem(w, r, problem(CodeNotFound, "no station %s", node))
 }
 
-// dayClosures answers the days a station closed, the latest first.
+// dayClosures answers the days a station closed, the latest first. They
+// hold every carrier's counts and the station's totals: the county's, not
+// a carrier's client's.
 func (s *Server) dayClosures(w http.ResponseWriter, r *http.Request) {
+	if err := countyOnly(callerOf(r)); err != nil {
+		s.writeProblem(w, r, err)
+		return
+	}
 	node := chi.URLParam(r, "node")
 	limit, err := limitParam(r)
 	if err != nil {

@@ -243,4 +243,11 @@ func TestDayClosures(t *testing.T) {
 	problem(t, e.get("/api/v1/stations/ST-NONE/dayclosures", "admin"), http.StatusNotFound, openapi.CodeNotFound)
 	problem(t, e.get("/api/v1/stations/ST-NONE", "admin"), http.StatusNotFound, openapi.CodeNotFound)
 	problem(t, e.get("/api/v1/stations/"+node+"/dayclosures?limit=0", "admin"), http.StatusBadRequest, openapi.CodeBadParameter)
+
+	// A carrier's client sees no other carrier's figures: the day
+	// closes, with every carrier's counts and the station's totals, are
+	// the county's.
+	r := e.get("/api/v1/stations/"+node+"/dayclosures", "zto-app")
+	assert.NotContains(t, string(r.body), "yto")
+	problem(t, r, http.StatusForbidden, openapi.CodeInsufficientScope)
 }
