@@ -31,6 +31,7 @@ const (
 	stAccepted   = merge.StatusAccepted
 	stCollected  = merge.StatusCollected
 	stHandedOver = merge.StatusHandedOver
+	stLost       = merge.StatusLost
 )
 
 var onTheWay = map[string]bool{"": true, stManifested: true, stAtCentre: true, stSorted: true, stLoaded: true, stInTransit: true}
@@ -45,6 +46,8 @@ func allowedAfter(cur string, ev syncproto.EventKind) bool {
 		return cur == "" || cur == stAccepted
 	case syncproto.KindParcelsPickedUp:
 		return cur == stAtStation
+	case syncproto.KindParcelInboundUndone:
+		return cur == stAtStation
 	case syncproto.KindParcelProblem:
 		return cur == stAtStation || cur == stProblem || cur == stAccepted
 	case syncproto.KindParcelsReturned:
@@ -52,13 +55,13 @@ func allowedAfter(cur string, ev syncproto.EventKind) bool {
 	case syncproto.KindStocktake:
 		return cur == stAtStation || cur == stProblem
 	case syncproto.KindParcelAtCentre:
-		return onTheWay[cur] || cur == stReturning
+		return onTheWay[cur] || cur == stReturning || cur == stLost
 	case syncproto.KindParcelLoaded:
 		return cur == stAtCentre || cur == stSorted || cur == stLoaded
 	case syncproto.KindTripDeparted:
 		return cur == stLoaded || cur == stInTransit
 	case syncproto.KindParcelCollected:
-		return cur == stAccepted || cur == stCollected || cur == stReturning || cur == stProblem
+		return cur == stAccepted || cur == stCollected || cur == stReturning || cur == stProblem || cur == stLost
 	case syncproto.KindParcelsHandedOver:
 		return cur == stCollected || cur == stReturning
 	}
@@ -68,7 +71,7 @@ func allowedAfter(cur string, ev syncproto.EventKind) bool {
 func stationFact(k syncproto.EventKind) bool {
 	switch k {
 	case syncproto.KindParcelInbound, syncproto.KindParcelsPickedUp, syncproto.KindParcelAccepted, syncproto.KindParcelProblem,
-		syncproto.KindParcelsReturned, syncproto.KindStocktake:
+		syncproto.KindParcelsReturned, syncproto.KindStocktake, syncproto.KindParcelInboundUndone:
 		return true
 	}
 	return false
@@ -425,8 +428,12 @@ func (w *projector) project(op *pop) error {
 			}
 		}
 	case *syncproto.DayClosed:
-		return w.timeline("", "", fmt.Sprintf("day %s in %d out %d sent %d problems %d returns %d on shelf %d mismatch %d", v.Date,
-			v.Total.In, v.Total.Out, v.Total.Sent, v.Total.Problems, v.Total.Returns, v.Total.OnShelf, v.Mismatch))
+		detail := fmt.Sprintf("day %s in %d out %d sent %d problems %d returns %d on shelf %d mismatch %d", v.Date,
+			v.Total.In, v.Total.Out, v.Total.Sent, v.Total.Problems, v.Total.Returns, v.Total.OnShelf, v.Mismatch)
+		if v.StocktakeMissing > 0 {
+			detail += fmt.Sprintf(" stocktake missing %d", v.StocktakeMissing)
+		}
+		return w.timeline("", "", detail)
 	case *syncproto.OperatorChanged:
 		var flags []string
 		for _, f := range []struct {
@@ -441,7 +448,14 @@ func (w *projector) project(op *pop) error {
 	case *syncproto.ShelvesSet:
 		return w.timeline("", "", fmt.Sprintf("%d shelves", len(v.Shelves)))
 	case *syncproto.SettingsSet:
-		return w.timeline("", "", fmt.Sprintf("overdue after %d days, return after %d days", v.OverdueDays, v.ReturnDays))
+		detail := fmt.Sprintf("overdue after %d days, return after %d days", v.OverdueDays, v.ReturnDays)
+		if v.IDForProxy {
+			detail += ", ID card read for a proxy"
+		}
+		if v.IDHighValue {
+			detail += fmt.Sprintf(", ID card read from %d yuan", v.IDValueYuan)
+		}
+		return w.timeline("", "", detail)
 	case *syncproto.ParcelAtCentre, *syncproto.ParcelLoaded, *syncproto.TripDeparted, *syncproto.ParcelCollected,
 		*syncproto.ParcelsHandedOver:
 		return w.centre(op)
