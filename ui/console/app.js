@@ -160,6 +160,12 @@
   function signedOut(msgKey) {
     sessionStorage.removeItem(TOKEN_KEY);
     me = null;
+    // A password or enrollment code shown once, and the forms of the
+    // last person's role, are not left for the next one.
+    ["#users-secret", "#st-code"].forEach(function (s) { clear($(s)).hidden = true; });
+    ["#st-add", "#users-msg", "#pw-box"].forEach(function (s) { $(s).hidden = true; });
+    clear($("#users-add"));
+    ["#pw-current", "#pw-new", "#pw-again"].forEach(function (s) { $(s).value = ""; });
     carriers = null;
     cache = { sites: null, lines: null };
     map.proj = null;
@@ -768,17 +774,18 @@
       if (note) { msg.textContent = t(note, { node: s.node }); msg.className = "msg ok"; msg.hidden = false; }
       // After a change the list and this detail are read again.
       function done(key) { showStations([node], true); showStation(node, key); }
-      function fail(err) { msg.textContent = errText(err); msg.className = "msg error"; msg.hidden = false; }
+      // A refused action can be tried again.
+      function fail(b) { return function (err) { msg.textContent = errText(err); msg.className = "msg error"; msg.hidden = false; b.disabled = false; }; }
       if (can("stations", "enroll") && !s.disabled) {
-        acts.appendChild(confirmButton("stations.new_code", "st-new-code", function () {
-          api("POST", path + "/code").then(function (a) { showCode(a, "stations.code_title"); done("stations.code_done"); }).catch(fail);
+        acts.appendChild(confirmButton("stations.new_code", "st-new-code", function (b) {
+          api("POST", path + "/code").then(function (a) { showCode(a, "stations.code_title"); done("stations.code_done"); }).catch(fail(b));
         }));
       }
       if (can("stations", "manage")) {
-        acts.appendChild(confirmButton(s.disabled ? "stations.enable" : "stations.disable", "st-disable", function () {
+        acts.appendChild(confirmButton(s.disabled ? "stations.enable" : "stations.disable", "st-disable", function (b) {
           api("POST", path + (s.disabled ? "/enable" : "/disable")).then(function () {
             done(s.disabled ? "stations.enabled_done" : "stations.disabled_done");
-          }).catch(fail);
+          }).catch(fail(b));
         }));
       }
       head.appendChild(acts);
@@ -1436,10 +1443,12 @@
       b.textContent = t(key);
       b.classList.remove("armed");
       b.disabled = true;
-      act();
+      act(b);
     });
     return b;
   }
+  // USERNAME is hub/auth's rule for a user name (checked there too).
+  var USERNAME = /^[a-z0-9_.-]{2,32}$/;
   function roleOptions(roles) { return roles.map(function (ro) { return [ro.role, tOr("role." + ro.role, ro.role)]; }); }
   function carrierOptions() { return Object.keys(carriers || {}).sort().map(function (c) { return [c, carrierName(c)]; }); }
 
@@ -1450,11 +1459,16 @@
       var r = res[0];
       var msg = $("#users-msg");
       var secret = $("#users-secret");
-      function done(key, vars) { msg.textContent = t(key, vars); msg.className = "msg ok"; msg.hidden = false; showUsers(); }
-      function fail(err) { msg.textContent = errText(err); msg.className = "msg error"; msg.hidden = false; showUsers(); }
+      function say(text, ok) { msg.textContent = text; msg.className = "msg " + (ok ? "ok" : "error"); msg.hidden = false; }
+      function done(key, vars) { say(t(key, vars), true); showUsers(); }
+      // A refused change leaves the page as it is: the role chosen stays,
+      // the button can be pressed again.
+      function refused(b) { return function (err) { say(errText(err)); if (b) { b.disabled = false; } }; }
       var path = function (u, rest) { return "/users/" + encodeURIComponent(u.username) + (rest || ""); };
 
-      // The form to add a user.
+      // The form to add a user; what is being typed in it stays while the
+      // list is read again after a change to another user.
+      var was = { name: ($("#ua-name") || {}).value || "", role: ($("#ua-role") || {}).value || "", carrier: ($("#ua-carrier") || {}).value || "" };
       var form = clear($("#users-add"));
       var name = el("input", { id: "ua-name", type: "text", autocomplete: "off", autocapitalize: "none", spellcheck: "false", placeholder: t("users.name_hint") });
       var role = el("select", { id: "ua-role" });
@@ -1462,18 +1476,25 @@
       fillSelect(role, roleOptions(r.roles), "users.pick_role");
       fillSelect(carrier, carrierOptions(), "users.pick_carrier");
       role.addEventListener("change", function () { carrier.hidden = role.value !== "carrier_viewer"; });
+      name.value = was.name;
+      role.value = was.role;
+      carrier.value = was.carrier;
+      carrier.hidden = role.value !== "carrier_viewer";
       var add = el("button", { id: "ua-submit", cls: "btn primary", type: "submit", text: t("users.add") });
       form.appendChild(el("h3", { text: t("users.add_title") }));
       form.appendChild(el("div", { cls: "row-form" }, el("label", { "for": "ua-name", text: t("users.name") }), name,
         el("label", { "for": "ua-role", text: t("users.role") }), role, carrier, add));
       form.onsubmit = function (ev) {
         ev.preventDefault();
-        if (!name.value.trim() || !role.value) { msg.textContent = t("users.fill"); msg.className = "msg error"; msg.hidden = false; return; }
+        if (!name.value.trim() || !role.value) { say(t("users.fill")); return; }
+        if (!USERNAME.test(name.value.trim().toLowerCase())) { say(t("users.bad_name")); name.focus(); return; }
+        if (role.value === "carrier_viewer" && !carrier.value) { say(t("users.fill_carrier")); carrier.focus(); return; }
         add.disabled = true;
         api("POST", "/users", { username: name.value.trim(), role: role.value, carrier: role.value === "carrier_viewer" ? carrier.value : "" }).then(function (a) {
+          name.value = role.value = carrier.value = "";
           once(secret, "users.added_title", [["users.name", a.user.username], ["users.password_once", a.password]]);
           done("users.added", { name: a.user.username });
-        }).catch(function (err) { add.disabled = false; msg.textContent = errText(err); msg.className = "msg error"; msg.hidden = false; });
+        }).catch(refused(add));
       };
 
       var box = clear($("#users-list"));
@@ -1496,29 +1517,30 @@
           csel.addEventListener("change", edited);
           edited();
           save.addEventListener("click", function () {
+            if (sel.value === "carrier_viewer" && !csel.value) { say(t("users.fill_carrier")); csel.focus(); return; }
             save.disabled = true;
             var body = { role: sel.value };
             if (sel.value === "carrier_viewer") { body.carrier = csel.value; }
-            api("PATCH", path(u), body).then(function () { done("users.role_set", { name: u.username, role: tOr("role." + sel.value, sel.value) }); }).catch(fail);
+            api("PATCH", path(u), body).then(function () { done("users.role_set", { name: u.username, role: tOr("role." + sel.value, sel.value) }); }).catch(refused(save));
           });
           var acts = el("span", { cls: "u-acts" });
-          acts.appendChild(confirmButton(u.disabled ? "users.enable" : "users.disable", "u-disable", function () {
-            api("PATCH", path(u), { disabled: !u.disabled }).then(function () { done(u.disabled ? "users.enabled" : "users.disabled_done", { name: u.username }); }).catch(fail);
+          var b = acts.appendChild(confirmButton(u.disabled ? "users.enable" : "users.disable", "u-disable", function () {
+            api("PATCH", path(u), { disabled: !u.disabled }).then(function () { done(u.disabled ? "users.enabled" : "users.disabled_done", { name: u.username }); }).catch(refused(b));
           }));
-          acts.appendChild(confirmButton("users.reset", "u-reset", function () {
+          var rb = acts.appendChild(confirmButton("users.reset", "u-reset", function () {
             api("POST", path(u, "/password")).then(function (a) {
               once(secret, "users.reset_title", [["users.name", u.username], ["users.password_once", a.password]]);
               done("users.reset_done", { name: u.username });
-            }).catch(fail);
+            }).catch(refused(rb));
           }));
-          acts.appendChild(confirmButton("users.revoke", "u-revoke", function () {
-            api("POST", path(u, "/revoke")).then(function (a) { done("users.revoked", { name: u.username, n: a.ended }); }).catch(fail);
+          var vb = acts.appendChild(confirmButton("users.revoke", "u-revoke", function () {
+            api("POST", path(u, "/revoke")).then(function (a) { done("users.revoked", { name: u.username, n: a.ended }); }).catch(refused(vb));
           }));
-          acts.appendChild(confirmButton(u.totp ? "users.totp_remove" : "users.totp_enrol", "u-totp", function () {
+          var tb = acts.appendChild(confirmButton(u.totp ? "users.totp_remove" : "users.totp_enrol", "u-totp", function () {
             api(u.totp ? "DELETE" : "PUT", path(u, "/totp")).then(function (a) {
               if (!u.totp) { once(secret, "users.totp_title", [["users.name", u.username], ["users.totp_secret", a.secret], ["users.totp_uri", a.uri]]); }
               done(u.totp ? "users.totp_removed" : "users.totp_enrolled", { name: u.username });
-            }).catch(fail);
+            }).catch(refused(tb));
           }));
           return row([u.username + (self ? " " + t("users.you") : ""), el("span", { cls: "u-role-edit" }, sel, csel, save), u.carrier ? carrierName(u.carrier) : "", t(u.totp ? "users.yes" : "users.no"),
             el("span", { cls: state === "users.active" ? "ok" : "bad", text: t(state) }), fmtTime(u.created), fmtTime(u.password_changed), acts],
@@ -1553,6 +1575,7 @@
     function say(text, ok) { msg.textContent = text; msg.className = "msg " + (ok ? "ok" : "error"); msg.hidden = false; }
     if (!cur || !nw) { say(t("pw.fill")); return; }
     if (nw !== again) { say(t("pw.mismatch")); return; }
+    if (nw === cur) { say(t("pw.same")); return; }
     api("PUT", "/me/password", { current: cur, "new": nw }).then(function () {
       $("#pw-current").value = $("#pw-new").value = $("#pw-again").value = "";
       say(t("pw.changed"), true);

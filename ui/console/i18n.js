@@ -440,6 +440,8 @@ var MESSAGES = {
     "users.pick_carrier": "选择快递公司",
     "users.add": "添加",
     "users.fill": "请填写用户名并选择角色。",
+    "users.bad_name": "用户名只能用 2-32 位小写字母、数字或 _ . -，不能有空格和汉字，请改一下。",
+    "users.fill_carrier": "快递公司查看账号要选它属于哪家快递公司。",
     "users.added": "已添加用户 {name}。",
     "users.added_title": "新用户的初始密码",
     "users.password_once": "密码：",
@@ -475,6 +477,7 @@ var MESSAGES = {
     "pw.submit": "修改",
     "pw.fill": "请填写现在的密码和新密码。",
     "pw.mismatch": "两次输入的新密码不一样，请重新输入。",
+    "pw.same": "新密码不能和现在的密码一样，请换一个。",
     "pw.changed": "密码已修改；您在其他地方的登录已退出。",
 
     "err.bad_credentials": "用户名或密码不对，请重新输入。连续错 5 次账号会被锁定 15 分钟。",
@@ -506,6 +509,7 @@ var MESSAGES = {
     "err.wrong_password": "现在的密码不对，请重新输入。连续错 5 次账号会被锁定。",
     "err.exists": "这个编号已经有了，或这个村已有驿站：请换一个编号，或先在列表里查看已有的驿站。",
     "err.station_disabled": "这个驿站已停用：请先启用，再发启用码。",
+    "err.invalid": "填写的内容不合要求，请检查后再试。",
     "err.other": "出错了（{code}），请稍后再试；如果一直这样，请联系技术员。"
   },
   "en": {
@@ -944,6 +948,8 @@ var MESSAGES = {
     "users.pick_carrier": "Choose a carrier",
     "users.add": "Add",
     "users.fill": "Fill in the user name and choose a role.",
+    "users.bad_name": "A user name is 2-32 of a-z, 0-9, _ . - (no spaces, no Chinese): change it.",
+    "users.fill_carrier": "A carrier's viewer needs its carrier: choose one.",
     "users.added": "User {name} added.",
     "users.added_title": "The new user's first password",
     "users.password_once": "Password:",
@@ -979,6 +985,7 @@ var MESSAGES = {
     "pw.submit": "Change",
     "pw.fill": "Fill in the current and the new password.",
     "pw.mismatch": "The two new passwords differ; type them again.",
+    "pw.same": "The new password is the current one: choose another.",
     "pw.changed": "Password changed; your other sessions are signed out.",
 
     "err.bad_credentials": "Wrong user name or password. Five wrong in a row lock the account for 15 minutes.",
@@ -1010,6 +1017,7 @@ var MESSAGES = {
     "err.wrong_password": "The current password is wrong; type it again. Five wrong ones lock the account.",
     "err.exists": "This node id is taken, or the village has a station already: choose another id, or look at the existing station in the list.",
     "err.station_disabled": "This station is disabled: enable it first, then issue a code.",
+    "err.invalid": "Something filled in breaks a rule: check it and try again.",
     "err.other": "Something went wrong ({code}): try again later; if it persists, call a technician."
   }
 };

@@ -1,0 +1,99 @@
+package console_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"cunyou/ui/uitest"
+)
+
+// TestBrowserUsersMistakes makes the admin's usual mistakes on the users
+// page: a name with a space or capitals, a carrier's viewer without its
+// carrier (as a new user and as a role change). Each is a sentence that
+// says what to fix, never an error code, and what was typed stays. A
+// password shown once is gone when the admin signs out.
+func TestBrowserUsersMistakes(t *testing.T) {
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: deskW, Height: deskH})
+	h := newHub(t)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	msg := func() string { return uitest.Text(t, ctx, "#users-msg") }
+	plain := func(step, got string) {
+		t.Helper()
+		if got == "" || strings.Contains(got, "invalid") || strings.Contains(got, "出错了") {
+			t.Errorf("%s says %q, not what to fix", step, got)
+		}
+	}
+	signIn := func(step string) {
+		t.Helper()
+		uitest.Eval[string](t, ctx, `document.querySelector("#login-user").value = ""; document.querySelector("#login-pass").value = ""; ""`)
+		uitest.Do(t, ctx, step,
+			chromedp.SendKeys(css("#login-user"), admin),
+			chromedp.SendKeys(css("#login-pass"), password+"\r"),
+			chromedp.WaitVisible(css(`#users-list [data-user="`+dispatcher+`"]`)),
+		)
+	}
+	uitest.Do(t, ctx, "open the console", chromedp.Navigate(h.url+"/console/#/users"), chromedp.WaitVisible(css("#login-user")))
+	signIn("sign in as the admin")
+
+	uitest.Eval[string](t, ctx, `document.querySelector("#ua-role").value = "dispatcher"; ""`)
+	uitest.Do(t, ctx, "a name with a space and capitals",
+		chromedp.SendKeys(css("#ua-name"), "Li Ming"),
+		chromedp.Click(css("#ua-submit")),
+		chromedp.WaitVisible(css("#users-msg")),
+		chromedp.Poll[chromedp.Void](`!document.querySelector("#ua-submit").disabled`),
+	)
+	plain("a name with a space", msg())
+	if got := uitest.Eval[string](t, ctx, `document.querySelector("#ua-name").value`); got != "Li Ming" {
+		t.Errorf("the name typed became %q", got)
+	}
+
+	uitest.Eval[string](t, ctx, `document.querySelector("#ua-name").value = "kd.zto"; const r = document.querySelector("#ua-role"); r.value = "carrier_viewer"; r.dispatchEvent(new Event("change")); document.querySelector("#users-msg").textContent = ""; ""`)
+	uitest.Do(t, ctx, "a carrier's viewer without the carrier",
+		chromedp.Click(css("#ua-submit")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#users-msg").textContent !== ""`),
+		chromedp.Poll[chromedp.Void](`!document.querySelector("#ua-submit").disabled`),
+	)
+	plain("a carrier's viewer without the carrier", msg())
+	if got := uitest.Eval[string](t, ctx, `document.querySelector("#ua-name").value`); got != "kd.zto" {
+		t.Errorf("the name typed became %q", got)
+	}
+
+	// A name being typed stays while the admin acts on another row.
+	row := `#users-list [data-user="` + government + `"]`
+	uitest.Eval[string](t, ctx, `document.querySelector("#ua-name").value = "keep.me"; document.querySelector("#ua-role").value = "technician"; ""`)
+	uitest.Do(t, ctx, "end the government viewer's sessions",
+		chromedp.Click(css(row+" .u-revoke")),
+		chromedp.Click(css(row+" .u-revoke")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#users-msg").className.includes("ok")`),
+		chromedp.WaitVisible(css(row)),
+	)
+	if got := uitest.Eval[string](t, ctx, `document.querySelector("#ua-name").value + "/" + document.querySelector("#ua-role").value`); got != "keep.me/technician" {
+		t.Errorf("the add form holds %q after another row's change, want keep.me/technician", got)
+	}
+
+	row = `#users-list [data-user="` + dispatcher + `"]`
+	uitest.Eval[string](t, ctx, `const s = document.querySelector('`+row+` .u-role'); s.value = "carrier_viewer"; s.dispatchEvent(new Event("change")); document.querySelector("#users-msg").textContent = ""; ""`)
+	uitest.Do(t, ctx, "make the dispatcher a carrier's viewer without the carrier",
+		chromedp.Click(css(row+" .u-role-save")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#users-msg").textContent !== ""`),
+	)
+	plain("a role change without the carrier", msg())
+	if got := uitest.Eval[string](t, ctx, `document.querySelector('`+row+` .u-role').value`); got != "carrier_viewer" {
+		t.Errorf("the role chosen became %q", got)
+	}
+
+	uitest.Do(t, ctx, "a new password for the government viewer",
+		chromedp.Click(css(`#users-list [data-user="`+government+`"] .u-reset`)),
+		chromedp.Click(css(`#users-list [data-user="`+government+`"] .u-reset`)),
+		chromedp.WaitVisible(css("#users-secret code.secret")),
+	)
+	uitest.Do(t, ctx, "sign out with the password on screen", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-user")))
+	if n := uitest.Eval[int](t, ctx, `document.querySelectorAll("#users-secret code, #st-code code").length`); n != 0 {
+		t.Errorf("%d secrets stay in the page after signing out", n)
+	}
+	if ps := jsProblems(); len(ps) > 0 {
+		t.Errorf("the page reported problems:\n%s", strings.Join(ps, "\n"))
+	}
+}
