@@ -208,3 +208,33 @@ func TestInboundUndoneQueuedSMS(t *testing.T) {
 	assert.Equal(t, "sending ", state(sending))
 	assert.Equal(t, []string{"arrival ST-A sent "}, e.notices(t, "W7"))
 }
+
+// A batch with a scan-in undone, sent again (its answer was lost),
+// changes nothing: no fact, notice, message, webhook or change more.
+func TestInboundUndoneReplayed(t *testing.T) {
+	ob := &outbox{}
+	e := openEnv(t, t.TempDir(), merge.Options{Outbox: ob})
+	e.addNodes(t, "ST-A")
+	const n = "ST-A"
+	b := []syncproto.Op{inbound(n, inc, 1, "W1"), inbound(n, inc, 2, "W2"), undone(n, inc, 3, "W1")}
+	e.apply(t, n, b...)
+	e.flush(t)
+	snapshot := func() []int {
+		var out []int
+		for _, q := range []string{"SELECT count(*) FROM facts", "SELECT count(*) FROM notices", "SELECT count(*) FROM sms_messages",
+			"SELECT count(*) FROM changes", "SELECT count(*) FROM exceptions", "SELECT count(*) FROM ops",
+			"SELECT count(*) FROM notices WHERE state = 'pending'"} {
+			out = append(out, e.count(t, q))
+		}
+		return append(out, len(ob.kinds("W1")), len(ob.kinds("W2")))
+	}
+	before := snapshot()
+	res := e.apply(t, n, b...)
+	assert.Equal(t, 3, res.Duplicates)
+	e.apply(t, n, b[1:]...)
+	e.flush(t)
+	assert.Equal(t, before, snapshot())
+	st, _ := e.parcel(t, "W1", "in")
+	assert.Empty(t, st)
+	assert.Equal(t, []string{"arrival ST-A cancelled inbound undone"}, e.notices(t, "W1"))
+}
