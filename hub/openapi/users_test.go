@@ -71,6 +71,9 @@ func TestUsersChangedByTheAdmin(t *testing.T) {
 		http.StatusUnprocessableEntity, openapi.CodeInvalid)
 	problem(t, do(http.MethodPost, "/api/v1/users", admin, openapi.NewUser{Username: "zhao", Role: auth.Admin, Password: "password"}),
 		http.StatusUnprocessableEntity, openapi.CodeWeakPassword)
+	// A carrier the hub does not know is a bad body, not a missing user.
+	problem(t, do(http.MethodPost, "/api/v1/users", admin, openapi.NewUser{Username: "zhao", Role: auth.Carrier, Carrier: "ems"}),
+		http.StatusUnprocessableEntity, openapi.CodeInvalid)
 	r = do(http.MethodPost, "/api/v1/users", admin, openapi.NewUser{Username: "zhao", Role: auth.Carrier, Carrier: "sf", Password: "Zhao-2026!x"})
 	assert.Empty(t, decode[openapi.NewPassword](t, r, http.StatusOK).Password, "a password the admin chose is not echoed")
 
@@ -85,6 +88,9 @@ func TestUsersChangedByTheAdmin(t *testing.T) {
 		http.StatusUnprocessableEntity, openapi.CodeInvalid)
 	problem(t, do(http.MethodPatch, "/api/v1/users/li.ming", admin, openapi.UserPatch{}), http.StatusBadRequest, openapi.CodeBadRequest)
 	problem(t, do(http.MethodPatch, "/api/v1/users/nobody", admin, openapi.UserPatch{Role: &gov}), http.StatusNotFound, openapi.CodeNotFound)
+	ems := "ems"
+	problem(t, do(http.MethodPatch, "/api/v1/users/li.ming", admin, openapi.UserPatch{Role: &carrier, Carrier: &ems}),
+		http.StatusUnprocessableEntity, openapi.CodeInvalid)
 
 	// Disabled: signed out at once, and no sign-in; enabled again.
 	yes, no := true, false

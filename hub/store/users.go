@@ -44,7 +44,7 @@ func scanUser(r scanner) (User, error) {
 }
 
 // AddUser creates u (its name checked and lower-cased by the caller);
-// ErrExists when the name is taken, ErrNotFound when its carrier is
+// ErrExists when the name is taken, ErrInvalid when its carrier is
 // unknown.
 func (s *Store) AddUser(ctx context.Context, u User) (User, error) {
 	now := s.now()
@@ -52,7 +52,7 @@ func (s *Store) AddUser(ctx context.Context, u User) (User, error) {
 		var one int
 		if u.Carrier != "" {
 			if err := tx.QueryRowContext(ctx, "SELECT 1 FROM carriers WHERE code = ?", u.Carrier).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%w: carrier %s", ErrNotFound, u.Carrier)
+				return fmt.Errorf("%w: carrier %s: no such carrier", ErrInvalid, u.Carrier)
 			} else if err != nil {
 				return err
 			}
@@ -109,7 +109,7 @@ var ErrLastAdmin = errors.New("store: the last enabled admin cannot be disabled 
 // UpdateUser reads the user called name, lets change alter it and writes
 // the fields it may change (role and carrier, password, second factor,
 // disabled, failures, lockout), all in one transaction; ErrNotFound when
-// there is none, ErrNotFound when a new carrier is unknown, ErrLastAdmin
+// there is none, ErrInvalid when a new carrier is unknown, ErrLastAdmin
 // when it would leave no enabled admin. An error from change writes
 // nothing and is returned with the user as read.
 func (s *Store) UpdateUser(ctx context.Context, name string, change func(u *User) error) (User, error) {
@@ -132,7 +132,7 @@ func (s *Store) UpdateUser(ctx context.Context, name string, change func(u *User
 		if u.Carrier != before.Carrier && u.Carrier != "" {
 			var one int
 			if err := tx.QueryRowContext(ctx, "SELECT 1 FROM carriers WHERE code = ?", u.Carrier).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%w: carrier %s", ErrNotFound, u.Carrier)
+				return fmt.Errorf("%w: carrier %s: no such carrier", ErrInvalid, u.Carrier)
 			} else if err != nil {
 				return err
 			}
