@@ -126,6 +126,8 @@ func (s *Server) sendWithDevices(w http.ResponseWriter, r *http.Request) {
 	case "":
 		p, err = s.st.Send(r.Context(), actor(r), in.SendInput)
 	case "reader":
+		s.cardMu.Lock()
+		defer s.cardMu.Unlock()
 		var card station.CardIdentity
 		if h := s.devices.Load(); h != nil {
 			if id, at, ok := h.Identity(); ok {

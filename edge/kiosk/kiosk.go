@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,11 @@ type Server struct {
 	sync     atomic.Pointer[syncer.Syncer] // the running sync loop, if any
 	devices  atomic.Pointer[devices.Host]  // the station's devices, if any (devices.go)
 	diagOpts atomic.Pointer[diag.Options]  // what GET /diag checks (diag.go)
+
+	// cardMu is held from taking the card on the reader to marking it
+	// used: one reading serves one send or pickup, even when two come at
+	// once.
+	cardMu sync.Mutex
 }
 
 // New builds the kiosk server. assets, when not nil, is served at / (the

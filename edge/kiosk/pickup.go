@@ -28,6 +28,8 @@ func (s *Server) pickup(w http.ResponseWriter, r *http.Request) {
 	switch in.IDSource {
 	case "":
 	case "reader":
+		s.cardMu.Lock()
+		defer s.cardMu.Unlock()
 		h := s.devices.Load()
 		if h == nil {
 			s.writeCode(w, r, http.StatusUnprocessableEntity, string(station.CodeIDCardNone), nil)

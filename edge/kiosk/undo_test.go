@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,4 +162,52 @@ func TestAPIPickupIDCard(t *testing.T) {
 	for _, x := range e.exchanges {
 		assert.NotContains(t, x.body, idcard.DemoCards()[1].Number, "%s %s", x.method, x.target)
 	}
+}
+
+// TestAPIPickupCardOnce: one card reading serves one pickup, even when
+// pickups taking it come at the same time (two windows, a double tap).
+func TestAPIPickupCardOnce(t *testing.T) {
+	reader, err := idcard.NewSimulator(idcard.SimOptions{})
+	if err != nil {
+		t.Skip(err)
+	}
+	defer reader.Close()
+	e := apiNewEnv(t)
+	h, err := devices.New(devices.Options{Station: e.st, RetryMin: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond, Poll: 100 * time.Millisecond,
+		Devices: []config.Device{{Name: "reader", Kind: config.DeviceIDCard, Port: reader.Path()}}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	e.srv.Config.Handler.(*kiosk.Server).SetDevices(h)
+
+	owner := e.setupOwner(t)
+	clerk := e.addClerk(t, owner)
+	e.setShelves(t, owner, syncproto.Shelf{No: 1, Layers: 2, Capacity: 10})
+	const n = 6
+	for i := 1; i <= n; i++ {
+		e.inbound(t, clerk, station.InboundInput{Waybill: apiSF(i), ReceiverPhone: apiPhone, ReceiverName: "张三"})
+	}
+	require.NoError(t, reader.PlaceCard(idcard.DemoCards()[1]))
+	require.Eventually(t, func() bool {
+		return apiOK[kiosk.IDCardJSON](t, e, http.StatusOK, "GET", "/api/v1/devices/idcard", clerk, nil).Present
+	}, 15*time.Second, 20*time.Millisecond, "the card is read")
+
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- e.do(t, "POST", "/api/v1/pickup", clerk, map[string]any{"waybills": []string{apiSF(i)}, "id_source": "reader"}).Status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	got := map[int]int{}
+	for s := range statuses {
+		got[s]++
+	}
+	assert.Equal(t, map[int]int{http.StatusOK: 1, http.StatusUnprocessableEntity: n - 1}, got, "one reading, one pickup")
 }
