@@ -60,6 +60,10 @@ func TestBrowserUsersMistakes(t *testing.T) {
 		t.Errorf("the name typed became %q", got)
 	}
 
+	if n := uitest.Eval[int](t, ctx, `document.querySelectorAll('#users-list .u-role option[value=""]').length`); n != 0 {
+		t.Errorf("%d users' role lists offer an empty role", n)
+	}
+
 	// A name being typed stays while the admin acts on another row.
 	row := `#users-list [data-user="` + government + `"]`
 	uitest.Eval[string](t, ctx, `document.querySelector("#ua-name").value = "keep.me"; document.querySelector("#ua-role").value = "technician"; ""`)

@@ -360,7 +360,9 @@
   }
   function fillSelect(sel, options, anyKey) {
     var keep = sel.value;
-    clear(sel).appendChild(el("option", { value: "", text: t(anyKey) }));
+    clear(sel);
+    // Without anyKey every option is a real choice (a user's role).
+    if (anyKey) { sel.appendChild(el("option", { value: "", text: t(anyKey) })); }
     options.forEach(function (o) { sel.appendChild(el("option", { value: o[0], text: o[1] })); });
     sel.value = keep;
   }
@@ -704,6 +706,7 @@
     $("#st-add-msg").hidden = true;
     fillSelect($("#sa-kind"), [["station", t("kind.station")], ["centre", t("kind.centre")]], "stations.pick_kind");
     $("#sa-kind").value = "station";
+    $("#sa-village").disabled = false;
     api("GET", "/villages").then(function (r) {
       fillSelect($("#sa-village"), r.villages.filter(function (v) { return !v.station; }).map(function (v) {
         return [v.code, v.town_name + v.name + " (" + v.code + ")"];
