@@ -146,6 +146,25 @@ func loginSource(r *http.Request) string {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	// byService: hub/auth wrote this request's audit row itself, a
+	// refusal included (auditedByService).
+	byService bool
+}
+
+// auditedByService tells the audited middleware that hub/auth wrote the
+// audit row of this request, whatever its status: one row per attempt.
+func auditedByService(w http.ResponseWriter) {
+	for {
+		switch x := w.(type) {
+		case *statusRecorder:
+			x.byService = true
+			return
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return
+		}
+	}
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -188,7 +207,7 @@ func (s *Server) audited(next http.Handler) http.Handler {
 		case rec.status >= 400:
 			result = audit.Failed + " " + strconv.Itoa(rec.status)
 		}
-		if result == audit.OK && serviceAudited[r.Method+" "+chi.RouteContext(r.Context()).RoutePattern()] {
+		if rec.byService || result == audit.OK && serviceAudited[r.Method+" "+chi.RouteContext(r.Context()).RoutePattern()] {
 			return // hub/auth wrote it, with its detail
 		}
 		action := rule.action

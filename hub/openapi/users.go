@@ -323,6 +323,9 @@ func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request) {
 	var req PasswordChange
 	s.userChange(w, r, &req, func(a auth.Actor) (any, error) {
 		if err := s.o.Auth.ChangePassword(r.Context(), *c.user, bearer(r), req.Current, req.New, remoteOf(r)); err != nil {
+			if errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrLocked) {
+				auditedByService(w) // with its result: bad_credentials, locked
+			}
 			return nil, err
 		}
 		return s.userInfo(r, c.user.Username)

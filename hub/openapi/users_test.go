@@ -179,4 +179,14 @@ func TestUsersChangedByTheAdmin(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, refused, "a refused change is in the log too")
+
+	// A wrong current password is one row: hub/auth's, with its result
+	// (not also the middleware's "denied").
+	var wrong []string
+	for _, a := range e.auditRows() {
+		if a.Action == "user.password" && a.Actor == "user:li.ming" && a.Result != "ok" && a.Result != "failed 422" {
+			wrong = append(wrong, a.Result)
+		}
+	}
+	assert.Equal(t, []string{"bad_credentials"}, wrong)
 }
