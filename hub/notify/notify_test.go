@@ -440,3 +440,27 @@ func TestSenderNotices(t *testing.T) {
 		assert.Equal(t, "13912345678", m.Phone, "the sender, not the receiver")
 	}
 }
+
+// A scan-in undone while the message telling of it and of another parcel
+// waits for a busy gateway: that message is not sent (it tells the code
+// given up); the other parcel's arrival goes in a message of its own,
+// once.
+func TestInboundUndoneInACombinedMessage(t *testing.T) {
+	g := &gateway{name: "aliyun"}
+	e := newEnv(t, morning, g)
+	enroll(t, e, "ST-V0101")
+	g.fail = []error{&sms.Error{Kind: sms.Throttled, RetryAfter: time.Minute}}
+	e.scan(t, "ST-V0101", "73100000000001", "13912345678")
+	e.scan(t, "ST-V0101", "73100000000002", "13912345678")
+	e.clk.advance(3 * time.Second)
+	e.pass(t)
+	assert.Equal(t, "queued", e.state(t, "SELECT state FROM sms_messages"))
+
+	e.op(t, "ST-V0101", syncproto.KindParcelInboundUndone, syncproto.ParcelInboundUndone{Waybill: "73100000000001", Code: "1-1-0001",
+		Shelf: 1, Layer: 1})
+	e.clk.advance(2 * time.Minute)
+	e.pass(t)
+	e.pass(t)
+	assert.Equal(t, []string{"【望奎村邮】您的中通包裹已到南岗村驿站，取件码1-1-0002，营业至19:30。"}, g.texts())
+	assert.Equal(t, 2, int(mustInt(t, e, "SELECT count(*) FROM sms_messages")))
+}
