@@ -6,6 +6,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"cunyou/syncproto"
 	"cunyou/ui/uitest"
 )
 
@@ -96,6 +97,38 @@ func TestBrowserUsersMistakes(t *testing.T) {
 	uitest.Do(t, ctx, "sign out with the password on screen", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-user")))
 	if n := uitest.Eval[int](t, ctx, `document.querySelectorAll("#users-secret code, #st-code code").length`); n != 0 {
 		t.Errorf("%d secrets stay in the page after signing out", n)
+	}
+	if ps := jsProblems(); len(ps) > 0 {
+		t.Errorf("the page reported problems:\n%s", strings.Join(ps, "\n"))
+	}
+}
+
+// TestBrowserExceptionsKeepNotes: a dispatcher writes the note of one
+// repair, then does another; the queue read again keeps the first note.
+func TestBrowserExceptionsKeepNotes(t *testing.T) {
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: deskW, Height: deskH})
+	h := newHub(t)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	h.apply(t, stFuxing, at("07:50"), syncproto.KindParcelsPickedUp, syncproto.ParcelsPickedUp{Waybills: []string{wbUnknown},
+		Collector: syncproto.Collector{Kind: "receiver"}})
+	uitest.Do(t, ctx, "sign in as a dispatcher",
+		chromedp.Navigate(h.url+"/console/#/exceptions"),
+		chromedp.WaitVisible(css("#login-user")),
+		chromedp.SendKeys(css("#login-user"), dispatcher),
+		chromedp.SendKeys(css("#login-pass"), password+"\r"),
+		chromedp.WaitVisible(css(`#ex-contradictions [data-exception] form.resolve`)),
+		chromedp.WaitVisible(css(`#ex-problems [data-waybill="`+wbDamaged+`"] form.lost`)),
+	)
+	damaged := `#ex-problems [data-waybill="` + wbDamaged + `"] form.lost .note`
+	uitest.Do(t, ctx, "a note for the damaged parcel, then resolve the contradiction",
+		chromedp.SendKeys(css(damaged), "库房找过"),
+		chromedp.SendKeys(css("#ex-contradictions [data-exception] form.resolve .note"), "电话核实"),
+		chromedp.Click(css("#ex-contradictions [data-exception] form.resolve button")),
+		chromedp.WaitVisible(css("#ex-contradictions .empty")),
+		chromedp.WaitVisible(css(damaged)),
+	)
+	if got := uitest.Eval[string](t, ctx, `document.querySelector('`+damaged+`').value`); got != "库房找过" {
+		t.Errorf("the damaged parcel's note is %q after another repair", got)
 	}
 	if ps := jsProblems(); len(ps) > 0 {
 		t.Errorf("the page reported problems:\n%s", strings.Join(ps, "\n"))

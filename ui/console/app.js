@@ -594,7 +594,29 @@
   }
 
   // Exceptions: unresolved destinations, contradictions, dead-lettered and quarantined ops.
+  // keepTyped notes what is typed in root's row forms (a note, a station
+  // chosen), by the section, the row and the field; the function it
+  // returns puts it back into the rows drawn again.
+  function keepTyped(root) {
+    var ROW = ["data-waybill", "data-exception", "data-op"];
+    function key(e) {
+      var r = e.closest("[" + ROW.join("],[") + "]");
+      if (!r) { return null; }
+      var box = r.parentNode.closest("[id]");
+      return [box ? box.id : ""].concat(ROW.map(function (a) { return r.getAttribute(a) || ""; }),
+        [e.form ? e.form.className : "", e.className]).join("|");
+    }
+    var kept = {};
+    root.querySelectorAll("input, select").forEach(function (e) { var k = key(e); if (k && e.value) { kept[k] = e.value; } });
+    return function () {
+      root.querySelectorAll("input, select").forEach(function (e) { var k = key(e); if (k && kept[k] !== undefined && !e.value) { e.value = kept[k]; } });
+    };
+  }
+
+  // showExceptions draws the queue; after a repair it is drawn again,
+  // and the notes being written in other rows stay.
   function showExceptions() {
+    var restore = keepTyped($("#view-exceptions"));
     var jobs = [
       api("GET", "/unresolved?limit=200").then(function (r) {
         var box = clear($("#ex-unresolved"));
@@ -650,7 +672,7 @@
         return Promise.all([deadLetters(dead), quarantined(quar)]);
       }));
     }
-    Promise.all(jobs).then(function () { banner(""); }).catch(failed);
+    Promise.all(jobs).then(function () { restore(); banner(""); }, function (err) { restore(); failed(err); });
   }
 
   // Stations' health; a station's parcels.
