@@ -30,6 +30,8 @@ var allKinds = []syncproto.EventKind{
 	syncproto.KindParcelDestination,
 	syncproto.KindCarrierEvent,
 	syncproto.KindParcelLost,
+	syncproto.KindParcelsNotified,
+	syncproto.KindTripAtStop,
 }
 
 func TestEventKindNamesAreStable(t *testing.T) {
@@ -55,6 +57,8 @@ func TestEventKindNamesAreStable(t *testing.T) {
 		syncproto.KindParcelDestination:   "parcel.destination",
 		syncproto.KindCarrierEvent:        "parcel.carrier_event",
 		syncproto.KindParcelLost:          "parcel.lost",
+		syncproto.KindParcelsNotified:     "parcel.notified",
+		syncproto.KindTripAtStop:          "trip.at_stop",
 	}
 	assert.Len(t, want, len(allKinds))
 	for _, k := range allKinds {
@@ -76,7 +80,7 @@ func TestEventKindsKnown(t *testing.T) {
 func TestHubOnly(t *testing.T) {
 	for _, k := range allKinds {
 		want := k == syncproto.KindParcelManifested || k == syncproto.KindParcelDestination || k == syncproto.KindCarrierEvent ||
-			k == syncproto.KindParcelLost
+			k == syncproto.KindParcelLost || k == syncproto.KindTripAtStop
 		assert.Equal(t, want, k.HubOnly(), k)
 	}
 }
