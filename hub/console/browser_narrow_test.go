@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cunyou/hub/intake"
+	"cunyou/hub/store"
 	"cunyou/ui/uitest"
 )
 
@@ -28,6 +29,9 @@ func TestBrowserNarrow(t *testing.T) {
 		{Waybill: "73100000000077", Carrier: "zto", ReceiverName: evil, ReceiverPhone: "13912340000", Address: evil + "不知道哪里", WeightGrams: 500},
 	})
 	require.NoError(t, err)
+	// A carrier's full name of ten characters, as long as a date.
+	const zto = "中通快递股份有限公司"
+	require.NoError(t, h.st.PutCarrier(context.Background(), store.Carrier{Code: "zto", Name: zto}))
 	fits := func(step string) {
 		t.Helper()
 		if w := uitest.Eval[int](t, ctx, `document.documentElement.scrollWidth`); w > narrowW {
@@ -56,6 +60,10 @@ func TestBrowserNarrow(t *testing.T) {
 		uitest.Do(t, ctx, "open "+v.hash, chromedp.Navigate(h.url+"/console/"+v.hash), chromedp.WaitVisible(css(v.wait)))
 		fits(v.hash)
 		uitest.Shot(t, ctx, v.shot)
+	}
+	uitest.Do(t, ctx, "the carriers' chart", chromedp.Navigate(h.url+"/console/#/statistics"), chromedp.WaitVisible(css("#stats-carriers .bar")))
+	if got := uitest.Eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#stats-carriers text.label")).map(x => x.textContent)`); len(got) != 1 || got[0] != zto {
+		t.Errorf("the carriers' chart names %q, want %s", got, zto)
 	}
 	uitest.Do(t, ctx, "open the add-station form",
 		chromedp.Navigate(h.url+"/console/#/stations"),

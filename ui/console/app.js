@@ -1392,8 +1392,9 @@
         if (bw >= 18) { bar.appendChild(svg("text", { x: x + bw / 2, y: top + height - h - 3, "class": "n", text: fmt(v) })); }
         box.appendChild(bar);
       });
+      // A day is shown without its year; a name whole.
       if (g % every === 0) {
-        box.appendChild(svg("text", { x: left + g * gw + gw / 2, y: top + height + 16, "class": "label", text: label.length === 10 ? label.slice(5) : label }));
+        box.appendChild(svg("text", { x: left + g * gw + gw / 2, y: top + height + 16, "class": "label", text: /^\d{4}-\d\d-\d\d$/.test(label) ? label.slice(5) : label }));
       }
     });
   }
