@@ -873,7 +873,7 @@ func (w *writer) tripAtStop(v *syncproto.TripAtStop) error {
 		// station brings the vehicle near it again and again.
 		var told int
 		if err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM changes WHERE node = ? AND seq >= ? AND type = ?
-			AND json_extract(payload, '$.trip') = ?`, v.Node, int64(uint64(w.nowMs-approachTold.Milliseconds())<<16),
+			AND json_extract(CAST(payload AS TEXT), '$.trip') = ?`, v.Node, int64(uint64(w.nowMs-approachTold.Milliseconds())<<16),
 			string(syncproto.ChangeTripApproaching), v.Trip).Scan(&told); err != nil {
 			return err
 		}
