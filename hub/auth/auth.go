@@ -199,6 +199,9 @@ func (s *Service) Login(ctx context.Context, username, password, code, remote st
 		u.Failures, u.LockedUntil = 0, time.Time{}
 		return nil
 	})
+	if errors.Is(err, ErrSealed) { // the password was right; the second factor cannot be read
+		return "", Identity{}, errors.Join(err, s.record(ctx, a, "login", u.Username, "totp_unreadable", ""))
+	}
 	if err != nil {
 		return "", Identity{}, err
 	}

@@ -330,6 +330,9 @@ func TestTOTPLogin(t *testing.T) {
 	e.clk.add(30 * time.Second)
 	_, _, err = elsewhere.Login(e.ctx, "boss", pw, code(), "10.0.0.7")
 	assert.ErrorIs(t, err, auth.ErrSealed)
+	// Every sign-in is audited, this one too.
+	acts := e.actions(t)
+	assert.Equal(t, "login/totp_unreadable", acts[len(acts)-1])
 	// Nor does a sealed secret copied onto another user.
 	_, err = e.st.UpdateUser(e.ctx, "wang", func(w *store.User) error { w.TOTPSecret = u.TOTPSecret; return nil })
 	require.NoError(t, err)
