@@ -3,6 +3,7 @@ package console_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -132,5 +133,37 @@ func TestBrowserExceptionsKeepNotes(t *testing.T) {
 	}
 	if ps := jsProblems(); len(ps) > 0 {
 		t.Errorf("the page reported problems:\n%s", strings.Join(ps, "\n"))
+	}
+}
+
+// TestBrowserPasswordTwice: a double press on 修改 changes the password
+// once; the second press is not sent with the old password, refused
+// and counted toward the lockout.
+func TestBrowserPasswordTwice(t *testing.T) {
+	ctx, _ := uitest.Open(t, uitest.Screen{Width: deskW, Height: deskH})
+	h := newHub(t)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	uitest.Do(t, ctx, "sign in as a dispatcher",
+		chromedp.Navigate(h.url+"/console/#/overview"),
+		chromedp.WaitVisible(css("#login-user")),
+		chromedp.SendKeys(css("#login-user"), dispatcher),
+		chromedp.SendKeys(css("#login-pass"), password+"\r"),
+		chromedp.WaitVisible(css("#pw-open")),
+		chromedp.Click(css("#pw-open")),
+		chromedp.SendKeys(css("#pw-current"), password),
+		chromedp.SendKeys(css("#pw-new"), "Wang-Xin-2026!"),
+		chromedp.SendKeys(css("#pw-again"), "Wang-Xin-2026!"),
+	)
+	uitest.Eval[bool](t, ctx, `(function () { window.sent = 0; var f = window.fetch; window.fetch = function (u, o) { if (String(u).endsWith("/me/password")) { window.sent++; } return f(u, o); };
+		var b = document.querySelector("#pw-submit"); b.click(); b.click(); return true; })()`)
+	uitest.Do(t, ctx, "changed",
+		chromedp.Poll[chromedp.Void](`document.querySelector("#pw-msg").textContent.startsWith("密码已修改")`),
+		chromedp.Sleep(300*time.Millisecond),
+	)
+	if n := uitest.Eval[int](t, ctx, `window.sent`); n != 1 {
+		t.Errorf("a double press sent %d password changes", n)
+	}
+	if got := uitest.Text(t, ctx, "#pw-msg"); !strings.HasPrefix(got, "密码已修改") {
+		t.Errorf("after a double press the form says %q", got)
 	}
 }

@@ -1602,10 +1602,13 @@
     if (!cur || !nw) { say(t("pw.fill")); return; }
     if (nw !== again) { say(t("pw.mismatch")); return; }
     if (nw === cur) { say(t("pw.same")); return; }
+    // One change at a time: a second press sent with the old password
+    // would be refused and counted toward the lockout.
+    $("#pw-submit").disabled = true;
     api("PUT", "/me/password", { current: cur, "new": nw }).then(function () {
       $("#pw-current").value = $("#pw-new").value = $("#pw-again").value = "";
       say(t("pw.changed"), true);
-    }).catch(function (err) { say(errText(err)); });
+    }).catch(function (err) { say(errText(err)); }).then(function () { $("#pw-submit").disabled = false; });
   });
 
   // The audit log (the admin's), filtered by person, action and day, and
