@@ -46,7 +46,8 @@ func TestResolveException(t *testing.T) {
 	deniedExcept(t, e, tokens, path, auth.Admin, auth.Dispatcher)
 	problem(t, e.post(path, tokens[auth.Dispatcher], note("  ")), http.StatusUnprocessableEntity, openapi.CodeNoteRequired)
 	problem(t, e.post("/api/v1/exceptions/999/resolve", tokens[auth.Dispatcher], note("x")), http.StatusNotFound, openapi.CodeNotFound)
-	// Another carrier's client does not see it.
+	// A client without the dispatch scope may not (another carrier's
+	// with it: TestRepairsScopedToTheCarrier).
 	problem(t, e.post(path, "yto-app", note("x")), http.StatusForbidden, openapi.CodeInsufficientScope)
 
 	got := decode[openapi.Exception](t, e.post(path, tokens[auth.Dispatcher], note("电话问过驿站：包裹是代取的，已补扫")), http.StatusOK)
@@ -191,4 +192,25 @@ func TestDeadLettersAndQuarantine(t *testing.T) {
 		assert.Zero(t, s.DeadLetters, s.Node)
 		assert.Zero(t, s.Quarantined, s.Node)
 	}
+}
+
+// A carrier's client with the dispatch scope resolves and declares lost
+// only its own carrier's parcels: another's is not found.
+func TestRepairsScopedToTheCarrier(t *testing.T) {
+	e := newEnv(t)
+	e.announce(entry("YT0000000000001", "yto", "13912345678", addrMinzhu), entry("YT0000000000002", "yto", "13912345679", addrMinzhu))
+	e.apply(stMinzhu, syncproto.KindParcelsPickedUp, syncproto.ParcelsPickedUp{Waybills: []string{"YT0000000000001"},
+		Collector: syncproto.Collector{Kind: "receiver"}})
+	list := decode[openapi.ExceptionList](t, e.get("/api/v1/exceptions?open=true", "admin"), http.StatusOK)
+	require.Len(t, list.Exceptions, 1)
+	path := "/api/v1/exceptions/" + itoa(list.Exceptions[0].ID) + "/resolve"
+
+	problem(t, e.post(path, "zto-app", note("x")), http.StatusNotFound, openapi.CodeNotFound)
+	problem(t, e.post("/api/v1/parcels/YT0000000000002/lost", "zto-app", note("x")), http.StatusNotFound, openapi.CodeNotFound)
+	assert.Empty(t, decode[openapi.ExceptionList](t, e.get("/api/v1/exceptions?open=true", "zto-app"), http.StatusOK).Exceptions)
+
+	// The county's client may.
+	decode[openapi.Exception](t, e.post(path, "county", note("查过")), http.StatusOK)
+	got := decode[openapi.Parcel](t, e.post("/api/v1/parcels/YT0000000000002/lost", "county", note("找不到")), http.StatusOK)
+	assert.Equal(t, "lost", got.Status)
 }
