@@ -1,11 +1,17 @@
 package console_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"cunyou/hub/auth"
+	"cunyou/hub/store"
+	"cunyou/passwd"
 
 	"cunyou/syncproto"
 	"cunyou/ui/uitest"
@@ -165,5 +171,38 @@ func TestBrowserPasswordTwice(t *testing.T) {
 	}
 	if got := uitest.Text(t, ctx, "#pw-msg"); !strings.HasPrefix(got, "密码已修改") {
 		t.Errorf("after a double press the form says %q", got)
+	}
+}
+
+// TestBrowserTechnician: a technician replacing a station's PC sees the
+// stations and issues a new code, but is offered neither 添加驿站 nor
+// 停用, which the hub refuses them.
+func TestBrowserTechnician(t *testing.T) {
+	ctx, jsProblems := uitest.Open(t, uitest.Screen{Width: deskW, Height: deskH})
+	h := newHub(t)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	_, err := h.st.AddUser(context.Background(), store.User{Username: "jishu", Role: auth.Technician, PasswordHash: passwd.Hash(password)})
+	require.NoError(t, err)
+	detail := `#st-detail[data-node="` + stFuxing + `"]`
+	uitest.Do(t, ctx, "sign in as a technician",
+		chromedp.Navigate(h.url+"/console/#/stations/"+stFuxing),
+		chromedp.WaitVisible(css("#login-user")),
+		chromedp.SendKeys(css("#login-user"), "jishu"),
+		chromedp.SendKeys(css("#login-pass"), password+"\r"),
+		chromedp.WaitVisible(css(detail+" .st-new-code")),
+	)
+	if n := uitest.Eval[int](t, ctx, `document.querySelectorAll("#st-detail .st-disable").length`); n != 0 {
+		t.Error("a technician is offered to disable a station")
+	}
+	if uitest.Eval[bool](t, ctx, `!document.querySelector("#st-add-open").hidden`) {
+		t.Error("a technician is offered to add a station")
+	}
+	uitest.Do(t, ctx, "a new code",
+		chromedp.Click(css(detail+" .st-new-code")),
+		chromedp.Click(css(detail+" .st-new-code")),
+		chromedp.WaitVisible(css("#st-code .enroll-code")),
+	)
+	if ps := jsProblems(); len(ps) > 0 {
+		t.Errorf("the page reported problems:\n%s", strings.Join(ps, "\n"))
 	}
 }
