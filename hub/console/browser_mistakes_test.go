@@ -206,3 +206,22 @@ func TestBrowserTechnician(t *testing.T) {
 		t.Errorf("the page reported problems:\n%s", strings.Join(ps, "\n"))
 	}
 }
+
+// TestBrowserNoSuchStation: a station's address with a node the county
+// does not have says so, not "check the waybill number".
+func TestBrowserNoSuchStation(t *testing.T) {
+	ctx, _ := uitest.Open(t, uitest.Screen{Width: deskW, Height: deskH})
+	h := newHub(t)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	uitest.Do(t, ctx, "sign in on a station that is not",
+		chromedp.Navigate(h.url+"/console/#/stations/ST-V9999"),
+		chromedp.WaitVisible(css("#login-user")),
+		chromedp.SendKeys(css("#login-user"), dispatcher),
+		chromedp.SendKeys(css("#login-pass"), password+"\r"),
+		chromedp.WaitVisible(css(`#st-list [data-node="`+stFuxing+`"]`)),
+		chromedp.WaitVisible(css("#st-detail .msg.error")),
+	)
+	if got := uitest.Text(t, ctx, "#st-detail .msg.error"); !strings.Contains(got, "ST-V9999") || strings.Contains(got, "运单号") {
+		t.Errorf("an unknown station says %q", got)
+	}
+}

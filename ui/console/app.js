@@ -866,7 +866,15 @@
               (p.receiver.name || "") + " " + (p.receiver.phone || ""), p.pickup_code || "", fmtTime(p.updated_at)], { "data-waybill": p.waybill });
           })));
       }
-    }).catch(failed);
+    }).catch(function (err) {
+      // A node id typed into the address that the county does not have.
+      if (err.code === "not_found") {
+        clear(detail).hidden = false;
+        detail.appendChild(el("p", { cls: "msg error", text: t("stations.not_found", { node: node }) }));
+        return;
+      }
+      failed(err);
+    });
   }
 
   // Trips: today's trips with their stops and the parcels loaded on them.

@@ -193,6 +193,7 @@ var MESSAGES = {
     "reason.after_pickup": "取件后又有事实",
 
     "stations.title": "驿站健康",
+    "stations.not_found": "没有编号为 {node} 的驿站，请从下面的列表里选。",
     "stations.name": "名称",
     "stations.kind": "类型",
     "stations.state": "状态",
@@ -701,6 +702,7 @@ var MESSAGES = {
     "reason.after_pickup": "a fact after the pickup",
 
     "stations.title": "Station health",
+    "stations.not_found": "No station {node}: pick one from the list below.",
     "stations.name": "Name",
     "stations.kind": "Kind",
     "stations.state": "State",
