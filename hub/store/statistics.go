@@ -140,11 +140,14 @@ const (
 	kindUndone    = "parcel.inbound_undone"
 )
 
-// statsFacts reads the facts the statistics count, and the centre's
-// scans and the stations' scan-ins before them, in the order of receipt.
+// statsFacts reads the facts the statistics count, the centre's scans
+// and the stations' scan-ins before them, and the undos of scan-ins after
+// them (a scan-in of the last evening undone after midnight), in the
+// order of receipt.
 const statsFacts = `SELECT kind, stream, hlc, waybill, direction, detail FROM facts
 	WHERE id >= ? AND id < ? AND kind IN ('parcel.inbound', 'parcel.picked_up', 'parcel.accepted', 'parcel.returning', 'parcel.at_centre',
-		'parcel.inbound_undone') AND hlc < ?3 AND (hlc >= ?4 OR kind IN ('parcel.at_centre', 'parcel.inbound'))`
+		'parcel.inbound_undone') AND (hlc < ?3 OR kind = 'parcel.inbound_undone')
+		AND (hlc >= ?4 OR kind IN ('parcel.at_centre', 'parcel.inbound'))`
 
 // statsParcel finds what a fact's parcel needs from further back than the
 // statistics read: its carrier, its latest centre scan and station

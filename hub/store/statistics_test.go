@@ -293,3 +293,15 @@ func TestStatisticsLateness(t *testing.T) {
 	assert.Equal(t, 1, got.Total.In)
 	assert.Equal(t, 1, got.Days[2].In, "on the 12th, when it happened")
 }
+
+// A scan-in on the range's last evening undone just after midnight is
+// not counted: the undo is read past the range's end.
+func TestStatisticsUndoneAfterTheRange(t *testing.T) {
+	h := newStatsHub(t)
+	h.inbound(stA, "73100000000014", "zto", day(14, "23:59"))
+	h.apply(stA, day(15, "00:01"), syncproto.KindParcelInboundUndone, syncproto.ParcelInboundUndone{Waybill: "73100000000014",
+		Code: "1-1-0014", Shelf: 1, Layer: 1})
+	got := stats(t, h, store.StatsQuery{})
+	assert.Equal(t, 0, got.Total.In)
+	assert.Empty(t, got.Stations)
+}
