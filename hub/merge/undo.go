@@ -1,6 +1,8 @@
 package merge
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -55,7 +57,7 @@ func (w *writer) projectUndone(op *syncproto.Op, v *syncproto.ParcelInboundUndon
 		// in fact keep the row and raise the exception.
 		return w.fact(op, v.Waybill, "in", cur, "", cur.node, detail, nil)
 	}
-	before, err := w.statusBeforeInbound(v.Waybill)
+	before, holder, err := w.statusBeforeInbound(v.Waybill)
 	if err != nil {
 		return err
 	}
@@ -82,7 +84,7 @@ func (w *writer) projectUndone(op *syncproto.Op, v *syncproto.ParcelInboundUndon
 		return err
 	}
 	next := cur
-	next.status, next.node, next.code = before, "", ""
+	next.status, next.node, next.code = before, holder, ""
 	if err := w.writeParcel(op, v.Waybill, "in", next); err != nil {
 		return err
 	}
@@ -99,30 +101,34 @@ func orDash(s string) string {
 
 // statusBeforeInbound replays the statuses a parcel's facts gave it, up
 // to its last inbound: the status it had just before (a parcel the hub
-// knew nothing of before gets ""). Facts of this batch are not in the
-// table yet: they are read from the writer's queue.
-func (w *writer) statusBeforeInbound(waybill string) (string, error) {
-	type fact struct{ kind, detail string }
+// knew nothing of before gets "") and the node that held it then (the
+// centre for a parcel there or loaded, "" on the road). Facts of this
+// batch are not in the table yet: they are read from the writer's queue.
+func (w *writer) statusBeforeInbound(waybill string) (status, holder string, err error) {
+	type fact struct {
+		kind, detail string
+		stream       int64
+	}
 	var facts []fact
-	rows, err := w.tx.QueryContext(w.ctx, "SELECT kind, detail FROM facts WHERE waybill = ? AND direction = 'in' ORDER BY hub_seq, id", waybill)
+	rows, err := w.tx.QueryContext(w.ctx, "SELECT kind, detail, stream FROM facts WHERE waybill = ? AND direction = 'in' ORDER BY hub_seq, id", waybill)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	for rows.Next() {
 		var f fact
-		if err := rows.Scan(&f.kind, &f.detail); err != nil {
+		if err := rows.Scan(&f.kind, &f.detail, &f.stream); err != nil {
 			rows.Close()
-			return "", err
+			return "", "", err
 		}
 		facts = append(facts, f)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return "", err
+		return "", "", err
 	}
 	for i := 0; i+factCols <= len(w.facts); i += factCols {
 		if w.facts[i] == waybill && w.facts[i+1] == "in" {
-			facts = append(facts, fact{kind: w.facts[i+4].(string), detail: w.facts[i+3].(string)})
+			facts = append(facts, fact{kind: w.facts[i+4].(string), detail: w.facts[i+3].(string), stream: w.facts[i+5].(int64)})
 		}
 	}
 	last := -1
@@ -131,7 +137,9 @@ func (w *writer) statusBeforeInbound(waybill string) (string, error) {
 			last = i
 		}
 	}
-	status := ""
+	// held: the stream of the op that made the node holding the parcel
+	// its holder, -1 for none.
+	held := int64(-1)
 	for _, f := range facts[:max(last, 0)] {
 		switch syncproto.EventKind(f.kind) {
 		case syncproto.KindParcelManifested:
@@ -139,29 +147,36 @@ func (w *writer) statusBeforeInbound(waybill string) (string, error) {
 				status = StatusManifested
 			}
 		case syncproto.KindParcelAtCentre:
-			status = StatusAtCentre
+			status, held = StatusAtCentre, f.stream
 			if strings.HasPrefix(f.detail, "sorted to ") {
 				status = StatusSorted
 			}
 		case syncproto.KindParcelLoaded:
-			status = StatusLoaded
+			status, held = StatusLoaded, f.stream
 		case syncproto.KindTripDeparted:
-			status = StatusInTransit
+			status, held = StatusInTransit, -1
 		case syncproto.KindParcelInbound:
-			status = StatusAtStation
+			status, held = StatusAtStation, f.stream
 		case syncproto.KindParcelInboundUndone:
 			if i := strings.LastIndex(f.detail, undoneBack); i >= 0 {
 				if status = f.detail[i+len(undoneBack):]; status == "-" {
 					status = ""
 				}
+				held = -1 // not told by its detail
 			}
 		case syncproto.KindParcelProblem:
 			status = StatusProblem
 		case syncproto.KindParcelsReturned, syncproto.KindParcelCollected:
-			status = StatusReturning
+			status, held = StatusReturning, f.stream
 		case syncproto.KindParcelLost:
 			status = StatusLost
 		}
 	}
-	return status, nil
+	if held > 0 { // stream 0, the hub's own facts, never holds a parcel
+		if err := w.tx.QueryRowContext(w.ctx, "SELECT node FROM cursors WHERE stream = ?", held).Scan(&holder); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) {
+			return "", "", err
+		}
+	}
+	return status, holder, nil
 }

@@ -238,3 +238,19 @@ func TestInboundUndoneReplayed(t *testing.T) {
 	assert.Empty(t, st)
 	assert.Equal(t, []string{"arrival ST-A cancelled inbound undone"}, e.notices(t, "W1"))
 }
+
+// A scan-in undone puts the parcel back with the node that held it: the
+// centre, for a parcel loaded whose trip's departure the centre has not
+// uploaded yet.
+func TestInboundUndoneBackToTheCentre(t *testing.T) {
+	e := newEnv(t, "ST-A")
+	e.addCentre(t, "CENTRE")
+	const c = "CENTRE"
+	e.apply(t, c,
+		op(c, inc, 1, syncproto.KindParcelAtCentre, syncproto.ParcelAtCentre{Waybill: "W1", Carrier: "zto", Station: "ST-A"}),
+		op(c, inc, 2, syncproto.KindParcelLoaded, syncproto.ParcelLoaded{Waybill: "W1", Trip: "L1-20260314-0700"}))
+	e.apply(t, "ST-A", inbound("ST-A", inc, 1, "W1"), undone("ST-A", inc, 2, "W1"))
+	st, node := e.parcel(t, "W1", "in")
+	assert.Equal(t, merge.StatusLoaded, st)
+	assert.Equal(t, "CENTRE", node)
+}
