@@ -253,10 +253,12 @@ func (v *village) day(ctx context.Context, clk *clock, open time.Time, n int) (i
 				wbs = append(wbs, v.take(&v.onShelf))
 			}
 			in := station.PickupInput{Waybills: wbs, Collector: station.CollectorInput{Kind: "receiver"}}
-			if v.rng.IntN(10) == 0 {
-				i := v.rng.IntN(len(v.phones))
-				in.Collector = station.CollectorInput{Kind: "proxy", Name: v.names[i], Phone: v.phones[i]}
-				_, err = v.stn.PickupWithCard(ctx, "clerk", in, proxyCard) // the station's rule: a proxy's card is read
+			if v.rng.IntN(10) == 0 || len(wbs) > 1 {
+				if len(wbs) == 1 {
+					i := v.rng.IntN(len(v.phones))
+					in.Collector = station.CollectorInput{Kind: "proxy", Name: v.names[i], Phone: v.phones[i]}
+				}
+				_, err = v.stn.PickupWithCard(ctx, "clerk", in, proxyCard) // the station's rule: a proxy's card is read (several receivers' parcels too)
 				break
 			}
 			_, err = v.stn.Pickup(ctx, "clerk", in)

@@ -114,8 +114,9 @@ func (o *operator) act(ctx context.Context, stn *station.Station) error {
 			o.photos = append(o.photos, sha)
 		}
 		pick := stn.Pickup
-		if collector.Kind == "proxy" {
-			// The station's rule: a proxy's ID card is read on the reader.
+		if collector.Kind == "proxy" || len(wbs) > 1 {
+			// The station's rule: a proxy's ID card is read on the reader
+			// (parcels of several receivers are a proxy's).
 			pick = func(ctx context.Context, actor string, in station.PickupInput) ([]station.Parcel, error) {
 				return stn.PickupWithCard(ctx, actor, in, proxyCard)
 			}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"cunyou/edge/store"
 	"cunyou/idnum"
@@ -172,6 +173,9 @@ func (s *Station) PickupWithCard(ctx context.Context, actor string, in PickupInp
 	if card.Number.IsZero() {
 		return nil, fail(CodeIDCardNone)
 	}
+	if card.expired(s.st.Now().In(s.loc)) {
+		return nil, fail(CodeIDCardExpired, "valid_to", card.ValidTo.Format(time.DateOnly))
+	}
 	if strings.TrimSpace(in.Collector.Name) == "" {
 		in.Collector.Name = card.Name
 	}
@@ -249,6 +253,11 @@ func (s *Station) Pickup(ctx context.Context, actor string, in PickupInput) ([]P
 			return err
 		}
 		for _, p := range ps {
+			// Parcels of another receiver, or a collector whose phone is
+			// not the receiver's: a proxy, whatever the page called them.
+			if c.Kind == "receiver" && pol.Proxy && !in.cardRead && (p.phone != ps[0].phone || c.Phone != "" && c.Phone != p.phone) {
+				return fail(CodeIDCardRequiredProxy, "waybill", p.Waybill)
+			}
 			if pol.highValue(p) && !in.cardRead {
 				return fail(CodeIDCardRequiredValue, "waybill", p.Waybill, "value", strconv.Itoa(p.ValueFen/100),
 					"limit", strconv.Itoa(pol.ValueYuan))

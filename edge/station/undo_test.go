@@ -248,3 +248,36 @@ func TestDayCloseStocktakeMissing(t *testing.T) {
 	e.pickup(t, sf(1))
 	assert.Empty(t, missing(), "handed out: no longer on the books")
 }
+
+// TestPickupIDPolicyNoBypass: the proxy rule cannot be slipped past by
+// calling a proxy the receiver (parcels of another receiver, or a
+// collector's phone not the receiver's), nor met with an expired card.
+func TestPickupIDPolicyNoBypass(t *testing.T) {
+	f := newPickupFixture(t) // the proxy rule is on by default
+	e := f.env
+	err := e.refused(t, CodeIDCardRequiredProxy, func() error {
+		_, err := e.s.Pickup(e.ctx, clerk, PickupInput{Waybills: []string{sf(1), sf(3)}})
+		return err
+	})
+	assert.Equal(t, sf(3), ArgsOf(err)["waybill"], "王五's parcel is not 张三's")
+	e.refused(t, CodeIDCardRequiredProxy, func() error {
+		_, err := e.s.Pickup(e.ctx, clerk, PickupInput{Waybills: []string{sf(3)}, Collector: CollectorInput{Kind: "receiver", Phone: zhangPhone}})
+		return err
+	})
+	id, err := idnum.Parse(validID)
+	require.NoError(t, err)
+	expired := CardIdentity{Name: "王二", Number: id, ValidTo: e.clock.Now().AddDate(0, 0, -2)}
+	e.refused(t, CodeIDCardExpired, func() error {
+		_, err := e.s.PickupWithCard(e.ctx, clerk, PickupInput{Waybills: []string{sf(3)},
+			Collector: CollectorInput{Kind: "proxy", Phone: phone(9)}}, expired)
+		return err
+	})
+
+	// The receiver's own phone, one receiver: no card needed; a card
+	// read serves for several receivers.
+	_, err = e.s.Pickup(e.ctx, clerk, PickupInput{Waybills: []string{sf(3)}, Collector: CollectorInput{Kind: "receiver", Phone: wangPhone}})
+	require.NoError(t, err)
+	_, err = e.s.PickupWithCard(e.ctx, clerk, PickupInput{Waybills: []string{sf(1), zto(2)}},
+		CardIdentity{Name: "张三", Number: id, LongTerm: true})
+	require.NoError(t, err)
+}

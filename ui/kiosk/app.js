@@ -1451,10 +1451,21 @@
   function idNeed() {
     const pol = (pickup.data && pickup.data.id_policy) || {};
     if (pickup.kind === "proxy" && pol.proxy) return "proxy";
+    let value = false;
+    let receivers = 0;
     for (const r of (pickup.data && pickup.data.receivers) || []) {
-      for (const p of r.parcels) if (p.high_value && pickup.selected.has(p.waybill)) return "value";
+      let mine = false;
+      for (const p of r.parcels) {
+        if (!pickup.selected.has(p.waybill)) continue;
+        mine = true;
+        if (p.high_value) value = true;
+      }
+      if (mine) receivers++;
     }
-    return "";
+    // Parcels of several receivers: whoever takes them is a proxy for
+    // the others (the server says so too).
+    if (receivers > 1 && pol.proxy) return "proxy";
+    return value ? "value" : "";
   }
 
   function renderPickupCard() {
