@@ -73,6 +73,13 @@ func upsertManifest(ctx context.Context, tx *store.Tx, e ManifestEntry) error {
 	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO manifest (waybill, carrier, receiver_name, receiver_phone, address, weight_g, value_fen, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.Waybill, e.Carrier, e.ReceiverName, e.ReceiverPhone, e.Address, e.WeightGrams, max(e.ValueFen, 0),
 		tx.Now().UnixMilli())
+	if err != nil || e.ValueFen <= 0 {
+		return err
+	}
+	// A parcel scanned in before its manifest came (the link was down)
+	// takes the declared value now: the ID-card rule at pickup reads it.
+	_, err = tx.ExecContext(ctx, "UPDATE parcels SET value_fen = ? WHERE waybill = ? AND direction = 'in' AND shelf IS NOT NULL",
+		e.ValueFen, e.Waybill)
 	return err
 }
 

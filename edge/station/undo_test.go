@@ -281,3 +281,25 @@ func TestPickupIDPolicyNoBypass(t *testing.T) {
 		CardIdentity{Name: "张三", Number: id, LongTerm: true})
 	require.NoError(t, err)
 }
+
+// TestPickupIDPolicyLateManifest: a parcel scanned in before the hub's
+// manifest said what it is worth (the link was down) is still valuable
+// once the manifest comes.
+func TestPickupIDPolicyLateManifest(t *testing.T) {
+	e := newEnv(t)
+	e.layout(t, syncproto.Shelf{No: 1, Layers: 2, Capacity: 10})
+	require.NoError(t, e.s.SetSettings(e.ctx, owner, Settings{OverdueDays: 3, ReturnDays: 7, IDForProxy: true, IDHighValue: true, IDValueYuan: 1000}))
+	e.in(t, sf(1), phone(1), "张三")
+	require.NoError(t, e.s.ApplyManifest(e.ctx, []ManifestEntry{
+		{Waybill: sf(1), Carrier: "sf", ReceiverName: "张三", ReceiverPhone: phone(1), ValueFen: 150000},
+	}))
+	got, err := e.s.FindForPickup(e.ctx, phone(1))
+	require.NoError(t, err)
+	require.Len(t, got.Receivers, 1)
+	assert.True(t, got.Receivers[0].Parcels[0].HighValue)
+	e.refused(t, CodeIDCardRequiredValue, func() error {
+		_, err := e.s.Pickup(e.ctx, clerk, PickupInput{Waybills: []string{sf(1)}})
+		return err
+	})
+	require.NoError(t, e.s.VerifyDerived(e.ctx))
+}
