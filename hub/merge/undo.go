@@ -33,13 +33,23 @@ const qUndoArrival = `UPDATE notices SET key = key || '/undone/' || ?1,
 // (hub/notify sends only a message still queued). Its text tells the
 // parcel's code, so it goes even when it tells of other parcels too;
 // their notices go back to pending (qUndoRequeue) and hub/notify makes
-// them a message without the parcel undone.
+// them a message without the parcel undone (those still at the station;
+// the others are cancelled, qUndoOthersGone).
 const qUndoQueuedSMS = `UPDATE sms_messages SET state = 'dead', error_code = 'cancelled', error = 'inbound undone', final_ms = ?1
 	WHERE state = 'queued' AND id = (SELECT message FROM notices WHERE key = ?2 AND state = 'sent')`
 
 // qUndoRequeue puts the other notices of that message (?1: the undone
-// notice's key) back to pending.
+// notice's key) back to pending, those of parcels still at the station.
 const qUndoRequeue = `UPDATE notices SET state = 'pending', message = 0
+	WHERE key <> ?1 AND state = 'sent' AND message = (SELECT message FROM notices WHERE key = ?1 AND state = 'sent')
+	AND EXISTS (SELECT 1 FROM parcels p WHERE p.waybill = notices.waybill AND p.direction = 'in' AND p.node = notices.station
+		AND p.status IN ('at_station', 'problem'))`
+
+// qUndoOthersGone cancels the rest, as a pickup (or a return, a loss)
+// would have cancelled them had they been pending.
+const qUndoOthersGone = `UPDATE notices SET state = 'cancelled', reason = coalesce((SELECT CASE p.status WHEN 'picked_up' THEN 'picked up'
+		WHEN 'returning' THEN 'returning' WHEN 'lost' THEN 'lost' END FROM parcels p WHERE p.waybill = notices.waybill AND p.direction = 'in'),
+		'not at the station')
 	WHERE key <> ?1 AND state = 'sent' AND message = (SELECT message FROM notices WHERE key = ?1 AND state = 'sent')`
 
 // qUndoSentNotice marks the undone notice cancelled with its message.
@@ -73,8 +83,10 @@ func (w *writer) projectUndone(op *syncproto.Op, v *syncproto.ParcelInboundUndon
 	if gone, err := res.RowsAffected(); err != nil {
 		return err
 	} else if gone > 0 {
-		if _, err := w.tx.ExecContext(w.ctx, qUndoRequeue, key); err != nil {
-			return err
+		for _, q := range []string{qUndoRequeue, qUndoOthersGone} {
+			if _, err := w.tx.ExecContext(w.ctx, q, key); err != nil {
+				return err
+			}
 		}
 		if _, err := w.tx.ExecContext(w.ctx, qUndoSentNotice, key); err != nil {
 			return err

@@ -207,6 +207,16 @@ func TestInboundUndoneQueuedSMS(t *testing.T) {
 	e.apply(t, n, undone(n, inc, 6, "W7"))
 	assert.Equal(t, "sending ", state(sending))
 	assert.Equal(t, []string{"arrival ST-A sent "}, e.notices(t, "W7"))
+
+	// A parcel of that message picked up meanwhile needs no message of
+	// its own.
+	e.apply(t, n, inbound(n, inc, 7, "W8"), inbound(n, inc, 8, "W9"))
+	e.flush(t)
+	both := queue("W8", "W9")
+	e.apply(t, n, pickup(n, inc, 9, "W9"), undone(n, inc, 10, "W8"))
+	assert.Equal(t, []string{"arrival ST-A cancelled inbound undone"}, e.notices(t, "W8"))
+	assert.Equal(t, "dead cancelled", state(both))
+	assert.Equal(t, []string{"arrival ST-A cancelled picked up"}, e.notices(t, "W9"))
 }
 
 // A batch with a scan-in undone, sent again (its answer was lost),
