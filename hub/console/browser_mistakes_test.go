@@ -225,3 +225,37 @@ func TestBrowserNoSuchStation(t *testing.T) {
 		t.Errorf("an unknown station says %q", got)
 	}
 }
+
+// TestBrowserTemplateMistakes: what is wrong with a template being typed
+// is said in Chinese, whatever words the hub's detail uses.
+func TestBrowserTemplateMistakes(t *testing.T) {
+	ctx, _ := uitest.Open(t, uitest.Screen{Width: deskW, Height: deskH})
+	h := newHub(t)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	card := `#sms-body .template[data-kind="arrival"]`
+	uitest.Do(t, ctx, "sign in as the admin",
+		chromedp.Navigate(h.url+"/console/#/sms/templates"),
+		chromedp.WaitVisible(css("#login-user")),
+		chromedp.SendKeys(css("#login-user"), admin),
+		chromedp.SendKeys(css("#login-pass"), password+"\r"),
+		chromedp.WaitVisible(css(card+" textarea")),
+	)
+	for _, c := range []struct{ text, want string }{
+		{"取件码{nonsense}", "{nonsense}"},
+		{"取件码{code", "{code}"},
+		{"取件码{code}" + strings.Repeat("请尽快来取", 110), "500"},
+	} {
+		uitest.Eval[string](t, ctx, `(function () { var a = document.querySelector('`+card+` textarea'); a.value = "`+c.text+`";
+			document.querySelector('`+card+` .msg').textContent = ""; a.dispatchEvent(new Event("input")); return ""; })()`)
+		uitest.Do(t, ctx, "type "+c.text[:12],
+			chromedp.Poll[chromedp.Void](`document.querySelector('`+card+` .msg').textContent !== ""`),
+		)
+		got := uitest.Text(t, ctx, card+" .msg")
+		if !strings.HasPrefix(got, "模板不对：") || !strings.Contains(got, c.want) || strings.ContainsAny(got, "abfhijklmnpqtuwxyz") && !strings.Contains(got, "{") {
+			t.Errorf("a template with %s says %q", c.want, got)
+		}
+		if strings.Contains(got, " is not ") || strings.Contains(got, "braces") || strings.Contains(got, "characters") {
+			t.Errorf("a template with %s says %q: English in a Chinese page", c.want, got)
+		}
+	}
+}

@@ -1113,6 +1113,22 @@
   // templateCard shows an SMS template with its preview; the admin edits
   // it there: the preview follows the typing (a dry run on the hub, which
   // checks the variables and the length), saving takes a second click.
+  // templateProblem says in the page's language what hub/notify.Check
+  // found wrong with a template (its detail is English).
+  function templateProblem(detail) {
+    detail = String(detail || "").replace(/^invalid: /, "");
+    var m, words = detail;
+    if (/^empty template/.test(detail)) {
+      words = t("sms.tpl_empty");
+    } else if (/^braces /.test(detail)) {
+      words = t("sms.tpl_braces", { example: "{code}" });
+    } else if ((m = /^(\{[^}]*\}) is not a variable of \S+; use (.*)$/.exec(detail))) {
+      words = t("sms.tpl_variable", { bad: m[1], vars: m[2] });
+    } else if ((m = /^(\d+) characters with sample values \(at most (\d+)\)/.exec(detail))) {
+      words = t("sms.tpl_long", { chars: m[1], max: m[2] });
+    }
+    return t("sms.template_bad", { detail: words });
+  }
   function templateCard(tp) {
     var card = el("div", { cls: "template", "data-kind": tp.kind }, el("h4", { text: tOr("smskind." + tp.kind, tp.kind) }));
     var preview = el("span", { cls: "preview-text", text: tp.preview.text });
@@ -1141,7 +1157,7 @@
       }).catch(function (err) {
         if (n !== asked) { return; }
         save.disabled = true;
-        say("error", err.code === "invalid" ? t("sms.template_bad", { detail: err.detail || "" }) : errText(err));
+        say("error", err.code === "invalid" ? templateProblem(err.detail) : errText(err));
       });
     };
     text.addEventListener("input", function () { clearTimeout(check); check = setTimeout(dry, 300); });
@@ -1152,7 +1168,7 @@
         save.disabled = true;
       }).catch(function (err) {
         save.disabled = false;
-        say("error", err.code === "invalid" ? t("sms.template_bad", { detail: err.detail || "" }) : errText(err));
+        say("error", err.code === "invalid" ? templateProblem(err.detail) : errText(err));
       });
     });
     save.disabled = true;
