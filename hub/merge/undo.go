@@ -34,9 +34,11 @@ const qUndoArrival = `UPDATE notices SET key = key || '/undone/' || ?1,
 // parcel's code, so it goes even when it tells of other parcels too;
 // their notices go back to pending (qUndoRequeue) and hub/notify makes
 // them a message without the parcel undone (those still at the station;
-// the others are cancelled, qUndoOthersGone).
+// the others are cancelled, qUndoOthersGone). A message a stop caught
+// mid-send (hub/notify's error code interrupted) may have reached its
+// gateway: it is left to hub/notify, which asks the gateway first.
 const qUndoQueuedSMS = `UPDATE sms_messages SET state = 'dead', error_code = 'cancelled', error = 'inbound undone', final_ms = ?1
-	WHERE state = 'queued' AND id = (SELECT message FROM notices WHERE key = ?2 AND state = 'sent')`
+	WHERE state = 'queued' AND error_code <> 'interrupted' AND id = (SELECT message FROM notices WHERE key = ?2 AND state = 'sent')`
 
 // qUndoRequeue puts the other notices of that message (?1: the undone
 // notice's key) back to pending, those of parcels still at the station.

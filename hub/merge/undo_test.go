@@ -217,6 +217,20 @@ func TestInboundUndoneQueuedSMS(t *testing.T) {
 	assert.Equal(t, []string{"arrival ST-A cancelled inbound undone"}, e.notices(t, "W8"))
 	assert.Equal(t, "dead cancelled", state(both))
 	assert.Equal(t, []string{"arrival ST-A cancelled picked up"}, e.notices(t, "W9"))
+
+	// A message a stop caught mid-send may have reached its gateway:
+	// hub/notify asks the gateway before it goes again; it is not given
+	// up, nor its other parcel told twice.
+	e.apply(t, n, inbound(n, inc, 11, "W10"), inbound(n, inc, 12, "W11"))
+	e.flush(t)
+	interrupted := queue("W10", "W11")
+	require.NoError(t, e.st.Write(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.Exec("UPDATE sms_messages SET error_code = 'interrupted' WHERE id = ?", interrupted)
+		return err
+	}))
+	e.apply(t, n, undone(n, inc, 13, "W10"))
+	assert.Equal(t, []string{"arrival ST-A sent "}, e.notices(t, "W11"))
+	assert.Equal(t, "queued interrupted", state(interrupted))
 }
 
 // A batch with a scan-in undone, sent again (its answer was lost),
