@@ -194,6 +194,7 @@ func statusOf(code station.Code) int {
 		return http.StatusNotFound
 	case station.CodeParcelPickedUp, station.CodeParcelReturning, station.CodeParcelProblem, station.CodeParcelNotOnShelf,
 		station.CodeUndoNotLast, station.CodeUndoMoved, station.CodeUndoDone, station.CodeUndoTooLate, station.CodeUndoNothing,
+		station.CodeUndoDayClosed,
 		station.CodeWaybillExists, station.CodeDayClosed, station.CodeUsernameTaken, station.CodeShelfInUse,
 		station.CodeLastOwner, station.CodeShelvesFull, station.CodeNoShelves, station.CodeNoWaybillRange:
 		return http.StatusConflict

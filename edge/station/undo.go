@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"cunyou/edge/store"
 	"cunyou/syncproto"
@@ -17,11 +18,12 @@ const StatusUndone = "inbound_undone"
 
 // Codes of an undo of the last inbound scan.
 const (
-	CodeUndoNothing Code = "undo_nothing"  // the operator has scanned nothing in
-	CodeUndoNotLast Code = "undo_not_last" // not the operator's last scan
-	CodeUndoMoved   Code = "undo_moved"    // something happened to the parcel since
-	CodeUndoDone    Code = "undo_done"     // undone already
-	CodeUndoTooLate Code = "undo_too_late" // scanned in before today
+	CodeUndoNothing   Code = "undo_nothing"    // the operator has scanned nothing in
+	CodeUndoNotLast   Code = "undo_not_last"   // not the operator's last scan
+	CodeUndoMoved     Code = "undo_moved"      // something happened to the parcel since
+	CodeUndoDone      Code = "undo_done"       // undone already
+	CodeUndoTooLate   Code = "undo_too_late"   // scanned in before today
+	CodeUndoDayClosed Code = "undo_day_closed" // counted in a closed day
 )
 
 // UndoInbound undoes actor's last inbound scan, which must be of rawWaybill
@@ -73,6 +75,13 @@ func (s *Station) UndoInbound(ctx context.Context, actor, rawWaybill string) (Pa
 		}
 		if day := s.st.Now().In(s.loc).Format("2006-01-02"); cur.InAt.In(s.loc).Format("2006-01-02") != day {
 			return fail(CodeUndoTooLate, "waybill", wb, "when", formatTime(cur.InAt, s.loc))
+		}
+		// A closed day's figures have gone to the hub: a scan they count
+		// stays; one made after the close counts in the next day.
+		if rep, closed, err := closedReport(ctx, tx, cur.InAt.In(s.loc).Format(time.DateOnly)); err != nil {
+			return err
+		} else if closed && cur.InAt.Before(rep.To) {
+			return fail(CodeUndoDayClosed, "waybill", wb, "date", rep.Date)
 		}
 		ev := syncproto.ParcelInboundUndone{Waybill: wb, Code: cur.Code, Shelf: cur.Shelf, Layer: cur.Layer, InboundSeq: lastSeq}
 		op, err := tx.Append(syncproto.KindParcelInboundUndone, ev)

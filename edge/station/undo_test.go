@@ -303,3 +303,21 @@ func TestPickupIDPolicyLateManifest(t *testing.T) {
 	})
 	require.NoError(t, e.s.VerifyDerived(e.ctx))
 }
+
+// TestUndoInboundDayClosed: a scan counted in a closed day cannot be
+// undone (the day's figures, sent to the hub, stay true); one made after
+// the close counts in the next day and can.
+func TestUndoInboundDayClosed(t *testing.T) {
+	e := newEnv(t)
+	e.layout(t, syncproto.Shelf{No: 1, Layers: 1, Capacity: 5})
+	e.in(t, sf(1), phone(1), "张三")
+	e.clock.Advance(time.Minute)
+	_, err := e.s.CloseDay(e.ctx, clerk, e.s.Today())
+	require.NoError(t, err)
+	e.clock.Advance(time.Minute)
+	e.refused(t, CodeUndoDayClosed, func() error { _, err := e.s.UndoInbound(e.ctx, clerk, sf(1)); return err })
+
+	e.in(t, sf(2), phone(2), "李四")
+	_, err = e.s.UndoInbound(e.ctx, clerk, sf(2))
+	require.NoError(t, err)
+}
