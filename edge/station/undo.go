@@ -99,6 +99,12 @@ func (s *Station) UndoInbound(ctx context.Context, actor, rawWaybill string) (Pa
 		if _, err := tx.ExecContext(ctx, "DELETE FROM print_jobs WHERE kind = ? AND waybill = ? AND status = 'queued'", PrintPickup, wb); err != nil {
 			return fmt.Errorf("drop sticker: %w", err)
 		}
+		// The station's own arrival SMS for this scan, sent or failed for
+		// good, was this scan's: a new scan is owed its own. One the modem
+		// has now stays, for the restart's check.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM station_sms WHERE waybill = ? AND state <> 'sending'", wb); err != nil {
+			return fmt.Errorf("forget station sms: %w", err)
+		}
 		if err := addEvent(ctx, tx, cur.id, evUndone, op.Seq, cur.Code); err != nil {
 			return err
 		}

@@ -321,3 +321,30 @@ func TestUndoInboundDayClosed(t *testing.T) {
 	_, err = e.s.UndoInbound(e.ctx, clerk, sf(2))
 	require.NoError(t, err)
 }
+
+// TestUndoInboundStationSMS: the arrival SMS the station's modem sent (or
+// failed for good) for a scan that is undone belonged to that scan: the
+// parcel scanned in again, to the right phone, is owed its own.
+func TestUndoInboundStationSMS(t *testing.T) {
+	for _, sent := range []bool{true, false} {
+		e := newEnv(t)
+		e.layout(t, syncproto.Shelf{No: 1, Layers: 1, Capacity: 5})
+		e.in(t, sf(1), phone(1), "张三")
+		require.NoError(t, e.s.SendingSMS(e.ctx, phone(1), "…", []string{sf(1)}))
+		if sent {
+			require.NoError(t, e.s.SentSMS(e.ctx, []string{sf(1)}, 1, false))
+		} else {
+			require.NoError(t, e.s.FailedSMS(e.ctx, []string{sf(1)}, true))
+		}
+		_, err := e.s.UndoInbound(e.ctx, clerk, sf(1))
+		require.NoError(t, err)
+		e.clock.Advance(time.Minute)
+		_, err = e.s.Inbound(e.ctx, clerk, InboundInput{Waybill: sf(1), ReceiverPhone: phone(2), ReceiverName: "李四"})
+		require.NoError(t, err)
+		owed, err := e.s.UnsentArrivals(e.ctx, e.clock.Now())
+		require.NoError(t, err)
+		require.Len(t, owed, 1, "sent %v", sent)
+		assert.Equal(t, phone(2), owed[0].Phone)
+		require.NoError(t, e.s.SendingSMS(e.ctx, phone(2), "…", []string{sf(1)}))
+	}
+}
