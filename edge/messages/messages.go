@@ -161,8 +161,8 @@ var zh = map[string]string{
 	"undo_done":             "{waybill} 的入库已经撤销过了；要重新入库请再扫一次。",
 	"undo_too_late":         "只能撤销今天扫的最后一件；{waybill} 是 {when} 入库的，请用问题件或退件处理。",
 	"undo_day_closed":       "{date} 已经日结，{waybill} 已算在当天的入库里，不能撤销；请用问题件或退件处理。",
-	"idcard_required_proxy": "代人取件须读取代取人的身份证：请把身份证放在读卡器上，点「读身份证」，读出后再交付。",
-	"idcard_required_value": "包裹 {waybill} 申报价值 {value} 元，达到 {limit} 元须读取取件人身份证：请把身份证放在读卡器上，点「读身份证」，读出后再交付。",
+	"idcard_required_proxy": "代人取件须读取代取人的身份证：请把身份证放在读卡器上，点「读代取人身份证」，读出后再交付。",
+	"idcard_required_value": "包裹 {waybill} 申报价值 {value} 元，达到 {limit} 元须读取取件人身份证：请把身份证放在读卡器上，点「读取件人身份证」，读出后再交付。",
 }
 
 var en = map[string]string{
@@ -264,6 +264,6 @@ var en = map[string]string{
 	"undo_done":             "The inbound of {waybill} is undone already; scan it again to shelve it.",
 	"undo_too_late":         "Only today's last scan can be undone; {waybill} was scanned in at {when}: mark it as a problem or return it.",
 	"undo_day_closed":       "{date} is closed and counts {waybill} among its scans, so it cannot be undone: mark it as a problem or return it.",
-	"idcard_required_proxy": "A proxy pickup needs the proxy's ID card read: lay the card on the reader, tap Read ID card, then hand out.",
-	"idcard_required_value": "Parcel {waybill} is declared at {value} yuan; from {limit} yuan the collector's ID card must be read: lay the card on the reader, tap Read ID card, then hand out.",
+	"idcard_required_proxy": "A proxy pickup needs the proxy's ID card read: lay the card on the reader, tap Read the collector's ID card, then hand out.",
+	"idcard_required_value": "Parcel {waybill} is declared at {value} yuan; from {limit} yuan the collector's ID card must be read: lay the card on the reader, tap Read the receiver's ID card, then hand out.",
 }

@@ -1473,7 +1473,8 @@
     const reader = (deviceList || []).some((d) => d.kind === "idcard");
     const need = idNeed();
     $("#pickup-proxy-card-row").hidden = !reader || !(proxy || need);
-    $("#pickup-read-card").textContent = t(proxy ? "pickup.read_card" : "pickup.read_card_self");
+    // Several receivers' parcels are a proxy's, whatever the kind chosen.
+    $("#pickup-read-card").textContent = t(proxy || need === "proxy" ? "pickup.read_card" : "pickup.read_card_self");
     const c = pickup.card;
     $("#pickup-card").hidden = !c;
     // A proxy's name comes from the card; with the rule on, a typed ID
