@@ -1504,13 +1504,15 @@
 
   // The console's people (the admin's): add, change the role, disable,
   // new password, end sessions, second factor; each change audited.
+  // showUsers returns when the list is drawn again, so that a change's
+  // message shows with the list that has it.
   function showUsers() {
-    Promise.all([api("GET", "/users"), loadCarriers()]).then(function (res) {
+    return Promise.all([api("GET", "/users"), loadCarriers()]).then(function (res) {
       var r = res[0];
       var msg = $("#users-msg");
       var secret = $("#users-secret");
       function say(text, ok) { msg.textContent = text; msg.className = "msg " + (ok ? "ok" : "error"); msg.hidden = false; }
-      function done(key, vars) { say(t(key, vars), true); showUsers(); }
+      function done(key, vars) { showUsers().then(function () { say(t(key, vars), true); }); }
       // A refused change leaves the page as it is: the role chosen stays,
       // the button can be pressed again.
       function refused(b) { return function (err) { say(errText(err)); if (b) { b.disabled = false; } }; }
