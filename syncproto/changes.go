@@ -113,4 +113,7 @@ type TripApproaching struct {
 	AtMs    int64  `json:"at_ms"`          // when the vehicle came near
 	EtaMs   int64  `json:"eta_ms"`         // when it should arrive
 	Parcels int    `json:"parcels"`        // parcels on the trip for the station
+	// Waybills are those parcels: the station's notice counts down as
+	// they are scanned in, and goes once all are.
+	Waybills []string `json:"waybills,omitempty"`
 }

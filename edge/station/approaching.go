@@ -2,11 +2,13 @@ package station
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"cunyou/edge/store"
 	"cunyou/syncproto"
+	"cunyou/waybill"
 )
 
 // ApproachingFor is how long after its expected arrival a vehicle's
@@ -20,9 +22,9 @@ type Approaching struct {
 	Trip    string    `json:"trip"`
 	Line    string    `json:"line,omitempty"`
 	Vehicle string    `json:"vehicle"`
-	At      time.Time `json:"at"`  // when the vehicle came near
-	ETA     time.Time `json:"eta"` // when it should arrive
-	Parcels int       `json:"parcels"`
+	At      time.Time `json:"at"`      // when the vehicle came near
+	ETA     time.Time `json:"eta"`     // when it should arrive
+	Parcels int       `json:"parcels"` // those not scanned in yet
 }
 
 // applyApproaching keeps the hub's word that a trip's vehicle is near;
@@ -35,20 +37,38 @@ func applyApproaching(ctx context.Context, tx *store.Tx, c syncproto.Change) err
 	if a.Trip == "" || a.Vehicle == "" || a.Parcels < 0 || a.EtaMs <= 0 {
 		return refuse("trip approaching: trip %q vehicle %q parcels %d eta %d", a.Trip, a.Vehicle, a.Parcels, a.EtaMs)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO approaching (trip, line, vehicle, at_ms, eta_ms, parcels, received_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trip) DO UPDATE SET line = excluded.line, vehicle = excluded.vehicle,
-		at_ms = excluded.at_ms, eta_ms = excluded.eta_ms, parcels = excluded.parcels, received_ms = excluded.received_ms`,
-		a.Trip, a.Line, a.Vehicle, a.AtMs, a.EtaMs, a.Parcels, tx.Now().UnixMilli())
+	var wbs string
+	if len(a.Waybills) > 0 {
+		for i, wb := range a.Waybills {
+			if a.Waybills[i], err = waybill.Normalize(wb); err != nil {
+				return refuse("trip approaching: waybill %q: %v", wb, err)
+			}
+		}
+		b, err := json.Marshal(a.Waybills)
+		if err != nil {
+			return err
+		}
+		wbs = string(b)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO approaching (trip, line, vehicle, at_ms, eta_ms, parcels, waybills, received_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trip) DO UPDATE SET line = excluded.line, vehicle = excluded.vehicle,
+		at_ms = excluded.at_ms, eta_ms = excluded.eta_ms, parcels = excluded.parcels, waybills = excluded.waybills,
+		received_ms = excluded.received_ms`,
+		a.Trip, a.Line, a.Vehicle, a.AtMs, a.EtaMs, a.Parcels, wbs, tx.Now().UnixMilli())
 	return err
 }
 
 // Approaching returns the vehicles coming with parcels for the station,
-// soonest first: those expected from now back to ApproachingFor ago.
-// Older ones are dropped.
+// soonest first: those expected from now back to ApproachingFor ago, with
+// the parcels they bring not scanned in yet (all of them when the hub did
+// not name them). A vehicle whose parcels are all in is not coming any
+// more; older ones are dropped.
 func (s *Station) Approaching(ctx context.Context) ([]Approaching, error) {
 	since := s.st.Now().Add(-ApproachingFor).UnixMilli()
-	rows, err := s.st.DB().QueryContext(ctx, `SELECT trip, line, vehicle, at_ms, eta_ms, parcels FROM approaching
-		WHERE eta_ms >= ? ORDER BY eta_ms, trip`, since)
+	rows, err := s.st.DB().QueryContext(ctx, `SELECT trip, line, vehicle, at_ms, eta_ms,
+		CASE WHEN a.waybills = '' THEN a.parcels ELSE (SELECT count(*) FROM json_each(a.waybills) j WHERE NOT EXISTS
+			(SELECT 1 FROM parcels p WHERE p.waybill = j.value AND p.direction = 'in' AND p.status <> ?)) END AS left
+		FROM approaching a WHERE eta_ms >= ? AND left > 0 ORDER BY eta_ms, trip`, StatusUndone, since)
 	if err != nil {
 		return nil, fmt.Errorf("read approaching vehicles: %w", err)
 	}

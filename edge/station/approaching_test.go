@@ -47,3 +47,40 @@ func TestApproaching(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, as)
 }
+
+// A vehicle that names its parcels: the notice counts those not scanned
+// in yet, an undone scan counts again, and the notice goes once all are
+// in.
+func TestApproachingCountsDown(t *testing.T) {
+	e := newEnv(t)
+	e.layout(t, syncproto.Shelf{No: 1, Layers: 1, Capacity: 5})
+	a := syncproto.TripApproaching{Trip: "L6-20250310-0800", Vehicle: "黑M24680", AtMs: t0.UnixMilli(),
+		EtaMs: t0.Add(4 * time.Minute).UnixMilli(), Parcels: 2, Waybills: []string{sf(1), "sf" + sf(2)[2:]}}
+	res, err := e.s.ApplyChanges(e.ctx, []syncproto.Change{change(t, 1, syncproto.ChangeTripApproaching, a),
+		change(t, 2, syncproto.ChangeTripApproaching, syncproto.TripApproaching{Trip: "X", Vehicle: "v", EtaMs: 1, Parcels: 1,
+			Waybills: []string{"not a waybill!"}})}, 2)
+	require.NoError(t, err)
+	require.Len(t, res.Refused, 1, "a bad waybill")
+	left := func() []int {
+		t.Helper()
+		as, err := e.s.Approaching(e.ctx)
+		require.NoError(t, err)
+		var out []int
+		for _, a := range as {
+			out = append(out, a.Parcels)
+		}
+		return out
+	}
+	assert.Equal(t, []int{2}, left())
+	_, err = e.s.Inbound(e.ctx, clerk, InboundInput{Waybill: sf(1), Carrier: "sf", ReceiverPhone: phone(1)})
+	require.NoError(t, err)
+	assert.Equal(t, []int{1}, left(), "one of the two is in")
+	_, err = e.s.UndoInbound(e.ctx, clerk, sf(1))
+	require.NoError(t, err)
+	assert.Equal(t, []int{2}, left(), "an undone scan is not in")
+	for _, wb := range []string{sf(1), sf(2)} {
+		_, err = e.s.Inbound(e.ctx, clerk, InboundInput{Waybill: wb, Carrier: "sf", ReceiverPhone: phone(1)})
+		require.NoError(t, err)
+	}
+	assert.Empty(t, left(), "all are in: the vehicle is here")
+}

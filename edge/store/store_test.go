@@ -126,7 +126,7 @@ func TestOpenCreatesIdentity(t *testing.T) {
 	var version int
 	require.NoError(t, s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version))
 	assert.Equal(t, SchemaVersion(), version)
-	assert.Equal(t, 7, SchemaVersion())
+	assert.Equal(t, 8, SchemaVersion())
 
 	var reason string
 	var prev sql.NullString

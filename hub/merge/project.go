@@ -913,7 +913,7 @@ func (w *writer) tripAtStop(v *syncproto.TripAtStop) error {
 			return err
 		}
 		return w.change(v.Node, syncproto.ChangeTripApproaching, syncproto.TripApproaching{Trip: v.Trip, Line: line,
-			Vehicle: v.Vehicle, AtMs: v.AtMs, EtaMs: v.EtaMs, Parcels: len(wbs)})
+			Vehicle: v.Vehicle, AtMs: v.AtMs, EtaMs: v.EtaMs, Parcels: len(wbs), Waybills: wbs})
 	}
 	return nil
 }

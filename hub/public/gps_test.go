@@ -80,7 +80,7 @@ func TestTrackShowsTheBusAtItsStops(t *testing.T) {
 	}
 	require.Len(t, near, 1)
 	assert.Equal(t, syncproto.TripApproaching{Trip: tripL1, Line: near[0].Line, Vehicle: "黑M12345", AtMs: at("07:24").UnixMilli(),
-		EtaMs: at("07:28").UnixMilli(), Parcels: 1}, near[0])
+		EtaMs: at("07:28").UnixMilli(), Parcels: 1, Waybills: []string{wbComing}}, near[0])
 	assert.NotEmpty(t, near[0].Line, "the line's name")
 	chs, err = e.st.Changes(ctx, "ST-V0101", 0, 100)
 	require.NoError(t, err)
