@@ -76,7 +76,7 @@ func (s *Store) Exception(ctx context.Context, id int64) (Exception, error) {
 
 const deadLetterCols = "node, incarnation, seq, kind, code, reason, received_ms, payload, hash, state, attempts, retried_ms, handled_by, handled_ms, note"
 
-func scanDeadLetter(sc interface{ Scan(...any) error }) (DeadLetter, error) {
+func scanDeadLetter(sc scanner) (DeadLetter, error) {
 	var d DeadLetter
 	var kind string
 	var received, retried, handled int64
@@ -98,20 +98,7 @@ func (s *Store) DeadLettersOf(ctx context.Context, node string, open bool) ([]De
 	if open {
 		q += " AND state = 'open'"
 	}
-	rows, err := s.r.QueryContext(ctx, q+" ORDER BY received_ms, node, incarnation, seq", args...)
-	if err != nil {
-		return nil, fmt.Errorf("read dead letters: %w", classify(err))
-	}
-	defer rows.Close()
-	var out []DeadLetter
-	for rows.Next() {
-		d, err := scanDeadLetter(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, classify(rows.Err())
+	return queryAll(ctx, s, "dead letters", scanDeadLetter, q+" ORDER BY received_ms, node, incarnation, seq", args...)
 }
 
 // DeadLetterOf returns the dead letter (node, inc, seq).
@@ -158,7 +145,7 @@ func (s *Store) DiscardDeadLetter(ctx context.Context, node, inc string, seq uin
 
 const quarantineCols = "id, node, incarnation, seq, hash_existing, hash_new, kind, reason, received_ms, acked_by, acked_ms, note"
 
-func scanQuarantined(sc interface{ Scan(...any) error }) (Quarantined, error) {
+func scanQuarantined(sc scanner) (Quarantined, error) {
 	var d Quarantined
 	var kind string
 	var received, acked int64
@@ -179,20 +166,7 @@ func (s *Store) QuarantineOf(ctx context.Context, node string, open bool) ([]Qua
 	if open {
 		q += " AND acked_ms = 0"
 	}
-	rows, err := s.r.QueryContext(ctx, q+" ORDER BY id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("read quarantine: %w", classify(err))
-	}
-	defer rows.Close()
-	var out []Quarantined
-	for rows.Next() {
-		d, err := scanQuarantined(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, classify(rows.Err())
+	return queryAll(ctx, s, "quarantine", scanQuarantined, q+" ORDER BY id", args...)
 }
 
 // AckQuarantined acknowledges quarantined op id: by has looked into it

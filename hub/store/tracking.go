@@ -51,20 +51,7 @@ func scanParcel(r scanner) (Parcel, error) {
 }
 
 func (s *Store) parcels(ctx context.Context, where string, args ...any) ([]Parcel, error) {
-	rows, err := s.r.QueryContext(ctx, parcelSelect+" "+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read parcels: %w", classify(err))
-	}
-	defer rows.Close()
-	var out []Parcel
-	for rows.Next() {
-		p, err := scanParcel(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, classify(rows.Err())
+	return queryAll(ctx, s, "parcels", scanParcel, parcelSelect+" "+where, args...)
 }
 
 // Parcel returns one parcel.

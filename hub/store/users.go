@@ -87,20 +87,7 @@ func (s *Store) User(ctx context.Context, name string) (User, error) {
 
 // Users returns every user, by name.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.r.QueryContext(ctx, userSelect+" ORDER BY username")
-	if err != nil {
-		return nil, fmt.Errorf("read users: %w", classify(err))
-	}
-	defer rows.Close()
-	var us []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read users: %w", classify(err))
-		}
-		us = append(us, u)
-	}
-	return us, classify(rows.Err())
+	return queryAll(ctx, s, "users", scanUser, userSelect+" ORDER BY username")
 }
 
 // ErrLastAdmin: the change would leave the hub without an enabled admin.
