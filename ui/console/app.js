@@ -1214,8 +1214,12 @@
     document.querySelectorAll("[data-sms]").forEach(function (b) { b.classList.toggle("active", b.getAttribute("data-sms") === smsTab); });
     $('[data-sms="optouts"]').hidden = !can("sms.optouts", "write");
     var box = $("#sms-body");
+    // An answer for a tab left meanwhile is not drawn over the tab shown.
+    var tab = smsTab;
+    var still = function () { return smsTab === tab && view === "sms"; };
     if (smsTab === "templates") {
       api("GET", "/sms/templates").then(function (r) {
+        if (!still()) { return; }
         clear(box);
         r.templates.forEach(function (tp) { box.appendChild(templateCard(tp)); });
       }).catch(failed);
@@ -1226,6 +1230,7 @@
       return;
     }
     api("GET", "/sms/messages?limit=200" + (smsTab === "problems" ? "&state=problems" : "")).then(function (r) {
+      if (!still()) { return; }
       clear(box);
       if (!r.messages.length) { box.appendChild(empty("sms.none")); return; }
       box.appendChild(table(["sms.created", "sms.phone", "sms.kind", "sms.state", "sms.gateway", "sms.attempts", "sms.error", "sms.waybills", "sms.text"],
